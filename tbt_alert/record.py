@@ -1,0 +1,126 @@
+"""The canonical notification record: one JSON object per line between every stage.
+
+Spiders write it, ``tbt-alert import`` reads it, the classifier takes it. Values are kept as read
+(``comment_deadline`` may be text such as "60 days after notification"); interpretation happens in
+ingest. Unknown keys are kept in ``extra`` so nothing a source gave is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tbt_alert.errors import RecordError
+
+REQUIRED = ("symbol", "member", "title")
+TEXT_FIELDS = (
+    "symbol",
+    "member",
+    "distribution_date",
+    "title",
+    "description",
+    "products_text",
+    "objective",
+    "comment_deadline",
+    "language",
+    "source_url",
+    "notification_type",
+    "proposed_adoption",
+    "proposed_entry_into_force",
+    "document_url",
+    "source",
+    "source_id",
+)
+LIST_FIELDS = ("hs_codes", "ics_codes", "joint_symbols", "document_links")
+MAX_TEXT = 200_000  # characters; a longer field is hostile or broken input
+
+
+@dataclass(slots=True)
+class CanonicalRecord:
+    symbol: str
+    member: str
+    title: str
+    distribution_date: str | None = None
+    description: str | None = None
+    products_text: str | None = None
+    hs_codes: list[str] = field(default_factory=list)
+    ics_codes: list[str] = field(default_factory=list)
+    objective: str | None = None
+    comment_deadline: str | None = None
+    language: str | None = None
+    source_url: str | None = None
+    joint_symbols: list[str] = field(default_factory=list)
+    notification_type: str | None = None
+    proposed_adoption: str | None = None
+    proposed_entry_into_force: str | None = None
+    document_url: str | None = None
+    document_links: list[str] = field(default_factory=list)
+    source: str | None = None
+    source_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data.update({k: v for k, v in extra.items() if k not in data})
+        return data
+
+    def text(self) -> str:
+        """All the words a classifier may read, title first."""
+        parts = [self.title, self.products_text, self.description, self.objective]
+        return "\n".join(p for p in parts if p)
+
+
+def _text(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise RecordError(f"field {name!r} must be a string, got {type(value).__name__}")
+    if len(value) > MAX_TEXT:
+        raise RecordError(f"field {name!r} is longer than {MAX_TEXT} characters")
+    value = value.replace("\x00", "").strip()
+    return value or None
+
+
+def _list(name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise RecordError(f"field {name!r} must be a list of strings, got {type(value).__name__}")
+    out: list[str] = []
+    for item in value:
+        text = _text(name, item)
+        if text:
+            out.append(text)
+    return out
+
+
+def parse_record(data: Any) -> CanonicalRecord:
+    """Validate one decoded JSON value; raise RecordError naming the problem."""
+    if not isinstance(data, dict):
+        raise RecordError(f"a record must be a JSON object, got {type(data).__name__}")
+    values: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        values[name] = _text(name, data.get(name))
+    for name in LIST_FIELDS:
+        values[name] = _list(name, data.get(name))
+    for name in REQUIRED:
+        if not values[name]:
+            raise RecordError(f"required field {name!r} is missing or empty")
+    known = set(TEXT_FIELDS) | set(LIST_FIELDS)
+    values["extra"] = {k: v for k, v in data.items() if k not in known}
+    return CanonicalRecord(**values)
+
+
+def parse_line(line: str) -> CanonicalRecord:
+    """Decode one JSON Lines line into a record; raise RecordError on bad JSON or fields."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise RecordError(f"not valid JSON: {e.msg} at column {e.colno}") from e
+    return parse_record(data)
