@@ -13,7 +13,8 @@ from typing import Any
 
 from tbt_alert.errors import RecordError
 
-REQUIRED = ("symbol", "member", "title")
+REQUIRED = ("symbol", "member")
+TITLE_FROM_DESCRIPTION = 200  # characters of the description that stand in for a missing title
 TEXT_FIELDS = (
     "symbol",
     "member",
@@ -112,9 +113,22 @@ def parse_record(data: Any) -> CanonicalRecord:
     for name in REQUIRED:
         if not values[name]:
             raise RecordError(f"required field {name!r} is missing or empty")
+    if not values["title"]:
+        values["title"] = title_from(values["description"] or values["products_text"])
     known = set(TEXT_FIELDS) | set(LIST_FIELDS)
     values["extra"] = {k: v for k, v in data.items() if k not in known}
     return CanonicalRecord(**values)
+
+
+def title_from(text: str | None) -> str:
+    """Real addenda often carry no title: the first sentence of the description stands in.
+    Raise RecordError when there is no text at all to show a reader."""
+    if not text:
+        raise RecordError("required field 'title' is missing or empty, and there is no description")
+    first = " ".join(text.split()).split(". ")[0].strip()
+    if len(first) > TITLE_FROM_DESCRIPTION:
+        first = first[: TITLE_FROM_DESCRIPTION - 1].rstrip() + "…"
+    return first
 
 
 def parse_line(line: str) -> CanonicalRecord:

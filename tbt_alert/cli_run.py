@@ -1,0 +1,96 @@
+"""``tbt-alert run``, ``crawl`` and ``demo``: the main job and its parts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tbt_alert.cli import Context, now_utc, parse_day, pass_ctx
+from tbt_alert.config import Config
+
+SOURCES = ("eping",)
+
+
+def make_classifier(config: Config):  # type: ignore[no-untyped-def]
+    from tbt_alert.classify import load_classifier
+
+    rules = Path(config.classify.rules_path) if config.classify.rules_path else None
+    model = Path(config.classify.model_path) if config.classify.model_path else None
+    return load_classifier(rules_path=rules, model_path=model)
+
+
+def make_mailer(config: Config):  # type: ignore[no-untyped-def]
+    from tbt_alert.mailer import mailer_from_url
+
+    return mailer_from_url(config.mail.smtp_url or None, outbox=config.outbox_dir,
+                           sender=config.mail.sender, timeout=config.mail.timeout_s,
+                           username=config.mail.smtp_username or None,
+                           password=config.mail.smtp_password or None,
+                           starttls=config.mail.starttls)
+
+
+@click.command(name="run")
+@click.option("--once", is_flag=True, required=True,
+              help="Run one full cycle and exit (the scheduled daemon is 'tbt-alert daemon').")
+@click.option("--since", help="Crawl from this distribution date, YYYY-MM-DD "
+              "(default: the end of the last successful crawl, else 30 days back).")
+@click.option("--until", help="Crawl up to this distribution date, YYYY-MM-DD (default: today).")
+@pass_ctx
+def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> None:
+    """Crawl ePing, ingest, classify and send the warnings that are due; print a summary.
+
+    Exit status 1 when a step failed (crawl, invalid items, or messages not accepted)."""
+    from tbt_alert.pipeline import run_cycle
+
+    engine = obj.engine(migrate=True)
+    with make_mailer(obj.config) as mailer:
+        summary = run_cycle(engine, obj.config, classifier=make_classifier(obj.config),
+                            mailer=mailer, now=now_utc(), since=parse_day(since, "--since"),
+                            until=parse_day(until, "--until"))
+    click.echo("\n".join(summary.lines()))
+    if not summary.ok:
+        sys.exit(1)
+
+
+@click.command(name="crawl")
+@click.argument("source", type=click.Choice(SOURCES), default="eping")
+@click.option("--since", help="First distribution date, YYYY-MM-DD (default: as for 'run').")
+@click.option("--until", help="Last distribution date, YYYY-MM-DD (default: today).")
+@pass_ctx
+def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -> None:
+    """Crawl SOURCE (slug: eping) into the database without classifying or sending.
+
+    Exit status 1 when the run failed (unreachable, nothing returned, or mostly invalid items)."""
+    from tbt_alert.db import session_scope
+    from tbt_alert.pipeline import crawl_and_ingest, default_since
+
+    engine = obj.engine(migrate=True)
+    now = now_utc()
+    start = parse_day(since, "--since")
+    if start is None:
+        with session_scope(engine) as session:
+            start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
+    end = parse_day(until, "--until") or now.date()
+    run, report = crawl_and_ingest(engine, obj.config, source=source, since=start, until=end, now=now)
+    if report is None:
+        click.echo(f"crawl {source} {start}..{end} failed: {run.error}", err=True)
+        sys.exit(1)
+    click.echo(f"crawl {source} {start}..{end}: {run.items} items; {report.summary()}")
+
+
+@click.command(name="demo")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("tbt-alert-demo"),
+              show_default=True, help="Folder for the demo's database and outbox.")
+@click.option("--fresh", is_flag=True, help="Start from an empty demo folder.")
+def demo_cmd(directory: Path, fresh: bool) -> None:
+    """Run the main job offline on bundled real notifications.
+
+    Serves the bundled notifications from a loopback server shaped like ePing, runs one full
+    cycle against it for demo subscribers, and writes the warnings to the outbox as .eml files.
+    Run it twice: the second run sends nothing again."""
+    from tbt_alert.demo import run_demo
+
+    lines = run_demo(directory, fresh=fresh, now=now_utc())
+    click.echo("\n".join(lines))

@@ -1,0 +1,154 @@
+"""One full cycle: crawl -> ingest -> classify -> plan -> deliver. Plain functions; the CLI and the
+daemon only call them. A failed crawl changes nothing and sends nothing: silence is failure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from tbt_alert.annotate import ClassifierLike, annotate_pending
+from tbt_alert.config import Config
+from tbt_alert.crawl import CrawlOutput, run_spider
+from tbt_alert.db import session_scope
+from tbt_alert.deliver import DeliverySettings, send_due
+from tbt_alert.errors import CrawlError
+from tbt_alert.ingest import IngestReport, ingest_records
+from tbt_alert.mailer import Mailer
+from tbt_alert.models import CrawlRun
+from tbt_alert.plan import plan_warnings
+from tbt_alert.status import RunStatus
+
+OVERLAP = timedelta(days=2)  # re-read the last days: sources publish late and correct themselves
+ALERT_WINDOW_DAYS = 45
+
+Crawler = Callable[..., CrawlOutput]
+
+
+@dataclass
+class CycleSummary:
+    since: date
+    until: date
+    crawled: int = 0
+    invalid: int = 0
+    new: int = 0
+    updated: int = 0
+    classified: int = 0
+    relevant: int = 0
+    bulletins: int = 0
+    deliveries_planned: int = 0
+    sent: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not any(
+            self.sent[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+
+    def lines(self) -> list[str]:
+        sent = ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())) or "none due"
+        return [
+            f"window      {self.since} .. {self.until}",
+            f"crawled     {self.crawled} items ({self.invalid} invalid)",
+            f"stored      {self.new} new, {self.updated} updated",
+            f"classified  {self.classified} ({self.relevant} with an alert-tier sector)",
+            f"planned     {self.bulletins} bulletins, {self.deliveries_planned} deliveries",
+            f"emails      {sent}",
+            f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
+        ]
+
+
+def default_since(session: Session, source: str, today: date, lookback_days: int) -> date:
+    """The end of the last successful crawl (less an overlap), else ``lookback_days`` back."""
+    last = session.exec(
+        select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == RunStatus.SUCCESS)
+        .order_by(col(CrawlRun.until).desc())
+    ).first()
+    if last is None:
+        return today - timedelta(days=lookback_days)
+    return min(last.until - OVERLAP, today)
+
+
+def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date, until: date,
+                     now: datetime, crawler: Crawler = run_spider,
+                     settings: dict | None = None) -> tuple[CrawlRun, IngestReport | None]:
+    """Crawl one source into the database, recording the run. Raises nothing for a failed crawl:
+    the run row says failed and carries the error; nothing is ingested from it."""
+    with session_scope(engine) as session:
+        run = CrawlRun(source=source, since=since, until=until, started_at=now)
+        session.add(run)
+    try:
+        output = crawler(source, since=since, until=until, base_url=config.eping.base_url,
+                         workdir=config.work_dir, timeout_s=config.eping.timeout_s,
+                         settings=_spider_settings(config, settings))
+    except CrawlError as e:
+        _close_run(engine, run, RunStatus.FAILED, now, error=str(e))
+        return run, None
+    with session_scope(engine) as session:
+        report = ingest_records(session, output.records, source=source, now=now)
+    _close_run(engine, run, RunStatus.SUCCESS, now, items=len(output.records),
+               invalid=output.invalid + len(report.invalid), new=len(report.new),
+               updated=len(report.updated))
+    return run, report
+
+
+def _spider_settings(config: Config, extra: dict | None) -> dict:
+    settings = {
+        "DOWNLOAD_DELAY": config.eping.download_delay_s,
+        "ROBOTSTXT_OBEY": config.eping.obey_robots,
+    }
+    settings.update(extra or {})
+    return settings
+
+
+def _close_run(engine: Engine, run: CrawlRun, status: RunStatus, now: datetime, *,
+               error: str | None = None, **counts: int) -> None:
+    with session_scope(engine) as session:
+        row = session.get(CrawlRun, run.id)
+        if row is None:
+            return
+        row.status, row.finished_at, row.error = status, now, error
+        for key, value in counts.items():
+            setattr(row, key, value)
+        session.add(row)
+        run.status, run.error = status, error
+
+
+def run_cycle(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
+              now: datetime, since: date | None = None, until: date | None = None,
+              crawler: Crawler = run_spider, spider_settings: dict | None = None) -> CycleSummary:
+    """Crawl ePing from ``since``, ingest, classify, plan and send due warnings."""
+    today = now.date()
+    with session_scope(engine) as session:
+        start = since or default_since(session, "eping", today, config.eping.lookback_days)
+    summary = CycleSummary(since=start, until=until or today)
+    run, report = crawl_and_ingest(engine, config, source="eping", since=start, until=summary.until,
+                                   now=now, crawler=crawler, settings=spider_settings)
+    if report is None:
+        summary.failures.append(f"crawl eping failed: {run.error}")
+        return summary
+    summary.crawled, summary.invalid = run.items, run.invalid
+    summary.new, summary.updated = len(report.new), len(report.updated)
+    summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
+    deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
+    return summary
+
+
+def deliver_pending(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
+                    now: datetime, summary: CycleSummary) -> None:
+    """Classify what is new, plan what is due, send it."""
+    with session_scope(engine) as session:
+        annotated = annotate_pending(session, classifier, now=now)
+        plan = plan_warnings(session, now=now, window_days=ALERT_WINDOW_DAYS,
+                             domain=config.mail.message_id_domain)
+    summary.classified, summary.relevant = annotated.classified, annotated.with_alert
+    summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
+    settings = DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
+                                domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
+    names = classifier.sector_names() if hasattr(classifier, "sector_names") else {}
+    with Session(engine, expire_on_commit=False) as session:
+        summary.sent.update(send_due(session, mailer, settings, now=now, sector_names=names))

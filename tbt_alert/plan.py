@@ -1,0 +1,121 @@
+"""Plan bulletins and deliveries idempotently: one bulletin per notification event, one delivery
+per (bulletin, subscriber). Unique keys in the database make every rerun safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from tbt_alert.match import Interest, Relevance, match
+from tbt_alert.message import make_message_id
+from tbt_alert.models import Bulletin, Delivery, Notification, Subscriber, Subscription
+from tbt_alert.status import (
+    BulletinKind,
+    Cadence,
+    DeliveryStatus,
+    NotificationKind,
+    SubscriberStatus,
+    SubscriptionStatus,
+)
+
+
+@dataclass
+class PlanReport:
+    bulletins: list[str] = field(default_factory=list)
+    deliveries: int = 0
+
+
+def interests(session: Session) -> list[Interest]:
+    stmt = (
+        select(Subscription, Subscriber)
+        .join(Subscriber, col(Subscriber.id) == col(Subscription.subscriber_id))
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
+        .where(Subscription.status == SubscriptionStatus.ACTIVE)
+    )
+    return [
+        Interest(sub.id or 0, s.sector, frozenset(s.markets or []), Cadence(s.cadence))
+        for s, sub in session.exec(stmt).all()
+    ]
+
+
+def is_timely(row: Notification, today: date, window_days: int) -> bool:
+    """Warn only while a warning is still useful: open for comment, or recently distributed."""
+    if row.comment_deadline is not None:
+        return row.comment_deadline >= today
+    if row.distribution_date is not None:
+        return row.distribution_date >= today - timedelta(days=window_days)
+    return False
+
+
+def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
+    """An addendum, corrigendum or revision of a measure we already warned about is an update."""
+    if row.kind == NotificationKind.REGULAR:
+        return BulletinKind.WARNING
+    earlier = session.exec(
+        select(Bulletin.id).join(Notification, col(Notification.id) == col(Bulletin.notification_id))
+        .where(Notification.measure_key == row.measure_key, Notification.id != row.id)
+    ).first()
+    return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
+
+
+def snapshot(row: Notification, kind: BulletinKind) -> dict:
+    """What the bulletin says, frozen when it is planned so every delivery says the same."""
+    return {
+        "kind": kind.value,
+        "symbol": row.symbol,
+        "classification": row.classification or {},
+        "alert_sectors": list(row.alert_sectors),
+    }
+
+
+def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: str) -> PlanReport:
+    """Create the bulletin and the deliveries each timely relevant notification is due."""
+    report = PlanReport()
+    subscribed = interests(session)
+    rows = session.exec(
+        select(Notification).where(col(Notification.classified_hash).is_not(None))
+        .order_by(col(Notification.distribution_date), col(Notification.id))
+    ).all()
+    for row in rows:
+        if not row.alert_sectors or not is_timely(row, now.date(), window_days):
+            continue
+        targets = match(Relevance(frozenset(row.alert_sectors), frozenset(row.markets)), subscribed)
+        if not targets:
+            continue
+        bulletin = _bulletin(session, row, now, report)
+        report.deliveries += _deliveries(session, bulletin, targets, now=now, domain=domain)
+    session.flush()
+    return report
+
+
+def _bulletin(session: Session, row: Notification, now: datetime, report: PlanReport) -> Bulletin:
+    existing = session.exec(select(Bulletin).where(Bulletin.notification_id == row.id)).first()
+    if existing is not None:
+        return existing
+    kind = bulletin_kind(session, row)
+    bulletin = Bulletin(key=f"{kind.value}:{row.symbol}", kind=kind, notification_id=row.id or 0,
+                        snapshot=snapshot(row, kind), created_at=now)
+    session.add(bulletin)
+    session.flush()
+    report.bulletins.append(bulletin.key)
+    return bulletin
+
+
+def _deliveries(session: Session, bulletin: Bulletin, targets: dict[int, list[str]], *,
+                now: datetime, domain: str) -> int:
+    have = set(session.exec(
+        select(Delivery.subscriber_id).where(Delivery.bulletin_id == bulletin.id)
+    ).all())
+    added = 0
+    for subscriber_id, sectors in targets.items():
+        if subscriber_id in have:
+            continue
+        session.add(Delivery(
+            bulletin_id=bulletin.id or 0, subscriber_id=subscriber_id, sectors=sectors,
+            status=DeliveryStatus.PLANNED, created_at=now, next_attempt_at=now,
+            message_id=make_message_id(bulletin.key, str(subscriber_id), domain),
+        ))
+        added += 1
+    return added
