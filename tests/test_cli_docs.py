@@ -1,0 +1,51 @@
+"""The README and --help stay true: every command has help text and is documented."""
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tbt_alert.cli import main
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, cmd in sorted(group.commands.items()):
+        path = (*prefix, name)
+        if isinstance(cmd, click.Group):
+            out.extend(command_paths(cmd, path))
+        else:
+            out.append(path)
+    return out
+
+
+PATHS = command_paths(main)
+
+
+def test_the_expected_commands_exist():
+    names = {" ".join(p) for p in PATHS}
+    expected = {"init", "import", "run", "crawl", "demo", "list", "show", "sources", "stats coverage",
+                "subscribers add", "subscribers list", "subscribers remove", "classify", "evaluate", "train"}
+    assert expected <= names
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[" ".join(p) for p in PATHS])
+def test_every_command_has_help_and_is_in_the_readme(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    cmd = main
+    for part in path:
+        cmd = cmd.commands[part]  # type: ignore[attr-defined]
+    assert cmd.help and len(cmd.help.strip()) > 20, f"{path} has no real help text"
+    assert f"`tbt-alert {' '.join(path)}" in README, f"tbt-alert {' '.join(path)} is not in the README"
+
+
+def test_readme_starts_with_the_two_setup_commands_and_ci_runs_the_test_one():
+    head = README.split("---")[0]
+    assert "tbt-alert demo" in head and "bash scripts/test.sh" in head
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "bash scripts/test.sh" in ci.splitlines()[-1]
