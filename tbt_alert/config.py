@@ -28,6 +28,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TBT_ALERT_SMTP_PASSWORD": ("mail", "smtp_password"),
     "TBT_ALERT_MAIL_FROM": ("mail", "sender"),
     "TBT_ALERT_EPING_BASE_URL": ("eping", "base_url"),
+    "TBT_ALERT_EPING_API_KEY": ("eping", "api_key"),
     "TBT_ALERT_PUBLIC_URL": ("web", "public_url"),
     "TBT_ALERT_SECRET_KEY": ("web", "secret_key"),
 }
@@ -63,6 +64,39 @@ class EpingConfig:
     timeout_s: float = 1800.0
     lookback_days: int = 30
     obey_robots: bool = True
+    # The official keyed API, used instead of the keyless one when a key is set.
+    api_key: str = field(default="", repr=False)
+    api_url: str = "https://api.wto.org/eping/"
+
+
+@dataclass(frozen=True)
+class EuTbtConfig:
+    base_url: str = "https://technical-barriers-trade.ec.europa.eu/en/"
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    urls: tuple[str, ...] = ()
+
+
+DEFAULT_ALLOWED_HOSTS = (
+    "epingalert.org",
+    "eping.wto.org",
+    "api.wto.org",
+    "docs.wto.org",
+    "members.wto.org",
+    "technical-barriers-trade.ec.europa.eu",
+)
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    """Bounds on every fetch: hosts a crawl may reach, time and size limits, retries."""
+
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    timeout_s: float = 30.0
+    max_bytes: int = 16 * 1024 * 1024
+    retries: int = 2
 
 
 @dataclass(frozen=True)
@@ -83,6 +117,9 @@ class Config:
     database: DatabaseConfig = DatabaseConfig()
     mail: MailConfig = MailConfig()
     eping: EpingConfig = EpingConfig()
+    eutbt: EuTbtConfig = EuTbtConfig()
+    feeds: FeedsConfig = FeedsConfig()
+    fetch: FetchConfig = FetchConfig()
     web: WebConfig = WebConfig()
     classify: ClassifyConfig = ClassifyConfig()
 
@@ -103,6 +140,9 @@ SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "mail": MailConfig,
     "eping": EpingConfig,
+    "eutbt": EuTbtConfig,
+    "feeds": FeedsConfig,
+    "fetch": FetchConfig,
     "web": WebConfig,
     "classify": ClassifyConfig,
 }
@@ -110,6 +150,12 @@ SECTIONS: dict[str, type] = {
 
 def _coerce(where: str, value: Any, default: Any) -> Any:
     """Check a TOML or environment value against the type of its default."""
+    if isinstance(default, tuple):
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
+        return tuple(value)
     if isinstance(default, bool):
         if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
             return value.lower() in ("1", "true", "yes")
@@ -147,6 +193,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("[eping] base_url must be an http(s) URL")
     if not config.eping.base_url.endswith("/"):
         raise ConfigError("[eping] base_url must end with '/'")
+    for url in (config.eutbt.base_url, config.eping.api_url, *config.feeds.urls):
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ConfigError(f"URL {url!r} must be http(s)")
     if not 1 <= config.eping.page_size <= 100:
         raise ConfigError("[eping] page_size must be between 1 and 100")
 

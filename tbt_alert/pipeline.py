@@ -23,7 +23,10 @@ from tbt_alert.models import CrawlRun
 from tbt_alert.plan import plan_warnings
 from tbt_alert.status import RunStatus
 
-OVERLAP = timedelta(days=2)  # re-read the last days: sources publish late and correct themselves
+# Re-read the last week on every poll: sources publish late and correct themselves, and a window
+# of a week always holds notifications (the WTO circulates ~80 a week), so an empty answer is an
+# anomaly rather than a quiet day.
+OVERLAP = timedelta(days=7)
 ALERT_WINDOW_DAYS = 45
 
 Crawler = Callable[..., CrawlOutput]
