@@ -1,0 +1,140 @@
+"""Multilingual phrase matching, compiled once.
+
+* Text is normalised first: NFKC (full-width forms), traditional Chinese characters that matter for
+  the sector vocabulary mapped to simplified ones, lower case.
+* Latin-script phrases (English, French, Spanish) match on word boundaries; a space or a hyphen in a
+  phrase matches any run of spaces and hyphens ("low voltage" = "low-voltage").
+* Chinese phrases match as substrings. Traps such as 锁定 (lock-in) for 锁 or 笔记本 (notebook
+  computer) for 笔 are handled by negative phrases: a hit lying inside a negative hit of the same
+  sector is vetoed.
+* All phrases go into one trie-shaped regular expression, so one scan per field finds every phrase
+  starting at every position (overlapping hits included), whatever the vocabulary size.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Traditional -> simplified for the characters used in the sector vocabulary and its traps.
+_T2S_PAIRS = (
+    "類类 標标 簽签 電电 開开 關关 斷断 護护 裝装 紡纺 織织 飾饰 兒儿 遊游 樂乐 設设 備备 鏡镜 機机 "
+    "閥阀 門门 龍龙 頭头 車车 輛辆 輪轮 燈灯 後后 視视 帶带 鎖锁 筆笔 記记 鉛铅 書书 寫写 運运 動动 "
+    "涼凉 膠胶 鉻铬 價价 線线 纜缆 繼继 觸触 壓压 變变 離离 閘闸 減减 緊紧 釘钉 墊垫 鉚铆 絲丝 紙纸 "
+    "編编 鋰锂 儲储 陽阳 須须 髮发 風风 禮礼 藝艺 節节 誕诞 錢钱 雙双 桿杆 紐纽 鏈链 鎳镍 釋释 輔辅 "
+    "鞦秋 韆千 熱热 氣气 霧雾 島岛 臟脏 計计 號号 認认 證证 濾滤 淨净 剎刹 製制 震震 刮刮 漏漏 劑剂 "
+    "塗涂 層层 錶表 儀仪 測测 試试 檢检 驗验 規规 範范 準准 險险 禁禁 權权 產产 體体 際际 國国 "
+    "業业 傳传 導导 鑰钥 匙匙 櫃柜 盞盏 氫氢 療疗 醫医 藥药 劑剂 飲饮 與与 滅灭 廢废 舊旧 "
+    "飛飞 檯台 燒烧 發发 裡里 軟软 滑滑 鬆松 閃闪 鋼钢 鐵铁 銅铜 鋁铝 錫锡 鎘镉 鉻铬 燭烛 "
+    "調调 冷冷 熱热 噴喷 瓶瓶 罐罐 條条 網网 線线 圓圆 珠珠 蠟蜡 彩彩 貼贴 膜膜 紗纱 緞缎 "
+    "絨绒 襪袜 裙裙 褲裤 衫衫 靴靴 鞋鞋 鬧闹 響响 聲声 鈕钮 鍵键 樞枢 鈴铃 攜携 攝摄 錄录 "
+    "純纯 汽汽 輕轻 構构 緣缘 組组 件件 銷销 費费 務务 質质 環环 屬属 對对 應应 實实 將将 "
+)
+_T2S = str.maketrans({pair[0]: pair[1] for pair in _T2S_PAIRS.split() if pair[0] != pair[1]})
+_LATIN = "0-9a-zà-öø-ÿœ"
+_SEP = "\x00"  # placeholder for 'any run of spaces/hyphens' inside a phrase
+_END = "\x01"  # placeholder for 'end of a Latin word' after a phrase
+_SEP_RE = re.compile(r"[\s\-‐‑–]+")
+_IS_LATIN = re.compile(f"[{_LATIN}]")
+
+
+def to_simplified(text: str) -> str:
+    """Map the traditional characters the sector vocabulary needs to simplified ones."""
+    return text.translate(_T2S)
+
+
+def normalise_text(text: str | None) -> str:
+    """NFKC, simplified Chinese, lower case, typographic apostrophes made plain."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).translate(_T2S).lower()
+    return text.replace("’", "'").replace("‘", "'")
+
+
+def phrase_key(phrase: str) -> str:
+    """The form a phrase and a matched span share: normalised, separators collapsed."""
+    return _SEP_RE.sub(" ", normalise_text(phrase)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    phrase: str  # phrase_key form
+    start: int
+    end: int
+
+    def inside(self, other: Hit) -> bool:
+        """True when this hit lies within the other's span (equal spans included)."""
+        return other.start <= self.start and self.end <= other.end
+
+
+def _tokens(phrase: str) -> list[str]:
+    key = phrase_key(phrase)
+    tokens = [_SEP if ch == " " else ch for ch in key]
+    if _IS_LATIN.match(key[-1]):
+        tokens.append(_END)
+    return tokens
+
+
+Trie = dict[str, "Trie"]
+
+
+def _trie_regex(node: Trie) -> str:
+    branches = []
+    for part, child in sorted(node.items()):
+        if part == "":
+            continue
+        if part == _SEP:
+            head = r"[\s\-‐‑–]+"
+        elif part == _END:
+            head = f"(?![{_LATIN}])"
+        else:
+            head = re.escape(part)
+        branches.append(head + _trie_regex(child))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:
+        return f"(?:{body})?"
+    return body
+
+
+class PhraseMatcher:
+    """Finds every phrase of a fixed vocabulary in normalised text, overlapping hits included."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        keys = sorted({phrase_key(p) for p in phrases if phrase_key(p)})
+        self.phrases = frozenset(keys)
+        latin: Trie = {}
+        other: Trie = {}
+        for key in keys:
+            node = latin if _IS_LATIN.match(key[0]) else other
+            for token in _tokens(key):
+                node = node.setdefault(token, {})
+            node[""] = {}
+        parts = []
+        if latin:
+            parts.append(f"(?<![{_LATIN}])" + _wrap(_trie_regex(latin)))
+        if other:
+            parts.append(_wrap(_trie_regex(other)))
+        self._re = re.compile("|".join(parts) if parts else r"(?!x)x")
+
+    def find(self, text: str) -> list[Hit]:
+        """Hits in already normalised text (see normalise_text): the longest at each start."""
+        hits: list[Hit] = []
+        search = self._re.search
+        pos = 0
+        while True:
+            m = search(text, pos)
+            if m is None:
+                return hits
+            if m.end() > m.start():
+                key = _SEP_RE.sub(" ", m.group(0)).strip()
+                if key in self.phrases:
+                    hits.append(Hit(key, m.start(), m.end()))
+            pos = m.start() + 1
+
+
+def _wrap(pattern: str) -> str:
+    return f"(?:{pattern})"
