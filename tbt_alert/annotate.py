@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from tbt_alert.ingest import as_record
 from tbt_alert.models import Notification
@@ -21,10 +22,14 @@ class ClassificationLike(Protocol):
 
 
 class ClassifierLike(Protocol):
-    version: str
+    @property
+    def version(self) -> str: ...
 
-    def classify(self, record: CanonicalRecord, parent: CanonicalRecord | None = None,
-                 now: datetime | None = None) -> ClassificationLike: ...
+    def classify_many(self, records: Sequence[CanonicalRecord],
+                      parents: Sequence[CanonicalRecord | None] | None = None,
+                      now: datetime | None = None) -> Sequence[ClassificationLike]: ...
+
+    def sector_names(self) -> dict[str, tuple[str, str]]: ...
 
 
 @dataclass
@@ -41,31 +46,37 @@ def alert_sectors(result: dict) -> list[str]:
     return [s["sector"] for s in result.get("sectors", []) if s.get("tier") == "alert"]
 
 
+BATCH = 500  # the model vectorises a batch at once: much faster than one by one
+
+
 def annotate_pending(session: Session, classifier: ClassifierLike, *, now: datetime) -> AnnotateReport:
     """Classify every notification not yet classified with this content and classifier version.
     Addenda, corrigenda and revisions are read together with their parent when it is stored."""
     report = AnnotateReport()
     rows = session.exec(select(Notification).order_by(col(Notification.id))).all()
     by_symbol = {r.symbol: r for r in rows}
-    version = getattr(classifier, "version", "0")
-    for row in rows:
-        stamp = _stamp(row, version)
-        if row.classified_hash == stamp:
-            continue
-        parent_row = by_symbol.get(row.measure_key) if row.measure_key != row.symbol else None
-        parent = as_record(parent_row) if parent_row is not None else None
-        result = classifier.classify(as_record(row), parent=parent, now=now).to_json()
-        row.classification = result
-        row.alert_sectors = alert_sectors(result)
-        row.horizontal = bool(result.get("horizontal"))
-        row.classified_hash = stamp
-        session.add(row)
-        report.classified += 1
-        report.with_alert += bool(row.alert_sectors)
+    version = classifier.version
+    pending = [r for r in rows if r.classified_hash != _stamp(r, version)]
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        parents = [_parent(by_symbol, r) for r in batch]
+        results = classifier.classify_many([as_record(r) for r in batch], parents, now)
+        for row, result in zip(batch, results, strict=True):
+            _store(session, row, result.to_json(), _stamp(row, version))
+            report.classified += 1
+            report.with_alert += bool(row.alert_sectors)
     session.flush()
     return report
 
 
-def unclassified_count(session: Session) -> int:
-    stmt = select(Notification.id).where(or_(col(Notification.classified_hash).is_(None)))
-    return len(session.exec(stmt).all())
+def _parent(by_symbol: dict[str, Notification], row: Notification) -> CanonicalRecord | None:
+    parent_row = by_symbol.get(row.measure_key) if row.measure_key != row.symbol else None
+    return as_record(parent_row) if parent_row is not None else None
+
+
+def _store(session: Session, row: Notification, result: dict, stamp: str) -> None:
+    row.classification = result
+    row.alert_sectors = alert_sectors(result)
+    row.horizontal = bool(result.get("horizontal"))
+    row.classified_hash = stamp
+    session.add(row)

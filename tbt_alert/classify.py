@@ -7,6 +7,8 @@ and revisions inherit their parent's scope unless their own title or codes name 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -101,6 +103,13 @@ class Classifier:
         self.rules = rules
         self.index: RuleIndex = index or build_index(rules)
         self.model = model
+
+    @property
+    def version(self) -> str:
+        """Identifies rules + model: stored notifications are reclassified when it changes."""
+        digest = hashlib.sha256(repr(self.rules).encode("utf-8"))
+        digest.update(json.dumps(self.model.meta, sort_keys=True, default=str).encode("utf-8"))
+        return f"{self.rules.version}+{digest.hexdigest()[:12]}"
 
     def with_model(self, model: TextModel) -> Classifier:
         """The same compiled rules with another model (evaluation folds)."""

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import IO
 
 import click
 from sqlalchemy.engine import Engine
@@ -98,7 +99,7 @@ def init(obj: Context) -> None:
 @click.option("--source", default="import", show_default=True,
               help="Name of the source these records came from.")
 @pass_ctx
-def import_cmd(obj: Context, file: click.utils.LazyFile, source: str) -> None:
+def import_cmd(obj: Context, file: IO[str], source: str) -> None:
     """Load canonical JSON Lines records from FILE ('-' for standard input).
 
     A re-import updates, never duplicates. A bad line is reported with its number and skipped;
@@ -108,7 +109,7 @@ def import_cmd(obj: Context, file: click.utils.LazyFile, source: str) -> None:
 
     engine = obj.engine(migrate=True)
     with session_scope(engine) as session:
-        report = import_jsonl(session, file, source=source, now=now_utc())  # type: ignore[arg-type]
+        report = import_jsonl(session, file, source=source, now=now_utc())
     for problem in report.invalid:
         click.echo(f"skipped {problem}", err=True)
     click.echo(report.summary())
@@ -119,17 +120,12 @@ def import_cmd(obj: Context, file: click.utils.LazyFile, source: str) -> None:
 def register(group: click.Group) -> None:
     """Attach the commands defined in the other cli_* modules."""
     from tbt_alert.cli_analyst import list_cmd, show_cmd, sources_cmd, stats_cmd
+    from tbt_alert.cli_classify import classify_cmd, evaluate_cmd, train_cmd
     from tbt_alert.cli_run import crawl_cmd, demo_cmd, run_cmd
     from tbt_alert.cli_subscribers import subscribers
 
     for command in (run_cmd, crawl_cmd, demo_cmd, list_cmd, show_cmd, sources_cmd, stats_cmd,
-                    subscribers):
-        group.add_command(command)
-    try:
-        from tbt_alert.cli_classify import classify_cmd, evaluate_cmd, train_cmd
-    except ImportError:  # pragma: no cover - only while the classifier module is absent
-        return
-    for command in (classify_cmd, evaluate_cmd, train_cmd):
+                    subscribers, classify_cmd, evaluate_cmd, train_cmd):
         group.add_command(command)
 
 

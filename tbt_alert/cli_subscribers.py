@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from tbt_alert.cli import Context, now_utc, pass_ctx
@@ -11,8 +13,8 @@ from tbt_alert.db import session_scope
 def known_sectors(obj: Context) -> list[str]:
     from tbt_alert.rules import load_rules
 
-    path = obj.config.classify.rules_path or None
-    return [s.id for s in load_rules(path).sectors]  # type: ignore[arg-type]
+    path = obj.config.classify.rules_path
+    return list(load_rules(Path(path) if path else None).ids)
 
 
 @click.group()

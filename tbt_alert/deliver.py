@@ -87,8 +87,7 @@ def _send_one(session: Session, mailer: Mailer, delivery: Delivery, settings: De
     if _too_late(delivery, notification, now, settings.max_age):
         return _finish(session, delivery, DeliveryStatus.EXPIRED, "too late to be useful")
     ctx = warning_context(bulletin, notification, subscriber, delivery, settings, now, names)
-    lang = subscriber.language if subscriber.language in ("zh", "en") else Language.ZH
-    rendered = render_warning(ctx, lang)
+    rendered = render_warning(ctx, "en" if subscriber.language == Language.EN else "zh")
     msg = build_message(
         rendered, sender=settings.sender, recipient=subscriber.email, message_id=delivery.message_id,
         list_id=f"tbt-alert warnings <warnings.{settings.domain}>",
@@ -146,7 +145,7 @@ def warning_context(bulletin: Bulletin, row: Notification, subscriber: Subscribe
         distribution_date=row.distribution_date, comment_deadline=row.comment_deadline,
         deadline_text=None if row.comment_deadline else row.comment_deadline_text,
         days_left=(row.comment_deadline - now.date()).days if row.comment_deadline else None,
-        document_url=(row.document_links or [row.document_url])[0] if (row.document_links or row.document_url) else None,
+        document_url=next(iter(row.document_links), None) or row.document_url,
         notification_url=row.document_url,
         unsubscribe_url=f"{base}/unsubscribe/{subscriber.token}",
         preferences_url=f"{base}/preferences/{subscriber.token}",

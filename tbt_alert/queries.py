@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -80,7 +81,7 @@ def recent_runs(session: Session, limit: int = 10) -> list[CrawlRun]:
 HS_DIGITS = re.compile(r"\d+")
 
 
-def hs_depth(codes: list[str]) -> int:
+def hs_depth(codes: Iterable[str]) -> int:
     """The most digits any HS code of the notification gives (0 when none)."""
     best = 0
     for code in codes:

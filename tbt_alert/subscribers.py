@@ -7,6 +7,8 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlmodel import Session, col, delete, select
 
@@ -17,6 +19,9 @@ from tbt_alert.status import Cadence, Language, SubscriberStatus, SubscriptionSt
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class SubscriberError(TbtAlertError):
@@ -83,7 +88,7 @@ def add_subscriber(session: Session, email: str, *, sectors: Sequence[str], know
     return row, created
 
 
-def _choice(enum: type, value: str, what: str):  # type: ignore[no-untyped-def]
+def _choice(enum: type[E], value: str, what: str) -> E:
     try:
         return enum(value)
     except ValueError as e:

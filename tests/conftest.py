@@ -86,3 +86,7 @@ def engine(db_url: str) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+# the real SMTP sink fixture, for every test module
+from tests.support_smtp import smtp_sink  # noqa: E402, F401

@@ -16,7 +16,6 @@ from tbt_alert.models import Delivery, Notification
 from tbt_alert.plan import plan_warnings
 from tbt_alert.status import DeliveryStatus, SubscriberStatus
 from tbt_alert.subscribers import add_subscriber, set_status
-from tests.support_smtp import smtp_sink  # noqa: F401  (fixture)
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SECTORS = ["footwear_leather", "eyewear", "low_voltage_electrical"]

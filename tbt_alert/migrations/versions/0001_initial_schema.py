@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import tbt_alert.dbtypes
@@ -26,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "crawl_run",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("since", sa.Date(), nullable=False),
         sa.Column("until", sa.Date(), nullable=False),
@@ -36,7 +35,7 @@ def upgrade() -> None:
         sa.Column("invalid", sa.Integer(), nullable=False),
         sa.Column("new", sa.Integer(), nullable=False),
         sa.Column("updated", sa.Integer(), nullable=False),
-        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("error", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("crawl_run", schema=None) as batch_op:
@@ -45,33 +44,33 @@ def upgrade() -> None:
     op.create_table(
         "notification",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("symbol", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column("measure_key", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column("parent_symbol", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.Column("symbol", sa.String(length=120), nullable=False),
+        sa.Column("measure_key", sa.String(length=120), nullable=False),
+        sa.Column("parent_symbol", sa.String(length=120), nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("member_code", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("member_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("member_code", sa.String(length=8), nullable=False),
+        sa.Column("member_name", sa.String(length=200), nullable=False),
         sa.Column("markets", sa.JSON(), nullable=False),
         sa.Column("joint_symbols", sa.JSON(), nullable=False),
         sa.Column("distribution_date", sa.Date(), nullable=True),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("products_text", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("title", sa.String(), nullable=False),
+        sa.Column("description", sa.String(), nullable=True),
+        sa.Column("products_text", sa.String(), nullable=True),
         sa.Column("hs_codes", sa.JSON(), nullable=False),
         sa.Column("ics_codes", sa.JSON(), nullable=False),
-        sa.Column("objective", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("objective", sa.String(), nullable=True),
         sa.Column("comment_deadline", sa.Date(), nullable=True),
-        sa.Column("comment_deadline_text", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
-        sa.Column("document_url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("comment_deadline_text", sa.String(), nullable=True),
+        sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("document_url", sa.String(), nullable=True),
         sa.Column("document_links", sa.JSON(), nullable=False),
-        sa.Column("content_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("first_seen_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.Column("classification", sa.JSON(), nullable=True),
         sa.Column("alert_sectors", sa.JSON(), nullable=False),
         sa.Column("horizontal", sa.Boolean(), nullable=False),
-        sa.Column("classified_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("classified_hash", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("symbol"),
     )
@@ -95,10 +94,10 @@ def upgrade() -> None:
     op.create_table(
         "subscriber",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("language", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("created_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.Column("confirmed_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
@@ -108,7 +107,7 @@ def upgrade() -> None:
     op.create_table(
         "bulletin",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("notification_id", sa.Integer(), nullable=False),
         sa.Column("snapshot", sa.JSON(), nullable=False),
@@ -128,11 +127,11 @@ def upgrade() -> None:
     op.create_table(
         "source_record",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("source_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("source_key", sa.String(length=200), nullable=False),
         sa.Column("notification_id", sa.Integer(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("content_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("first_seen_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.Column("fetched_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -151,7 +150,7 @@ def upgrade() -> None:
         "subscription",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
-        sa.Column("sector", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("sector", sa.String(length=60), nullable=False),
         sa.Column("markets", sa.JSON(), nullable=False),
         sa.Column("cadence", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -175,10 +174,10 @@ def upgrade() -> None:
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
         sa.Column("sectors", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("message_id", sa.String(length=200), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("created_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", tbt_alert.dbtypes.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
