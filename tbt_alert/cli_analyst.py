@@ -53,7 +53,7 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
             raise click.ClickException(f"no notification {symbol!r} is stored")
         info = detail(session, row)
     if as_json:
-        click.echo(json.dumps(row.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(row.model_dump(mode="json", warnings=False), ensure_ascii=False, indent=2))
         return
     for line in _detail_lines(info):
         click.echo(line)

@@ -114,11 +114,11 @@ def _close_run(engine: Engine, run: CrawlRun, status: RunStatus, now: datetime, 
         row = session.get(CrawlRun, run.id)
         if row is None:
             return
-        row.status, row.finished_at, row.error = status, now, error
-        for key, value in counts.items():
-            setattr(row, key, value)
+        for target in (row, run):
+            target.status, target.finished_at, target.error = status, now, error
+            for key, value in counts.items():
+                setattr(target, key, value)
         session.add(row)
-        run.status, run.error = status, error
 
 
 def run_cycle(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
