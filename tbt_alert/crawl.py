@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from spiders.settings import crawl_settings
 from tbt_alert.errors import CrawlError, RecordError
 from tbt_alert.record import CanonicalRecord, parse_line
 
@@ -62,7 +64,7 @@ def run_spider(
         stale.unlink(missing_ok=True)
     args = {**(spider_args or {}), "base_url": base_url}
     args.update(since=since.isoformat(), until=until.isoformat())
-    command = spider_command(slug, items_path, args, settings or {})
+    command = spider_command(slug, items_path, args, with_allowed_host(settings or {}, base_url))
     status = _run(command, log_path, timeout_s, slug)
     if status != 0:
         reason = failure_reason(stats_path)
@@ -70,6 +72,17 @@ def run_spider(
     output = read_output(items_path, log_path, stats_path)
     check_output(slug, output, max_invalid_ratio)
     return output
+
+
+def with_allowed_host(settings: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    """Without an explicit ``TBT_ALLOWED_HOSTS``, the fetch guard allows its default hosts plus
+    exactly the host and port of the base URL the caller chose to crawl."""
+    out = dict(settings)
+    if "TBT_ALLOWED_HOSTS" not in out:
+        parts = urlsplit(base_url)
+        host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
+        out["TBT_ALLOWED_HOSTS"] = [*crawl_settings().get("TBT_ALLOWED_HOSTS", []), host]
+    return out
 
 
 def spider_command(

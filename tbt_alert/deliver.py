@@ -11,15 +11,17 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlmodel import Session, col, or_, select
 
 from tbt_alert.mailer import Mailer, SendOutcome, SendStatus
+from tbt_alert.measure import change_summary
 from tbt_alert.members import normalise_member
 from tbt_alert.message import build_message
 from tbt_alert.models import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.render import SectorLine, WarningContext, render_warning
-from tbt_alert.status import DeliveryStatus, Language, SubscriberStatus
+from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
 OUTCOME_STATUS = {
@@ -129,16 +131,20 @@ def _record(session: Session, delivery: Delivery, outcome: SendOutcome, settings
 def warning_context(bulletin: Bulletin, row: Notification, subscriber: Subscriber,
                     delivery: Delivery, settings: DeliverySettings, now: datetime,
                     names: dict[str, tuple[str, str]]) -> WarningContext:
-    lang = "en" if subscriber.language == Language.EN else "zh"
+    lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
     entries = {s["sector"]: s for s in bulletin.snapshot.get("classification", {}).get("sectors", [])}
     lines = tuple(_sector_line(entries.get(sid, {"sector": sid}), names, lang)
                   for sid in delivery.sectors)
     member = normalise_member(row.member_name, row.member_code or None)
     base = settings.public_url.rstrip("/")
+    snap = bulletin.snapshot
+    update = snap.get("kind") == BulletinKind.UPDATE
+    others = tuple(s for s in snap.get("symbols", row.joint_symbols) if s != row.symbol)
     return WarningContext(
-        kind=bulletin.snapshot.get("kind", "new") if bulletin.snapshot.get("kind") == "update" else "new",
-        change_summary=bulletin.snapshot.get("change_summary"),
-        symbol=row.symbol, joint_symbols=tuple(row.joint_symbols),
+        kind="update" if update else "new",
+        change_summary=change_summary(snap.get("document_kind", str(row.kind)), snap.get("events", []),
+                                      row.comment_deadline, lang) if update else None,
+        symbol=row.symbol, joint_symbols=others,
         member=(member.name_zh or member.name_en or row.member_name) if lang == "zh"
         else (member.name_en or row.member_name),
         title=row.title, description=row.description or "", sectors=lines,

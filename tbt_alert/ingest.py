@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from tbt_alert.dates import parse_date, parse_deadline
 from tbt_alert.errors import RecordError, SymbolError
+from tbt_alert.measure import parallel_key, record_events
 from tbt_alert.members import normalise_member
 from tbt_alert.models import Notification, SourceRecord
 from tbt_alert.record import CanonicalRecord, parse_line
@@ -118,6 +119,8 @@ def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str
     row.document_url = record.document_url
     row.document_links = list(record.document_links)
     row.content_hash = digest
+    row.events = record_events(record, keyed.kind)
+    row.parallel_key = parallel_key(record.title, distributed) if not keyed.joint else None
 
 
 def upsert(session: Session, record: CanonicalRecord, *, source: str, now: datetime) -> str:

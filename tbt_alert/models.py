@@ -65,6 +65,10 @@ class Notification(SQLModel, table=True):
     alert_sectors: list[str] = _json()
     horizontal: bool = False
     classified_hash: str | None = Field(default=None, max_length=64)
+    # what an addendum, revision or corrigendum says happened: [{"kind", "date", "text"}]
+    events: list[dict[str, Any]] = _json()
+    # same title, same day, other member: a parallel notification of one measure (EAC, GCC)
+    parallel_key: str | None = Field(default=None, index=True, max_length=64)
 
 
 class SourceRecord(SQLModel, table=True):

@@ -60,14 +60,27 @@ def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
     return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
 
 
-def snapshot(row: Notification, kind: BulletinKind) -> dict:
+def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> dict:
     """What the bulletin says, frozen when it is planned so every delivery says the same."""
+    symbols = sorted({s for r in group for s in (r.joint_symbols or [r.symbol])})
     return {
         "kind": kind.value,
         "symbol": row.symbol,
+        "symbols": symbols,
+        "document_kind": str(row.kind),
+        "events": list(row.events),
         "classification": row.classification or {},
         "alert_sectors": list(row.alert_sectors),
     }
+
+
+def parallels(session: Session, row: Notification) -> list[Notification]:
+    """The notification with its parallels: the same measure notified by other members."""
+    if row.parallel_key is None:
+        return [row]
+    found = session.exec(select(Notification).where(Notification.parallel_key == row.parallel_key)
+                         .order_by(col(Notification.symbol))).all()
+    return [r for r in found if r.member_code != row.member_code or r.id == row.id]
 
 
 def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: str) -> PlanReport:
@@ -81,22 +94,28 @@ def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: 
     for row in rows:
         if not row.alert_sectors or not is_timely(row, now.date(), window_days):
             continue
-        targets = match(Relevance(frozenset(row.alert_sectors), frozenset(row.markets)), subscribed)
+        group = [r for r in parallels(session, row) if r.alert_sectors]
+        if group[0].id != row.id:
+            continue  # one bulletin for parallel notifications: the first symbol's
+        sectors = frozenset(s for r in group for s in r.alert_sectors)
+        markets = frozenset(m for r in group for m in r.markets)
+        targets = match(Relevance(sectors, markets), subscribed)
         if not targets:
             continue
-        bulletin = _bulletin(session, row, now, report)
+        bulletin = _bulletin(session, row, group, now, report)
         report.deliveries += _deliveries(session, bulletin, targets, now=now, domain=domain)
     session.flush()
     return report
 
 
-def _bulletin(session: Session, row: Notification, now: datetime, report: PlanReport) -> Bulletin:
+def _bulletin(session: Session, row: Notification, group: list[Notification], now: datetime,
+              report: PlanReport) -> Bulletin:
     existing = session.exec(select(Bulletin).where(Bulletin.notification_id == row.id)).first()
     if existing is not None:
         return existing
     kind = bulletin_kind(session, row)
     bulletin = Bulletin(key=f"{kind.value}:{row.symbol}", kind=kind, notification_id=row.id or 0,
-                        snapshot=snapshot(row, kind), created_at=now)
+                        snapshot=snapshot(row, kind, group), created_at=now)
     session.add(bulletin)
     session.flush()
     report.bulletins.append(bulletin.key)

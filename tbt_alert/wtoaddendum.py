@@ -271,3 +271,47 @@ def _detail(text: str) -> str:
     urls = textscan.find_urls(text)
     value = urls[0] if urls else (textscan.one_line(text) or "")
     return value if len(value) <= _MAX_DETAIL else value[: _MAX_DETAIL - 1] + "…"
+
+
+# Chinese phrasing of the same events, as Chinese enquiry points and mirrors write them.
+_PHRASES_ZH: list[tuple[EventKind, re.Pattern[str]]] = [
+    (EventKind.withdrawn, re.compile(r"撤回|撤销|废止|撤銷|廢止")),
+    (EventKind.comment_period_changed, re.compile(r"(?:评议|評議|意见|意見)[^。]{0,12}(?:延长|延長|延期|截止)")),
+    (EventKind.enters_into_force, re.compile(r"生效|实施|實施|施行")),
+    (EventKind.adopted, re.compile(r"(?:获得|獲得|予以|已|被)?通过|批准|採用|采用")),
+    (EventKind.published, re.compile(r"颁布|頒布|公布|发布|發布|刊登")),
+    (EventKind.final_text_available, re.compile(r"最终文本|最終文本")),
+    (EventKind.scope_changed, re.compile(r"修订|修訂|修改|修正")),
+]
+_SENTENCE_END_ZH = re.compile(r"(?<=[。；;])")
+
+
+def events_in_text(text: str) -> list[AddendumEvent]:
+    """The events an addendum's description states, as sources such as ePing give it: no form
+    header, possibly the checklist, possibly free text in English or Chinese. Empty when none."""
+    clean = textscan.clean_text(text)
+    doc = AddendumDoc(symbol=None, parent_symbol=None, date=None, layout="free_text")
+    reason = _REASON.search(clean)
+    if reason is not None:
+        _read_checklist(doc, clean[reason.end() :])
+        return _one_per_kind(doc.events)
+    _read_free_text(doc, clean)
+    if not doc.events and re.search(r"[\u4e00-\u9fff]", clean):
+        for sentence in _SENTENCE_END_ZH.split(clean):
+            doc.events.extend(_sentence_events_zh(sentence))
+    return _one_per_kind(doc.events)
+
+
+def _one_per_kind(events: list[AddendumEvent]) -> list[AddendumEvent]:
+    """Free text repeats itself: keep one event per kind, the first that carries a date."""
+    best: dict[EventKind, AddendumEvent] = {}
+    for event in events:
+        kept = best.get(event.kind)
+        if kept is None or (kept.date is None and event.date is not None):
+            best[event.kind] = event
+    return [best[k] for k in dict.fromkeys(e.kind for e in events)]
+
+
+def _sentence_events_zh(sentence: str) -> list[AddendumEvent]:
+    found = [(kind, m.end()) for kind, p in _PHRASES_ZH if (m := p.search(sentence))]
+    return [AddendumEvent(kind, _date_near(sentence, pos), _clip(sentence)) for kind, pos in found[:2]]
