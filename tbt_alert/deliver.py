@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, or_, select
 
+from tbt_alert.explain import explain
 from tbt_alert.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.measure import change_summary
 from tbt_alert.members import normalise_member
@@ -159,13 +160,13 @@ def warning_context(bulletin: Bulletin, row: Notification, subscriber: Subscribe
     )
 
 
-def _sector_line(entry: dict, names: dict[str, tuple[str, str]], lang: str) -> SectorLine:
+def _sector_line(entry: dict, names: dict[str, tuple[str, str]], lang: Literal["zh", "en"]) -> SectorLine:
     sid = str(entry.get("sector"))
     en, zh = names.get(sid, (sid, sid))
     risk = entry.get("risk") or {}
     return SectorLine(
         sector_id=sid, name=zh if lang == "zh" else en, tier=str(entry.get("tier", "alert")),
-        reasons=tuple(str(r) for r in entry.get("reasons", [])),
+        reasons=tuple(explain((str(r) for r in entry.get("reasons", [])), lang, names)),
         risk_level=str(risk.get("level", "amber")),
-        risk_reasons=tuple(str(r) for r in risk.get("reasons", [])),
+        risk_reasons=tuple(explain((str(r) for r in risk.get("reasons", [])), lang, names)),
     )

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Literal
 
+from tbt_alert.dates import parse_date, parse_deadline
+from tbt_alert.errors import SymbolError
 from tbt_alert.keywords import normalise_text
+from tbt_alert.members import normalise_member
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.symbols import parse_symbol
 
 Level = Literal["red", "amber", "green"]
 RED, AMBER = 5, 3
@@ -27,9 +31,6 @@ HIGH_MARKETS = {"EU", "EEC", "USA"}
 MEDIUM_MARKETS = {"JPN", "KOR", "GBR", "CAN", "AUS", "SAU", "ARE", "BHR", "KWT", "OMN", "QAT",
                   "IND", "BRA", "MEX", "RUS", "TUR", "VNM", "THA", "IDN", "MYS", "CHL", "ISR", "ZAF"}
 SECTOR_HIGH = {"footwear_leather": {"RUS"}}
-_NAMES = {"european union": "EU", "欧盟": "EU", "united states": "USA", "美国": "USA",
-          "russian federation": "RUS", "俄罗斯": "RUS", "japan": "JPN", "日本": "JPN"}
-_MEMBER_IN_SYMBOL = re.compile(r"G/TBT/N/([A-Z]{2,3})/")
 _KINDS = (
     ("ban or restriction", 2, r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
      r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可"),
@@ -42,7 +43,6 @@ _KIND_RES = tuple((name, pts, re.compile(rx)) for name, pts, rx in _KINDS)
 _MANDATORY = re.compile(r"technical regulation|mandatory|compulsory|regulation|decree|order|"
                         r"reglamento|règlement|obligatoire|obligatorio|强制|法规|法令|法案|条例|部颁法案")
 _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
-_DAYS_AFTER = re.compile(r"(\d{1,3})\s*(?:days|días|jours|天|日)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,40 +55,18 @@ class Risk:
 
 
 def member_code(record: CanonicalRecord) -> str | None:
-    m = _MEMBER_IN_SYMBOL.search(record.symbol)
-    if m:
-        return m.group(1)
-    return _NAMES.get(normalise_text(record.member).strip())
-
-
-def parse_date(text: str | None) -> date | None:
-    """ISO and common written dates ('2017-01-15', '2013/6/19', '2007 May 09'); else None."""
-    if not text:
-        return None
-    m = re.search(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", text)
-    if m:
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
-    for fmt in ("%Y %B %d", "%d %B %Y", "%B %d, %Y", "%Y %b %d", "%d %b %Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
+    """The notifying member's code: from the symbol when it reads, else from the name."""
+    try:
+        own = parse_symbol(record.symbol).member
+    except SymbolError:
+        own = None
+    code = normalise_member(record.member, own).code
+    return "EU" if code == "EEC" else (code or None)
 
 
 def comment_deadline(record: CanonicalRecord) -> date | None:
     """The comment deadline as a date: written, or 'N days after' the distribution date."""
-    found = parse_date(record.comment_deadline)
-    if found or not record.comment_deadline:
-        return found
-    m = _DAYS_AFTER.search(record.comment_deadline)
-    start = parse_date(record.distribution_date)
-    if m and start:
-        return start + timedelta(days=int(m.group(1)))
-    return None
+    return parse_deadline(record.comment_deadline, parse_date(record.distribution_date)).date
 
 
 def _market_points(record: CanonicalRecord, sector: str) -> tuple[int, str]:
