@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tbt_alert.errors import ConfigError
 
@@ -100,6 +101,17 @@ class FetchConfig:
 
 
 @dataclass(frozen=True)
+class ScheduleConfig:
+    """When the daemon runs its jobs (APScheduler cron fields, in ``timezone``)."""
+
+    timezone: str = "Asia/Shanghai"
+    cycle_minutes: int = 180  # crawl, classify, send warnings
+    digest_hour: int = 8  # daily and weekly digests are sent at this hour
+    weekly_digest_day: str = "mon"
+    misfire_grace_s: int = 3600
+
+
+@dataclass(frozen=True)
 class WebConfig:
     public_url: str = "http://127.0.0.1:8080/"
     secret_key: str = field(default="change-me", repr=False)
@@ -122,6 +134,7 @@ class Config:
     fetch: FetchConfig = FetchConfig()
     web: WebConfig = WebConfig()
     classify: ClassifyConfig = ClassifyConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
 
     @property
     def database_url(self) -> str:
@@ -145,6 +158,7 @@ SECTIONS: dict[str, type] = {
     "fetch": FetchConfig,
     "web": WebConfig,
     "classify": ClassifyConfig,
+    "schedule": ScheduleConfig,
 }
 
 
@@ -196,6 +210,14 @@ def _validate(config: Config) -> None:
     for url in (config.eutbt.base_url, config.eping.api_url, *config.feeds.urls):
         if urlsplit(url).scheme not in ("http", "https"):
             raise ConfigError(f"URL {url!r} must be http(s)")
+    if config.schedule.weekly_digest_day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        raise ConfigError("[schedule] weekly_digest_day must be one of mon, tue, ..., sun")
+    if not 0 <= config.schedule.digest_hour <= 23 or config.schedule.cycle_minutes < 5:
+        raise ConfigError("[schedule] digest_hour must be 0-23 and cycle_minutes at least 5")
+    try:
+        ZoneInfo(config.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(f"[schedule] timezone {config.schedule.timezone!r} is not a known zone") from e
     if not 1 <= config.eping.page_size <= 100:
         raise ConfigError("[eping] page_size must be between 1 and 100")
 
