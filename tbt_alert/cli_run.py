@@ -33,7 +33,7 @@ def make_mailer(config: Config):  # type: ignore[no-untyped-def]
 
 @click.command(name="run")
 @click.option("--once", is_flag=True, required=True,
-              help="Run one full cycle and exit (the scheduled daemon is 'tbt-alert daemon').")
+              help="Run one full cycle and exit (required; 'tbt-alert daemon' runs on a schedule).")
 @click.option("--since", help="Crawl from this distribution date, YYYY-MM-DD "
               "(default: the end of the last successful crawl, else 30 days back).")
 @click.option("--until", help="Crawl up to this distribution date, YYYY-MM-DD (default: today).")
@@ -49,6 +49,26 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
         summary = run_cycle(engine, obj.config, classifier=make_classifier(obj.config),
                             mailer=mailer, now=now_utc(), since=parse_day(since, "--since"),
                             until=parse_day(until, "--until"))
+    click.echo("\n".join(summary.lines()))
+    if not summary.ok:
+        sys.exit(1)
+
+
+@click.command(name="digest")
+@click.option("--cadence", type=click.Choice(["daily", "weekly"]), required=True,
+              help="Which digests: the previous day's or the previous ISO week's.")
+@pass_ctx
+def digest_cmd(obj: Context, cadence: str) -> None:
+    """Plan and send the daily or weekly digests of every closed period not yet sent.
+
+    A period is a calendar day or ISO week in [schedule] timezone; periods missed while nothing
+    ran are caught up (at most 7 days or 4 weeks), each once. Exit status 1 when messages failed."""
+    from tbt_alert.pipeline import deliver_digests
+
+    engine = obj.engine(migrate=True)
+    with make_mailer(obj.config) as mailer:
+        summary = deliver_digests(engine, obj.config, classifier=make_classifier(obj.config),
+                                  mailer=mailer, now=now_utc(), cadence=cadence)
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
         sys.exit(1)

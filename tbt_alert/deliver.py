@@ -21,7 +21,14 @@ from tbt_alert.measure import change_summary
 from tbt_alert.members import normalise_member
 from tbt_alert.message import build_message
 from tbt_alert.models import Bulletin, Delivery, Notification, Subscriber
-from tbt_alert.render import SectorLine, WarningContext, render_warning
+from tbt_alert.plan import bulletin_kind, parallels, snapshot
+from tbt_alert.render import (
+    RenderedMessage,
+    SectorLine,
+    WarningContext,
+    render_digest,
+    render_warning,
+)
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
@@ -82,27 +89,61 @@ def _send_one(session: Session, mailer: Mailer, delivery: Delivery, settings: De
               now: datetime, names: dict[str, tuple[str, str]], rng: random.Random) -> DeliveryStatus:
     bulletin = session.get(Bulletin, delivery.bulletin_id)
     subscriber = session.get(Subscriber, delivery.subscriber_id)
-    notification = session.get(Notification, bulletin.notification_id) if bulletin else None
-    if bulletin is None or subscriber is None or notification is None:
+    if bulletin is None or subscriber is None:
         return _finish(session, delivery, DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
     if subscriber.status != SubscriberStatus.ACTIVE:
         return _finish(session, delivery, DeliveryStatus.SKIPPED, f"subscriber {subscriber.status}")
-    if _too_late(delivery, notification, now, settings.max_age):
-        return _finish(session, delivery, DeliveryStatus.EXPIRED, "too late to be useful")
-    ctx = warning_context(bulletin, notification, subscriber, delivery, settings, now, names)
-    rendered = render_warning(ctx, "en" if subscriber.language == Language.EN else "zh")
+    if now - delivery.created_at > settings.max_age:
+        return _finish(session, delivery, DeliveryStatus.EXPIRED, "not sent within max_age")
+    lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
+    reader = Reader(subscriber, delivery, settings, now, names, lang)
+    rendered = _render(session, bulletin, reader)
+    if rendered is None:
+        return _finish(session, delivery, DeliveryStatus.EXPIRED, "comment period over: too late")
     msg = build_message(
         rendered, sender=settings.sender, recipient=subscriber.email, message_id=delivery.message_id,
-        list_id=f"tbt-alert warnings <warnings.{settings.domain}>",
-        unsubscribe_url=ctx.unsubscribe_url, unsubscribe_mailto=None, date=now,
+        list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
+        unsubscribe_url=reader.link("unsubscribe"), unsubscribe_mailto=None, date=now,
     )
     return _record(session, delivery, mailer.send(msg), settings, now, rng)
 
 
-def _too_late(delivery: Delivery, notification: Notification, now: datetime, max_age: timedelta) -> bool:
-    if now - delivery.created_at > max_age:
-        return True
-    return notification.comment_deadline is not None and notification.comment_deadline < now.date()
+@dataclass(frozen=True)
+class Reader:
+    """Who a message is rendered for, and when."""
+
+    subscriber: Subscriber
+    delivery: Delivery
+    settings: DeliverySettings
+    now: datetime
+    names: dict[str, tuple[str, str]]
+    lang: Literal["zh", "en"]
+
+    def link(self, page: str) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/{page}/{self.subscriber.token}"
+
+
+def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
+    """The message for one reader; None when nothing in it is still useful."""
+    if bulletin.kind == BulletinKind.DIGEST:
+        rows = [r for r in (session.get(Notification, i) for i in reader.delivery.items)
+                if r is not None and not _closed(r, reader.now)]
+        contexts = [warning_context(_item_snapshot(session, r), r, reader) for r in rows]
+        label = str(bulletin.snapshot.get("period", ""))
+        return render_digest(contexts, reader.lang, label) if contexts else None
+    row = session.get(Notification, bulletin.notification_id) if bulletin.notification_id else None
+    if row is None or _closed(row, reader.now):
+        return None
+    return render_warning(warning_context(bulletin.snapshot, row, reader), reader.lang)
+
+
+def _item_snapshot(session: Session, row: Notification) -> dict:
+    kind = bulletin_kind(session, row)
+    return snapshot(row, kind, [r for r in parallels(session, row) if r.alert_sectors])
+
+
+def _closed(row: Notification, now: datetime) -> bool:
+    return row.comment_deadline is not None and row.comment_deadline < now.date()
 
 
 def _finish(session: Session, delivery: Delivery, status: DeliveryStatus, why: str) -> DeliveryStatus:
@@ -129,16 +170,13 @@ def _record(session: Session, delivery: Delivery, outcome: SendOutcome, settings
     return DeliveryStatus(delivery.status)
 
 
-def warning_context(bulletin: Bulletin, row: Notification, subscriber: Subscriber,
-                    delivery: Delivery, settings: DeliverySettings, now: datetime,
-                    names: dict[str, tuple[str, str]]) -> WarningContext:
-    lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
-    entries = {s["sector"]: s for s in bulletin.snapshot.get("classification", {}).get("sectors", [])}
-    lines = tuple(_sector_line(entries.get(sid, {"sector": sid}), names, lang)
-                  for sid in delivery.sectors)
+def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningContext:
+    """What one message says of one notification, for one reader."""
+    lang, now = reader.lang, reader.now
+    entries = {s["sector"]: s for s in snap.get("classification", {}).get("sectors", [])}
+    lines = tuple(_sector_line(entries.get(sid, {"sector": sid}), reader.names, lang)
+                  for sid in reader.delivery.sectors if sid in row.alert_sectors or sid in entries)
     member = normalise_member(row.member_name, row.member_code or None)
-    base = settings.public_url.rstrip("/")
-    snap = bulletin.snapshot
     update = snap.get("kind") == BulletinKind.UPDATE
     others = tuple(s for s in snap.get("symbols", row.joint_symbols) if s != row.symbol)
     return WarningContext(
@@ -154,8 +192,8 @@ def warning_context(bulletin: Bulletin, row: Notification, subscriber: Subscribe
         days_left=(row.comment_deadline - now.date()).days if row.comment_deadline else None,
         document_url=next(iter(row.document_links), None) or row.document_url,
         notification_url=row.document_url,
-        unsubscribe_url=f"{base}/unsubscribe/{subscriber.token}",
-        preferences_url=f"{base}/preferences/{subscriber.token}",
+        unsubscribe_url=reader.link("unsubscribe"),
+        preferences_url=reader.link("preferences"),
         comment_url=None,
     )
 

@@ -128,7 +128,7 @@ class Bulletin(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)  # e.g. warning:G/TBT/N/EU/1097
     kind: BulletinKind = Field(sa_column=Column(String(20), nullable=False))
-    notification_id: int = Field(foreign_key="notification.id", index=True)
+    notification_id: int | None = Field(default=None, foreign_key="notification.id", index=True)
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc(nullable=False)
 
@@ -140,6 +140,7 @@ class Delivery(SQLModel, table=True):
     bulletin_id: int = Field(foreign_key="bulletin.id", index=True)
     subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
     sectors: list[str] = _json()  # the subscriber's sectors this bulletin concerns
+    items: list[int] = _json()  # for a digest: the notifications it lists for this subscriber
     status: DeliveryStatus = _enum(DeliveryStatus.PLANNED, index=True)
     message_id: str = Field(max_length=200)
     attempts: int = 0

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -16,12 +17,13 @@ from tbt_alert.config import Config
 from tbt_alert.crawl import CrawlOutput, run_spider
 from tbt_alert.db import session_scope
 from tbt_alert.deliver import DeliverySettings, send_due
+from tbt_alert.digest import plan_digests
 from tbt_alert.errors import CrawlError
 from tbt_alert.ingest import IngestReport, ingest_records
 from tbt_alert.mailer import Mailer
 from tbt_alert.models import CrawlRun
 from tbt_alert.plan import plan_warnings
-from tbt_alert.status import RunStatus
+from tbt_alert.status import Cadence, RunStatus
 
 # Re-read the last week on every poll: sources publish late and correct themselves, and a window
 # of a week always holds notifications (the WTO circulates ~80 a week), so an empty answer is an
@@ -152,6 +154,42 @@ def deliver_pending(engine: Engine, config: Config, *, classifier: ClassifierLik
     summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
     settings = DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
                                 domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
-    names = classifier.sector_names() if hasattr(classifier, "sector_names") else {}
     with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(send_due(session, mailer, settings, now=now, sector_names=names))
+        summary.sent.update(send_due(session, mailer, settings, now=now,
+                                     sector_names=classifier.sector_names()))
+
+
+@dataclass
+class DigestSummary:
+    cadence: str
+    bulletins: list[str] = field(default_factory=list)
+    deliveries_planned: int = 0
+    sent: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.sent[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+
+    def lines(self) -> list[str]:
+        sent = ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())) or "none due"
+        periods = ", ".join(b.rsplit(":", 1)[-1] for b in self.bulletins) or "none due"
+        return [f"{self.cadence} digests  periods {periods}",
+                f"planned     {self.deliveries_planned} deliveries", f"emails      {sent}"]
+
+
+def deliver_digests(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
+                    now: datetime, cadence: str) -> DigestSummary:
+    """Classify what is new, plan the digests of every closed period not yet planned, send."""
+    rhythm = Cadence(cadence)
+    summary = DigestSummary(cadence=rhythm.value)
+    with session_scope(engine) as session:
+        annotate_pending(session, classifier, now=now)
+        plan = plan_digests(session, rhythm, now=now, tz=ZoneInfo(config.schedule.timezone),
+                            window_days=ALERT_WINDOW_DAYS, domain=config.mail.message_id_domain)
+    summary.bulletins, summary.deliveries_planned = plan.bulletins, plan.deliveries
+    settings = DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
+                                domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
+    with Session(engine, expire_on_commit=False) as session:
+        summary.sent.update(send_due(session, mailer, settings, now=now,
+                                     sector_names=classifier.sector_names()))
+    return summary

@@ -39,6 +39,7 @@ class Language(StrEnum):
 class BulletinKind(StrEnum):
     WARNING = "warning"  # a new notification concerns the subscriber's sectors
     UPDATE = "update"  # an addendum, revision or corrigendum changed a measure already notified
+    DIGEST = "digest"  # the relevant notifications of a day or a week, for digest subscribers
 
 
 class DeliveryStatus(StrEnum):
