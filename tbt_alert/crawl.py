@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from spiders.settings import crawl_settings
 from tbt_alert.errors import CrawlError, RecordError
+from tbt_alert.fetchguard import host_port
 from tbt_alert.record import CanonicalRecord, parse_line
 
 MAX_INVALID_RATIO = 0.2
@@ -78,10 +78,8 @@ def with_allowed_host(settings: Mapping[str, Any], base_url: str) -> dict[str, A
     """Without an explicit ``TBT_ALLOWED_HOSTS``, the fetch guard allows its default hosts plus
     exactly the host and port of the base URL the caller chose to crawl."""
     out = dict(settings)
-    if "TBT_ALLOWED_HOSTS" not in out:
-        parts = urlsplit(base_url)
-        host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
-        out["TBT_ALLOWED_HOSTS"] = [*crawl_settings().get("TBT_ALLOWED_HOSTS", []), host]
+    if "TBT_ALLOWED_HOSTS" not in out and base_url:
+        out["TBT_ALLOWED_HOSTS"] = [*crawl_settings().get("TBT_ALLOWED_HOSTS", []), host_port(base_url)]
     return out
 
 

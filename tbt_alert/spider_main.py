@@ -2,7 +2,8 @@
 
 ``python -m tbt_alert.spider_main <slug> --out FILE [--arg k=v ...] [--settings-json JSON]``
 
-Items go to FILE as JSON Lines (Scrapy FEEDS), the crawler stats to FILE.stats.json. Exit status 0
+Items go to FILE as JSON Lines (Scrapy FEEDS), the crawler stats to FILE.stats.json, with the peak
+resident memory of this process as ``tbt/max_rss_bytes`` (reliability check 16). Exit status 0
 when the spider finished normally without logging an error, 1 when it closed for another reason or
 logged errors, 2 on bad arguments. Scrapy's reactor cannot restart, hence one process per crawl.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,10 +63,17 @@ def run(slug: str, out: Path, args: dict[str, str], overrides: dict[str, Any]) -
     process.crawl(crawler, **args)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    stats["tbt/max_rss_bytes"] = max_rss_bytes()
     stats_path = Path(f"{out}.stats.json")
     stats_path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), "utf-8")
     errors = int(stats.get("log_count/ERROR", 0))
     return EXIT_OK if reasons == ["finished"] and errors == 0 else EXIT_FAILED
+
+
+def max_rss_bytes() -> int:
+    """Peak resident set size of this process so far (``ru_maxrss`` is in KiB except on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
