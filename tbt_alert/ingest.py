@@ -21,7 +21,7 @@ from tbt_alert.errors import RecordError, SymbolError
 from tbt_alert.measure import parallel_key, record_events
 from tbt_alert.members import normalise_member
 from tbt_alert.models import Notification, SourceRecord
-from tbt_alert.record import CanonicalRecord, parse_line
+from tbt_alert.record import CanonicalRecord, parse_line, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.symbols import Symbol, parse_symbol, split_joint
 
@@ -124,24 +124,49 @@ def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str
 
 
 def upsert(session: Session, record: CanonicalRecord, *, source: str, now: datetime) -> str:
-    """Store one record; return 'new', 'updated' or 'unchanged'."""
+    """Store one record from ``source``; return 'new', 'updated' or 'unchanged'.
+
+    Every source's record is kept (SourceRecord); the notification is their merge, so a source
+    that fills gaps (a parsed WTO document, the EU database) never fights the primary one and a
+    re-crawl that brings nothing new changes nothing."""
     keyed = key_record(record)
-    digest = content_hash(record)
     row = session.exec(select(Notification).where(Notification.symbol == keyed.symbol)).first()
     outcome = "unchanged"
     if row is None:
         row = Notification(symbol=keyed.symbol, measure_key=keyed.measure_key, title=record.title,
-                           content_hash=digest, first_seen_at=now, updated_at=now)
-        _apply(row, record, keyed, digest)
+                           content_hash="", first_seen_at=now, updated_at=now)
         session.add(row)
+        session.flush()
         outcome = "new"
-    elif row.content_hash != digest:
-        _apply(row, record, keyed, digest)
+    _record_source(session, row, record, source=source, digest=content_hash(record), now=now)
+    merged = merge_records(session.exec(
+        select(SourceRecord).where(SourceRecord.notification_id == row.id)).all())
+    digest = content_hash(merged)
+    if row.content_hash != digest:
+        _apply(row, merged, key_record(merged), digest)
         row.updated_at = now
-        outcome = "updated"
+        outcome = "updated" if outcome == "unchanged" else outcome
     session.flush()
-    _record_source(session, row, record, source=source, digest=digest, now=now)
     return outcome
+
+
+# Which source speaks first for a field; the others fill what it leaves empty.
+SOURCE_PRIORITY = {"eping": 0, "import": 0, "eutbt": 1, "feeds": 2, "wtodoc": 3}
+UNION_FIELDS = ("joint_symbols", "document_links")
+
+
+def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
+    """One record from what every source said: by source priority, the first non-empty value of
+    each field; joint symbols and document links are the union; extra keys first come first."""
+    ordered = sorted(sources, key=lambda s: (SOURCE_PRIORITY.get(s.source, 1), s.source, s.source_key))
+    merged: dict[str, Any] = {}
+    for src in ordered:
+        for key, value in src.payload.items():
+            if key in UNION_FIELDS:
+                merged[key] = list(dict.fromkeys([*merged.get(key, []), *(value or [])]))
+            elif merged.get(key) in (None, "", []) and value not in (None, "", []):
+                merged[key] = value
+    return parse_record(merged)
 
 
 def _record_source(session: Session, row: Notification, record: CanonicalRecord, *, source: str,
@@ -157,6 +182,7 @@ def _record_source(session: Session, row: Notification, record: CanonicalRecord,
     existing.payload = record.to_dict()
     existing.content_hash = digest
     existing.fetched_at = now
+    session.flush()
 
 
 def ingest_records(session: Session, records: Iterable[CanonicalRecord], *, source: str,

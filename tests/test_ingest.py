@@ -121,3 +121,23 @@ def test_hostile_record_values_are_refused_clearly():
     with pytest.raises(RecordError, match="longer than"):
         parse_line(line(description="x" * 300_000))
     assert parse_line(line(title="a\x00b")).title == "ab"
+
+
+def test_a_secondary_source_fills_gaps_and_a_recrawl_does_not_undo_it(engine):
+    eping = line(symbol="G/TBT/N/KEN/1307/Add.1", title="Edible ices", description=None,
+                 hs_codes=[], comment_deadline=None, source_id="99001")
+    document = line(symbol="G/TBT/N/KEN/1307/Add.1", title="Addendum", description="Adopted text",
+                    hs_codes=["2105"], events=[{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}],
+                    member="Kenya")
+    with Session(engine) as session:
+        import_jsonl(session, io.StringIO(eping + "\n"), source="eping", now=NOW)
+        report = import_jsonl(session, io.StringIO(document + "\n"), source="wtodoc", now=NOW)
+        assert report.updated == ["G/TBT/N/KEN/1307/Add.1"]
+        again = import_jsonl(session, io.StringIO(eping + "\n"), source="eping", now=NOW)
+        assert again.unchanged == 1 and again.updated == []
+        session.commit()
+        row = session.exec(select(Notification)).one()
+        assert row.title == "Edible ices"  # the primary source speaks first
+        assert row.description == "Adopted text" and row.hs_codes == ["2105"]  # gaps filled
+        assert row.events == [{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}]
+        assert session.exec(select(func.count()).select_from(SourceRecord)).one() == 2
