@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,8 +42,42 @@ _ICS_CODE = re.compile(r"(?<![\d.])\d{2}(?:\.\d+)*\.?(?!\d)")  # as written: "43
 _LINK_SEPARATORS = re.compile(r"[\s,;]+")
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One decoded search response (getAll, or the keyed API's search)."""
+
+    items: list[dict[str, Any]]
+    total: int
+    count_exceeded: bool
+
+
 def page_items(body: bytes) -> tuple[list[dict[str, Any]], int]:
     """Decode a getAll response body into (items, totalCount); CrawlError on anything else."""
+    page = read_page(body)
+    return page.items, page.total
+
+
+def read_page(body: bytes) -> Page:
+    """Decode a search response body and check its shape; CrawlError on drift.
+
+    ``isCountExceeded`` is optional (the keyed API may not send it) but must be a bool when present.
+    """
+    data = decode_object(body)
+    items, total = data.get("items"), data.get("totalCount")
+    if not isinstance(items, list):
+        keys = ", ".join(sorted(data)[:10])
+        raise CrawlError(f"ePing schema drift: no 'items' list in the response (keys: {keys})")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise CrawlError(f"ePing schema drift: 'totalCount' is {total!r}, not a count")
+    exceeded = data.get("isCountExceeded", False)
+    if not isinstance(exceeded, bool):
+        raise CrawlError(f"ePing schema drift: 'isCountExceeded' is {exceeded!r}, not a boolean")
+    check_objects(items, "items")
+    return Page(items, total, exceeded)
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """A response body that must be a JSON object; CrawlError naming what it is instead."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -52,17 +87,14 @@ def page_items(body: bytes) -> tuple[list[dict[str, Any]], int]:
         raise CrawlError(
             f"ePing schema drift: response is a JSON {type(data).__name__}, not an object"
         )
-    items, total = data.get("items"), data.get("totalCount")
-    if not isinstance(items, list):
-        keys = ", ".join(sorted(data)[:10])
-        raise CrawlError(f"ePing schema drift: no 'items' list in the response (keys: {keys})")
-    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-        raise CrawlError(f"ePing schema drift: 'totalCount' is {total!r}, not a count")
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            kind = type(item).__name__
-            raise CrawlError(f"ePing schema drift: items[{index}] is a {kind}, not an object")
-    return items, total
+    return data
+
+
+def check_objects(values: list[Any], name: str) -> None:
+    for index, value in enumerate(values):
+        if not isinstance(value, dict):
+            kind = type(value).__name__
+            raise CrawlError(f"ePing schema drift: {name}[{index}] is a {kind}, not an object")
 
 
 def map_item(item: dict[str, Any]) -> CanonicalRecord:

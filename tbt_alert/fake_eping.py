@@ -1,20 +1,35 @@
-"""An ePing-shaped HTTP server on loopback, for tests and for ``tbt-alert demo``.
+"""An ePing-shaped HTTP server on loopback, for tests, benchmarks and for ``tbt-alert demo``.
 
-:class:`FakeEping` serves ``/api/v1/azureSearch/getAll`` (filtering by ``domainIds`` and
-``distributionDateFrom/To``, sorting by distribution date, paging with ``page``/``pageSize``,
-``totalCount``) and an allow-all ``/robots.txt`` from a list of ePing items, and records the
-requests it received. :func:`items_from_records` rebuilds ePing items from canonical records (the
-fields of ``sources.md`` section 1), deterministically.
+:class:`FakeEping` serves, from a list of ePing items fixed at construction, and records the
+requests it received (with the subscription key header, so tests can check what was sent):
+
+* ``/api/v1/azureSearch/getAll``: filters by ``domainIds`` and ``distributionDateFrom/To``, sorts
+  by distribution date, pages with ``page``/``pageSize``, gives ``totalCount`` and
+  ``isCountExceeded``. With ``max_results``, a query matching more items is flagged
+  ``isCountExceeded: true`` and only its first ``max_results`` items can be paged;
+* ``/eping/notifications/search`` (the official keyed API, at :attr:`FakeEping.api_url`): the
+  same search, only with the header ``Ocp-Apim-Subscription-Key`` equal to ``api_key`` (401
+  otherwise; 404 when the server has no key). ``countryIds`` is accepted comma-joined and recorded
+  but not filtered on (items carry member names, not ePing country ids);
+* ``/api/v1/notifications/getRelatedNotifications?documentSymbol=S&includeOriginal=true``: the
+  served items sharing the base symbol of S (without the original when ``includeOriginal`` is
+  false), as ``{"items": [{id, documentSymbol, notificationType, distributionDate}]}``;
+* ``/api/v1/azureSearch/getDownloadLinks?notificationId=N``: ``{"items": [{displayName,
+  urlLink}]}`` rebuilt by :func:`tbt_alert.fake_eping_items.download_entries` (404 for an unknown
+  id);
+* an allow-all ``/robots.txt``.
+
+The item reconstruction lives in :mod:`tbt_alert.fake_eping_items` (re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
+import bisect
+import hmac
 import json
-import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from http import HTTPStatus
@@ -23,18 +38,29 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tbt_alert.record import CanonicalRecord
+from tbt_alert.errors import SymbolError
+from tbt_alert.fake_eping_items import (
+    UNDATED,
+    download_entries,
+    item_from_record,
+    items_from_records,
+    related_entry,
+    stable_id,
+)
+from tbt_alert.symbols import parse_symbol, split_joint
+
+__all__ = ["UNDATED", "FakeEping", "ReceivedRequest", "item_from_record", "items_from_records",
+           "stable_id"]
 
 API_PATH = "/api/v1/azureSearch/getAll"
+KEYED_PATH = "/eping/notifications/search"
+RELATED_PATH = "/api/v1/notifications/getRelatedNotifications"
+DOWNLOADS_PATH = "/api/v1/azureSearch/getDownloadLinks"
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
 ROBOTS = b"User-agent: *\nDisallow:\n"
 AREAS = {"1": "TBT", "2": "SPS"}
 MAX_PAGE_SIZE = 100
-# A record whose distribution date cannot be read is served on this day: the TBT Agreement's entry
-# into force, before every real notification, so such records appear only in crawls that ask for
-# the whole history and never pose as recent ones. The item keeps the date as read (see below).
-UNDATED = date(1995, 1, 1)
-# Objectives as ePing joins them ("; ") or as monitors copy them ("... (TBT), ... (TBT)").
-_OBJECTIVE_SEPARATOR = re.compile(r";\s+|(?<=\(TBT\)),\s*")
+DENIED = {"statusCode": 401, "message": "Access denied due to missing or invalid subscription key."}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +68,21 @@ class ReceivedRequest:
     path: str
     query: dict[str, list[str]]
     user_agent: str | None
+    subscription_key: str | None = None
 
 
 class FakeEping:
     """``with FakeEping(items) as server: crawl(server.base_url)``; a port is picked freely."""
 
-    def __init__(self, items: Sequence[Mapping[str, Any]], host: str = "127.0.0.1") -> None:
+    def __init__(self, items: Sequence[Mapping[str, Any]], host: str = "127.0.0.1", *,
+                 api_key: str | None = None, max_results: int | None = None) -> None:
         self.items = [dict(item) for item in items]
+        self.api_key = api_key
+        self.max_results = max_results
+        self._ordered = sorted(self.items, key=_sort_key)
+        self._days = [_day(item) for item in self._ordered]
+        self._by_id = {str(item.get("id")): item for item in self.items}
+        self._families: dict[str, list[dict[str, Any]]] | None = None
         self._received: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, 0), _handler_class(self))
@@ -70,9 +104,18 @@ class FakeEping:
         self._thread.join(timeout=5)
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/v1/"
+        return f"http://{host!s}:{port}/"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + "api/v1/"
+
+    @property
+    def api_url(self) -> str:
+        """Stands for ``https://api.wto.org/eping/`` (``[eping] api_url``)."""
+        return self.root_url + "eping/"
 
     @property
     def requests(self) -> list[ReceivedRequest]:
@@ -83,23 +126,79 @@ class FakeEping:
         with self._lock:
             self._received.append(request)
 
+    def key_accepted(self, key: str | None) -> bool:
+        expected = (self.api_key or "").encode()
+        return bool(key) and hmac.compare_digest((key or "").encode(), expected)
+
     def search(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
-        """The getAll response body for ``query``; ValueError on bad parameters."""
+        """The search response body for ``query``; ValueError on bad parameters."""
         page = _int_param(query, "page", 1, minimum=1)
         size = _int_param(query, "pageSize", 20, minimum=1)
         if size > MAX_PAGE_SIZE:
             raise ValueError(f"pageSize must be at most {MAX_PAGE_SIZE}")
-        for key in ("distributionDateFrom", "distributionDateTo"):
-            if query.get(key):
-                date.fromisoformat(_first(query, key, ""))  # ValueError: 400
-        found = [item for item in self.items if _matches(item, query)]
-        descending = _first(query, "sortDirection", "asc").lower() == "desc"
-        found.sort(key=lambda i: (str(i.get("distributionDate")), i.get("id") or 0))
-        if descending:
+        since = _first(query, "distributionDateFrom", "")
+        until = _first(query, "distributionDateTo", "")
+        for day in (since, until):
+            if day:
+                date.fromisoformat(day)  # ValueError: 400
+        low = bisect.bisect_left(self._days, since) if since else 0
+        high = bisect.bisect_right(self._days, until) if until else len(self._days)
+        areas = {AREAS.get(d, "?") for d in query.get("domainIds", [])}
+        found = [i for i in self._ordered[low:high] if not areas or i.get("area") in areas]
+        if _first(query, "sortDirection", "asc").lower() == "desc":
             found.reverse()
+        exceeded = self.max_results is not None and len(found) > self.max_results
+        pageable = found[: self.max_results] if exceeded else found
         start = (page - 1) * size
-        page_items = found[start : start + size]
-        return {"items": page_items, "totalCount": len(found), "isCountExceeded": False}
+        return {"items": pageable[start : start + size], "totalCount": len(found),
+                "isCountExceeded": exceeded}
+
+    def related(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        """getRelatedNotifications; ValueError for a missing or unreadable symbol."""
+        symbol = parse_symbol(_first(query, "documentSymbol", ""))
+        with_original = _first(query, "includeOriginal", "false").lower() == "true"
+        family = self._family_index().get(symbol.base.canonical, [])
+        if not with_original:
+            family = [i for i in family if symbol.base.canonical not in _symbols(i)]
+        return {"items": [related_entry(item) for item in family]}
+
+    def downloads(self, query: Mapping[str, list[str]]) -> dict[str, Any] | None:
+        """getDownloadLinks; None for an unknown id."""
+        item = self._by_id.get(_first(query, "notificationId", ""))
+        return None if item is None else {"items": download_entries(item)}
+
+    def _family_index(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            if self._families is None:
+                families: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                for item in self._ordered:
+                    for base in dict.fromkeys(_bases(item)):
+                        families[base].append(item)
+                self._families = dict(families)
+            return self._families
+
+
+def _sort_key(item: Mapping[str, Any]) -> tuple[str, int]:
+    item_id = item.get("id")
+    return str(item.get("distributionDate") or ""), item_id if isinstance(item_id, int) else 0
+
+
+def _day(item: Mapping[str, Any]) -> str:
+    return str(item.get("distributionDate") or "")[:10]
+
+
+def _symbols(item: Mapping[str, Any]) -> list[str]:
+    try:
+        return [s.canonical for s in split_joint(str(item.get("documentSymbol") or ""))]
+    except SymbolError:
+        return []
+
+
+def _bases(item: Mapping[str, Any]) -> list[str]:
+    try:
+        return [s.base.canonical for s in split_joint(str(item.get("documentSymbol") or ""))]
+    except SymbolError:
+        return []
 
 
 def _first(query: Mapping[str, list[str]], key: str, default: str) -> str:
@@ -114,36 +213,41 @@ def _int_param(query: Mapping[str, list[str]], key: str, default: int, minimum: 
     return value
 
 
-def _matches(item: Mapping[str, Any], query: Mapping[str, list[str]]) -> bool:
-    areas = {AREAS.get(d, "?") for d in query.get("domainIds", [])}
-    if areas and item.get("area") not in areas:
-        return False
-    day = str(item.get("distributionDate") or "")[:10]
-    since = _first(query, "distributionDateFrom", "")
-    until = _first(query, "distributionDateTo", "")
-    return (not since or day >= since) and (not until or day <= until)
-
-
 def _handler_class(server: FakeEping) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
-            server.record_request(ReceivedRequest(url.path, query, self.headers.get("User-Agent")))
+            key = self.headers.get(KEY_HEADER)
+            server.record_request(
+                ReceivedRequest(url.path, query, self.headers.get("User-Agent"), key)
+            )
             if url.path == "/robots.txt":
                 self.reply(HTTPStatus.OK, ROBOTS, "text/plain")
             elif url.path == API_PATH:
-                self.reply_search(query)
+                self.answer(server.search, query)
+            elif url.path == KEYED_PATH and server.api_key is not None:
+                if server.key_accepted(key):
+                    self.answer(server.search, query)
+                else:
+                    self.reply_json(HTTPStatus.UNAUTHORIZED, DENIED)
+            elif url.path == RELATED_PATH:
+                self.answer(server.related, query)
+            elif url.path == DOWNLOADS_PATH:
+                self.answer(server.downloads, query)
             else:
                 self.reply_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
-        def reply_search(self, query: dict[str, list[str]]) -> None:
+        def answer(self, handler: Any, query: dict[str, list[str]]) -> None:
             try:
-                body = server.search(query)
-            except ValueError as e:
+                body = handler(query)
+            except (ValueError, SymbolError) as e:
                 self.reply_json(HTTPStatus.BAD_REQUEST, {"error": str(e)})
                 return
-            self.reply_json(HTTPStatus.OK, body)
+            if body is None:
+                self.reply_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            else:
+                self.reply_json(HTTPStatus.OK, body)
 
         def reply_json(self, status: HTTPStatus, data: Any) -> None:
             body = json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -160,127 +264,3 @@ def _handler_class(server: FakeEping) -> type[BaseHTTPRequestHandler]:
             """Quiet: the requests are recorded on the server object instead."""
 
     return Handler
-
-
-def items_from_records(
-    records: Iterable[CanonicalRecord], *, as_of: date | None = None
-) -> list[dict[str, Any]]:
-    """Rebuild ePing getAll items from canonical records (see the module docstring).
-
-    Dates that are not ``YYYY-MM-DD`` cannot be ePing datetimes: the distribution date becomes
-    :data:`UNDATED` and the deadline null, and the values as read are kept in the item's
-    ``_reconstruction`` object, which ePing does not have and the mapper ignores.
-    ``isOpenForComments`` compares the deadline with ``as_of`` (False without it).
-    """
-    return [item_from_record(record, as_of=as_of) for record in records]
-
-
-def item_from_record(record: CanonicalRecord, *, as_of: date | None = None) -> dict[str, Any]:
-    symbols = record.joint_symbols or [record.symbol]
-    if record.symbol not in symbols:
-        symbols = [record.symbol, *symbols]
-    distributed = _parse_day(record.distribution_date)
-    deadline = _parse_day(record.comment_deadline)
-    products = _products_text(record)
-    item: dict[str, Any] = {
-        "id": stable_id(record.symbol),
-        "area": "TBT",
-        "notificationType": record.notification_type or _notification_type(record.symbol),
-        "documentSymbol": ", ".join(symbols),
-        "notifyingMember": record.member,
-        "distributionDate": _iso_datetime(distributed or UNDATED),
-        "commentDeadlineDate": _iso_datetime(deadline) if deadline else None,
-        "title": _html(record.title),
-        "titlePlain": record.title,
-        "description": _html(record.description),
-        "descriptionPlain": record.description,
-        "productsFreeText": _html(products),
-        "productsFreeTextPlain": products,
-        "hsCodes": _hs_entries(record.hs_codes),
-        "hsCodeText": ", ".join(record.hs_codes) or None,
-        "icsCodeText": ", ".join(record.ics_codes) or None,
-        "objectives": _objectives(record.objective),
-        "keywords": [],
-        **_links(record),
-        "isOpenForComments": bool(deadline and as_of and deadline >= as_of),
-    }
-    reconstruction = _as_read(record, distributed, deadline)
-    if reconstruction:
-        item["_reconstruction"] = reconstruction
-    return item
-
-
-def stable_id(symbol: str) -> int:
-    """A deterministic positive integer id for a symbol (ePing ids are integers)."""
-    digest = hashlib.sha256(symbol.encode("utf-8")).digest()
-    return 100_000 + int.from_bytes(digest[:4], "big") % 900_000
-
-
-def _parse_day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text[:10]) if text and len(text) == 10 else None
-    except ValueError:
-        return None
-
-
-def _iso_datetime(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00+00:00"
-
-
-def _html(text: str | None) -> str | None:
-    if text is None:
-        return None
-    paragraphs = [p for p in text.split("\n") if p.strip()] or [text]
-    return "".join(f'<p style="margin:2px">{html.escape(p)}</p>' for p in paragraphs)
-
-
-def _products_text(record: CanonicalRecord) -> str | None:
-    text = record.products_text
-    if not record.ics_codes or (text and "ICS code" in text):
-        return text
-    label = f"(ICS code(s): {', '.join(record.ics_codes)})"
-    return f"{text} {label}" if text else label
-
-
-def _hs_entries(codes: Sequence[str]) -> list[dict[str, Any]]:
-    """The structured array holds 6-digit-ish codes only, as ePing does for recent notifications."""
-    entries = []
-    for code in codes:
-        digits = code.replace(".", "")
-        if digits.isdigit() and 6 <= len(digits) <= 8:
-            entries.append({"id": stable_id("HS" + code) % 100_000, "code": code, "name": code})
-    return entries
-
-
-def _objectives(text: str | None) -> list[dict[str, Any]]:
-    names = [n.strip() for n in _OBJECTIVE_SEPARATOR.split(text or "") if n.strip()]
-    return [{"id": index + 1, "name": name} for index, name in enumerate(names)]
-
-
-def _notification_type(symbol: str) -> str:
-    for marker, kind in (("/Add.", "Addendum"), ("/Corr.", "Corrigendum"), ("/Rev.", "Revision")):
-        if marker in symbol:
-            return kind
-    return "Regular notification"
-
-
-def _links(record: CanonicalRecord) -> dict[str, Any]:
-    """Known document links, else the page the record was read from (a real URL about it)."""
-    links = record.document_links or ([record.source_url] if record.source_url else [])
-    dol = record.extra.get("dol_link")
-    return {
-        "notifiedDocumentLink": "\n".join(links) or None,
-        "linkToNotification": record.document_url or record.source_url,
-        "dolLink": dol if isinstance(dol, str) else None,
-    }
-
-
-def _as_read(
-    record: CanonicalRecord, distributed: date | None, deadline: date | None
-) -> dict[str, Any]:
-    kept: dict[str, Any] = {}
-    if distributed is None:
-        kept["distributionDate"] = record.distribution_date
-    if deadline is None and record.comment_deadline:
-        kept["commentDeadline"] = record.comment_deadline
-    return kept

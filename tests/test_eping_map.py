@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tbt_alert.eping import html_to_text, http_links, map_item, page_items
@@ -194,6 +195,11 @@ def test_page_items_refuses_garbage(body: bytes, message: str) -> None:
 
 @given(st.text())
 def test_html_to_text_never_keeps_markup_or_raises(text: str) -> None:
+    # Generated text that opens markup changes what follows it, in browsers as in lxml: "<?" and
+    # "<!" start a bogus comment up to the next ">" and "<A" a tag named "a<script", so "SECRET()"
+    # is then shown as text, not run as a script. Such text is left out; "<" before anything else
+    # is literal text in HTML5 and stays in.
+    assume(not re.search(r"<[!?/A-Za-z]", text))
     out = html_to_text(f"<p>{text}<script>SECRET()</script></p>")
     assert out is None or ("SECRET" not in out and "  " not in out and out == out.strip())
 
