@@ -17,7 +17,7 @@ one :func:`tbt_alert.pipeline.crawl_and_ingest` call, so each leaves a ``CrawlRu
   other failures, so an operator can tell a quiet month from an outage. A rerun retries it.
 * Politeness is the spider's: one request at a time, ``[eping] download_delay_s`` (1 s) apart,
   robots.txt obeyed, the project's User-Agent; only ``[fetch] allowed_hosts`` and the configured
-  ePing URLs' own ``host:port`` may be fetched (:func:`fetch_settings`).
+  ePing URLs' own ``host:port`` may be fetched (:mod:`tbt_alert.sources`).
 * Detail requests: ``details="downloads"`` by default. In a backfill every addendum's family
   arrives anyway (it shares ``measure_key``), while ``getRelatedNotifications`` would cost about
   one request per addendum, tens of times the page requests; pass ``"related,downloads"`` to
@@ -36,9 +36,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tbt_alert.config import Config
-from tbt_alert.crawl import CrawlOutput, run_spider
-from tbt_alert.eping_api import COUNT_EXCEEDED, api_key_environment, spider_args
-from tbt_alert.fetchguard import host_port
+from tbt_alert.crawl import run_spider
+from tbt_alert.eping_api import COUNT_EXCEEDED
 from tbt_alert.models import CrawlRun
 from tbt_alert.pipeline import Crawler, crawl_and_ingest
 from tbt_alert.status import RunStatus
@@ -199,30 +198,10 @@ def backfill(engine: Engine, config: Config, *, since: date, until: date, now: d
     report.planned = len(plan)
     with Session(engine) as session:
         spans = done_spans(session)
-    crawl = _with_args(crawler, spider_args(config, details=details))
-    job = _Job(engine, config, now, crawl, {**fetch_settings(config), **(settings or {})},
-               progress, report, spans)
-    with api_key_environment(config.eping.api_key):
-        for part in plan:
-            job.run(part)
+    job = _Job(engine, config, now, crawler, settings, {"details": details}, progress, report, spans)
+    for part in plan:
+        job.run(part)
     return report
-
-
-def fetch_settings(config: Config) -> dict[str, Any]:
-    """The fetch guard's allow-list: the configured hosts plus the ePing URLs' own host:port."""
-    urls = [config.eping.base_url] + ([config.eping.api_url] if config.eping.api_key else [])
-    hosts = [*config.fetch.allowed_hosts, *(host_port(url) for url in urls)]
-    return {"TBT_ALLOWED_HOSTS": list(dict.fromkeys(hosts))}
-
-
-def _with_args(crawler: Crawler, args: dict[str, str]) -> Crawler:
-    """``crawler`` with the configuration's spider arguments (the caller's win)."""
-
-    def crawl(slug: str, **kwargs: Any) -> CrawlOutput:
-        merged = {**args, **(kwargs.pop("spider_args", None) or {})}
-        return crawler(slug, spider_args=merged, **kwargs)
-
-    return crawl
 
 
 @dataclass
@@ -232,6 +211,7 @@ class _Job:
     now: datetime
     crawler: Crawler
     settings: dict[str, Any] | None
+    spider_args: dict[str, str]
     progress: Progress | None
     report: BackfillReport
     spans: list[tuple[date, date]]
@@ -255,7 +235,7 @@ class _Job:
     def crawl(self, window: Window) -> CrawlRun:
         run, _ = crawl_and_ingest(self.engine, self.config, source=SOURCE, since=window.since,
                                   until=window.until, now=self.now, crawler=self.crawler,
-                                  settings=self.settings)
+                                  settings=self.settings, spider_args=self.spider_args)
         with Session(self.engine) as session:
             row = session.get(CrawlRun, run.id)
             if row is None:  # the row is written by crawl_and_ingest before it crawls

@@ -9,8 +9,7 @@ import click
 
 from tbt_alert.cli import Context, now_utc, parse_day, pass_ctx
 from tbt_alert.config import Config
-
-SOURCES = ("eping",)
+from tbt_alert.sources import SOURCES
 
 
 def make_classifier(config: Config):  # type: ignore[no-untyped-def]
@@ -80,24 +79,34 @@ def digest_cmd(obj: Context, cadence: str) -> None:
 @click.option("--until", help="Last distribution date, YYYY-MM-DD (default: today).")
 @pass_ctx
 def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -> None:
-    """Crawl SOURCE (slug: eping) into the database without classifying or sending.
+    """Crawl SOURCE into the database without classifying or sending.
 
+    Sources: eping (the WTO's ePing API; the keyed API when [eping] api_key is set), eutbt (the
+    EU TBT database), feeds (the RSS/Atom feeds in [feeds] urls), wtodoc (the WTO documents of
+    recent notifications whose record leaves fields or addendum events out; dates ignored).
     Exit status 1 when the run failed (unreachable, nothing returned, or mostly invalid items)."""
     from tbt_alert.db import session_scope
-    from tbt_alert.pipeline import crawl_and_ingest, default_since
+    from tbt_alert.pipeline import crawl_and_ingest, default_since, fetch_documents
 
     engine = obj.engine(migrate=True)
     now = now_utc()
-    start = parse_day(since, "--since")
-    if start is None:
-        with session_scope(engine) as session:
-            start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
-    end = parse_day(until, "--until") or now.date()
-    run, report = crawl_and_ingest(engine, obj.config, source=source, since=start, until=end, now=now)
+    if source == "wtodoc":
+        run, report = fetch_documents(engine, obj.config, now=now)
+        if run is None:
+            click.echo("crawl wtodoc: no recent notification needs its document")
+            return
+    else:
+        start = parse_day(since, "--since")
+        if start is None:
+            with session_scope(engine) as session:
+                start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
+        end = parse_day(until, "--until") or now.date()
+        run, report = crawl_and_ingest(engine, obj.config, source=source, since=start, until=end,
+                                       now=now)
     if report is None:
-        click.echo(f"crawl {source} {start}..{end} failed: {run.error}", err=True)
+        click.echo(f"crawl {source} {run.since}..{run.until} failed: {run.error}", err=True)
         sys.exit(1)
-    click.echo(f"crawl {source} {start}..{end}: {run.items} items; {report.summary()}")
+    click.echo(f"crawl {source} {run.since}..{run.until}: {run.items} items; {report.summary()}")
 
 
 @click.command(name="demo")

@@ -50,11 +50,13 @@ def run_spider(
     settings: Mapping[str, Any] | None = None,
     spider_args: Mapping[str, str] | None = None,
     max_invalid_ratio: float = MAX_INVALID_RATIO,
+    env: Mapping[str, str] | None = None,
 ) -> CrawlOutput:
     """Crawl ``slug`` for distribution dates ``since``..``until``; CrawlError when it failed.
 
     ``settings`` override the Scrapy settings of :mod:`spiders.settings`; ``spider_args`` are extra
-    spider arguments (e.g. ``{"page_size": "20"}``).
+    spider arguments (e.g. ``{"page_size": "20"}``); ``env`` adds variables to the spider's
+    environment (secrets such as an API key go there: argv is visible to every user in ``ps``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     items_path = workdir / f"{slug}.jsonl"
@@ -65,7 +67,7 @@ def run_spider(
     args = {**(spider_args or {}), "base_url": base_url}
     args.update(since=since.isoformat(), until=until.isoformat())
     command = spider_command(slug, items_path, args, with_allowed_host(settings or {}, base_url))
-    status = _run(command, log_path, timeout_s, slug)
+    status = _run(command, log_path, timeout_s, slug, {**os.environ, **(env or {})})
     if status != 0:
         reason = failure_reason(stats_path)
         raise CrawlError(f"crawl of {slug} failed: {reason}\n{log_tail(log_path)}")
@@ -92,7 +94,8 @@ def spider_command(
     return [*command, "--settings-json", json.dumps(dict(settings))]
 
 
-def _run(command: list[str], log_path: Path, timeout_s: float, slug: str) -> int:
+def _run(command: list[str], log_path: Path, timeout_s: float, slug: str,
+         env: Mapping[str, str]) -> int:
     """Run ``command`` in its own process group, output to ``log_path``; kill it at the timeout."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -101,6 +104,7 @@ def _run(command: list[str], log_path: Path, timeout_s: float, slug: str) -> int
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            env=dict(env),
         )
         try:
             return process.wait(timeout=timeout_s)

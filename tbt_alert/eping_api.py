@@ -1,6 +1,6 @@
 """ePing endpoints besides the item mapping: search URLs (keyless ``getAll`` or the official keyed
 API), the detail endpoints ``getRelatedNotifications`` and ``getDownloadLinks``, and the spider
-arguments a configuration implies. Pure functions, except :func:`api_key_environment`.
+arguments a configuration implies. Pure functions.
 
 Which items get detail requests (each costs one request at about one per second):
 
@@ -17,9 +17,7 @@ Response shapes of the detail endpoints are reconstructed (sources.md section 1)
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
@@ -150,22 +148,3 @@ def spider_args(config: Config, *, details: str = "related,downloads") -> dict[s
     if config.eping.api_key:
         args.update(api="keyed", api_url=config.eping.api_url)
     return args
-
-
-@contextmanager
-def api_key_environment(key: str) -> Iterator[None]:
-    """Put ``key`` in :data:`API_KEY_ENV` while crawls run, so the spider subprocess inherits it
-    (``run_spider`` passes arguments through argv, visible in ``ps``, and inherits the
-    environment). The previous value is restored afterwards."""
-    previous = os.environ.get(API_KEY_ENV)
-    if not key or previous == key:
-        yield
-        return
-    os.environ[API_KEY_ENV] = key
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(API_KEY_ENV, None)
-        else:
-            os.environ[API_KEY_ENV] = previous

@@ -18,11 +18,14 @@ from tbt_alert.crawl import CrawlOutput, run_spider
 from tbt_alert.db import session_scope
 from tbt_alert.deliver import DeliverySettings, send_due
 from tbt_alert.digest import plan_digests
+from tbt_alert.documents import document_targets, write_targets
 from tbt_alert.errors import CrawlError
+from tbt_alert.fetchguard import AllowList
 from tbt_alert.ingest import IngestReport, ingest_records
 from tbt_alert.mailer import Mailer
 from tbt_alert.models import CrawlRun
 from tbt_alert.plan import plan_warnings
+from tbt_alert.sources import source_plan
 from tbt_alert.status import Cadence, RunStatus
 
 # Re-read the last week on every poll: sources publish late and correct themselves, and a window
@@ -79,17 +82,22 @@ def default_since(session: Session, source: str, today: date, lookback_days: int
 
 
 def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date, until: date,
-                     now: datetime, crawler: Crawler = run_spider,
-                     settings: dict | None = None) -> tuple[CrawlRun, IngestReport | None]:
+                     now: datetime, crawler: Crawler = run_spider, settings: dict | None = None,
+                     spider_args: dict[str, str] | None = None
+                     ) -> tuple[CrawlRun, IngestReport | None]:
     """Crawl one source into the database, recording the run. Raises nothing for a failed crawl:
-    the run row says failed and carries the error; nothing is ingested from it."""
+    the run row says failed and carries the error; nothing is ingested from it. ``settings`` and
+    ``spider_args`` add to what the configuration implies (:mod:`tbt_alert.sources`)."""
+    plan = source_plan(source, config)
     with session_scope(engine) as session:
         run = CrawlRun(source=source, since=since, until=until, started_at=now)
         session.add(run)
     try:
-        output = crawler(source, since=since, until=until, base_url=config.eping.base_url,
+        output = crawler(source, since=since, until=until, base_url=plan.base_url,
                          workdir=config.work_dir, timeout_s=config.eping.timeout_s,
-                         settings=_spider_settings(config, settings))
+                         settings={**plan.settings, **(settings or {})},
+                         spider_args={**plan.spider_args, **(spider_args or {})},
+                         max_invalid_ratio=plan.max_invalid_ratio, env=plan.env)
     except CrawlError as e:
         _close_run(engine, run, RunStatus.FAILED, now, error=str(e))
         return run, None
@@ -101,13 +109,19 @@ def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date
     return run, report
 
 
-def _spider_settings(config: Config, extra: dict | None) -> dict:
-    settings = {
-        "DOWNLOAD_DELAY": config.eping.download_delay_s,
-        "ROBOTSTXT_OBEY": config.eping.obey_robots,
-    }
-    settings.update(extra or {})
-    return settings
+def fetch_documents(engine: Engine, config: Config, *, now: datetime, crawler: Crawler = run_spider,
+                    settings: dict | None = None) -> tuple[CrawlRun | None, IngestReport | None]:
+    """Fetch and parse the WTO documents of recent notifications whose record leaves something
+    out (:mod:`tbt_alert.documents`); (None, None) when there is nothing to fetch."""
+    plan = source_plan("wtodoc", config)
+    with session_scope(engine) as session:
+        targets = document_targets(session, now, AllowList.parse(plan.settings["TBT_ALLOWED_HOSTS"]))
+    if not targets:
+        return None, None
+    path = write_targets(targets, config.work_dir)
+    return crawl_and_ingest(engine, config, source="wtodoc", since=now.date(), until=now.date(),
+                            now=now, crawler=crawler, settings=settings,
+                            spider_args={"targets": str(path)})
 
 
 def _close_run(engine: Engine, run: CrawlRun, status: RunStatus, now: datetime, *,
@@ -139,6 +153,9 @@ def run_cycle(engine: Engine, config: Config, *, classifier: ClassifierLike, mai
     summary.crawled, summary.invalid = run.items, run.invalid
     summary.new, summary.updated = len(report.new), len(report.updated)
     summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
+    docs, _ = fetch_documents(engine, config, now=now, crawler=crawler, settings=spider_settings)
+    if docs is not None and docs.status == RunStatus.FAILED:
+        summary.failures.append(f"crawl wtodoc failed: {(docs.error or '').splitlines()[0][:300]}")
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
     return summary
 

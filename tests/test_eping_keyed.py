@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from tbt_alert.backfill import backfill, fetch_settings
+from tbt_alert.backfill import backfill
 from tbt_alert.config import Config, DatabaseConfig, EpingConfig
 from tbt_alert.crawl import CrawlOutput, run_spider, spider_command
-from tbt_alert.eping_api import API_KEY_ENV, api_key_environment, search_query, spider_args
+from tbt_alert.eping_api import API_KEY_ENV, search_query, spider_args
 from tbt_alert.errors import CrawlError
 from tbt_alert.fake_eping import FakeEping
 from tbt_alert.fake_eping_items import vary_items
 from tbt_alert.fetchguard import host_port
+from tbt_alert.sources import source_plan
 
 DATA = Path(__file__).parents[1] / "tbt_alert" / "data"
 POOL: list[dict[str, Any]] = json.loads((DATA / "eping_demo_items.json").read_text("utf-8"))
@@ -93,22 +94,12 @@ def test_configuration_selects_the_keyed_api_without_putting_the_key_in_argv(
     config = Config(data_dir=tmp_path, eping=EpingConfig(api_key=KEY))
     args = spider_args(config)
     assert args["api"] == "keyed" and args["api_url"] == "https://api.wto.org/eping/"
-    command = spider_command("eping", tmp_path / "x.jsonl", args, fetch_settings(config))
+    plan = source_plan("eping", config)
+    command = spider_command("eping", tmp_path / "x.jsonl", plan.spider_args, plan.settings)
     assert KEY not in " ".join(command) and "api.wto.org:443" in " ".join(command)
+    assert plan.env == {API_KEY_ENV: KEY}  # the key goes to the spider's environment only
     assert "api" not in spider_args(Config(data_dir=tmp_path))
-
-
-def test_key_environment_is_set_for_the_crawl_and_restored(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(API_KEY_ENV, "before")
-    with api_key_environment(KEY):
-        assert os.environ[API_KEY_ENV] == KEY
-    assert os.environ[API_KEY_ENV] == "before"
-    monkeypatch.delenv(API_KEY_ENV)
-    with api_key_environment(KEY):
-        assert os.environ[API_KEY_ENV] == KEY
-    assert API_KEY_ENV not in os.environ
+    assert source_plan("eping", Config(data_dir=tmp_path)).env == {}
 
 
 def test_backfill_with_a_configured_key_uses_the_keyed_api(
