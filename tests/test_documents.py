@@ -4,7 +4,6 @@ the events it states reach the update alert."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
