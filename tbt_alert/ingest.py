@@ -130,24 +130,25 @@ def upsert(session: Session, record: CanonicalRecord, *, source: str, now: datet
     that fills gaps (a parsed WTO document, the EU database) never fights the primary one and a
     re-crawl that brings nothing new changes nothing."""
     keyed = key_record(record)
-    row = session.exec(select(Notification).where(Notification.symbol == keyed.symbol)).first()
-    outcome = "unchanged"
-    if row is None:
-        row = Notification(symbol=keyed.symbol, measure_key=keyed.measure_key, title=record.title,
-                           content_hash="", first_seen_at=now, updated_at=now)
-        session.add(row)
-        session.flush()
-        outcome = "new"
-    _record_source(session, row, record, source=source, digest=content_hash(record), now=now)
-    merged = merge_records(session.exec(
-        select(SourceRecord).where(SourceRecord.notification_id == row.id)).all())
-    digest = content_hash(merged)
-    if row.content_hash != digest:
-        _apply(row, merged, key_record(merged), digest)
+    digest = content_hash(record)
+    with session.no_autoflush:
+        row = session.exec(select(Notification).where(Notification.symbol == keyed.symbol)).first()
+        if row is None:  # the first source of a notification: its record is the merge
+            row = Notification(symbol=keyed.symbol, measure_key=keyed.measure_key, title=record.title,
+                               content_hash=digest, first_seen_at=now, updated_at=now)
+            _apply(row, record, keyed, digest)
+            session.add(row)
+            session.flush()
+            _record_source(session, row, record, source=source, digest=digest, now=now)
+            return "new"
+        sources = _record_source(session, row, record, source=source, digest=digest, now=now)
+        merged = merge_records(sources)
+        merged_digest = content_hash(merged)
+        if row.content_hash == merged_digest:
+            return "unchanged"
+        _apply(row, merged, key_record(merged), merged_digest)
         row.updated_at = now
-        outcome = "updated" if outcome == "unchanged" else outcome
-    session.flush()
-    return outcome
+        return "updated"
 
 
 # Which source speaks first for a field; the others fill what it leaves empty.
@@ -170,19 +171,23 @@ def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
 
 
 def _record_source(session: Session, row: Notification, record: CanonicalRecord, *, source: str,
-                   digest: str, now: datetime) -> None:
+                   digest: str, now: datetime) -> list[SourceRecord]:
+    """Keep what ``source`` said; return every source's record of this notification."""
     key = record.source_id or record.symbol
-    stmt = select(SourceRecord).where(SourceRecord.source == source, SourceRecord.source_key == key)
-    existing = session.exec(stmt).first()
+    known = list(session.exec(select(SourceRecord).where(SourceRecord.notification_id == row.id)).all())
+    existing = next((s for s in known if s.source == source and s.source_key == key), None)
     if existing is None:
-        existing = SourceRecord(source=source, source_key=key, notification_id=row.id or 0,
-                                content_hash=digest, first_seen_at=now, fetched_at=now)
+        moved = session.exec(select(SourceRecord).where(SourceRecord.source == source,
+                                                        SourceRecord.source_key == key)).first()
+        existing = moved or SourceRecord(source=source, source_key=key, notification_id=row.id or 0,
+                                         content_hash=digest, first_seen_at=now, fetched_at=now)
         session.add(existing)
+        known.append(existing)
     existing.notification_id = row.id or 0
     existing.payload = record.to_dict()
     existing.content_hash = digest
     existing.fetched_at = now
-    session.flush()
+    return known
 
 
 def ingest_records(session: Session, records: Iterable[CanonicalRecord], *, source: str,

@@ -31,8 +31,13 @@ def _enum(default: Any, *, index: bool = False) -> Any:
     return Field(default=default, sa_column=Column(String(20), nullable=False, index=index))
 
 
+def _empty() -> list[Any]:
+    # a plain function: pydantic inspects the signature of ``list`` on every row otherwise
+    return []
+
+
 def _json(**kw: Any) -> Any:
-    return Field(default_factory=list, sa_column=Column(JSON, nullable=False, **kw))
+    return Field(default_factory=_empty, sa_column=Column(JSON, nullable=False, **kw))
 
 
 class Notification(SQLModel, table=True):
