@@ -122,11 +122,12 @@ def register(group: click.Group) -> None:
     from tbt_alert.cli_analyst import list_cmd, show_cmd, sources_cmd, stats_cmd
     from tbt_alert.cli_backfill import backfill_cmd
     from tbt_alert.cli_classify import classify_cmd, evaluate_cmd, train_cmd
+    from tbt_alert.cli_daemon import daemon_cmd
     from tbt_alert.cli_dev import dev
     from tbt_alert.cli_run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
     from tbt_alert.cli_subscribers import subscribers
 
-    for command in (run_cmd, digest_cmd, crawl_cmd, backfill_cmd, demo_cmd, list_cmd, show_cmd, sources_cmd, stats_cmd,
+    for command in (run_cmd, daemon_cmd, digest_cmd, crawl_cmd, backfill_cmd, demo_cmd, list_cmd, show_cmd, sources_cmd, stats_cmd,
                     subscribers, classify_cmd, evaluate_cmd, train_cmd, dev):
         group.add_command(command)
 

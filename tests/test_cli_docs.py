@@ -27,7 +27,7 @@ PATHS = command_paths(main)
 
 def test_the_expected_commands_exist():
     names = {" ".join(p) for p in PATHS}
-    expected = {"init", "import", "run", "crawl", "demo", "list", "show", "sources", "stats coverage",
+    expected = {"init", "import", "run", "daemon", "digest", "backfill", "crawl", "demo", "dev record-fixture", "list", "show", "sources", "stats coverage",
                 "subscribers add", "subscribers list", "subscribers remove", "classify", "evaluate", "train"}
     assert expected <= names
 
