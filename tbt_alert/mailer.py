@@ -10,129 +10,32 @@ exactly one recipient, no Message-ID) is a programming error and raises ``Delive
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
 import smtplib
 import ssl
-import tempfile
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
-from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tbt_alert.errors import ConfigError, DeliveryError
+from tbt_alert.errors import ConfigError
+from tbt_alert.outbox import OutboxMailer, outbox_name
+from tbt_alert.transport import (
+    Closing,
+    Mailer,
+    SendOutcome,
+    SendStatus,
+    envelope_recipient,
+    message_bytes,
+)
+
+__all__ = ["Mailer", "OutboxMailer", "SendOutcome", "SendStatus", "SmtpMailer", "envelope_recipient",
+           "mailer_from_url", "message_bytes", "outbox_name", "parse_smtp_url"]
 
 log = logging.getLogger(__name__)
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
-
-
-class SendStatus(StrEnum):
-    SENT = "sent"
-    FAILED_TEMP = "failed_temp"
-    FAILED_PERM = "failed_perm"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    status: SendStatus
-    detail: str
-    code: int | None = None
-
-
-class Mailer(Protocol):
-    def send(self, msg: EmailMessage) -> SendOutcome: ...
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-class _Closing:
-    def close(self) -> None:
-        """Release resources; the base has none."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-def envelope_recipient(msg: EmailMessage) -> str:
-    """The single address in To; anything else (Cc, Bcc, several) is refused."""
-    to = msg.get_all("To") or []
-    extra = [h for h in ("Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc") if msg.get(h)]
-    addresses = [a for header in to for a in getattr(header, "addresses", ())]
-    if len(to) != 1 or len(addresses) != 1 or extra:
-        raise DeliveryError("a message must have exactly one recipient, in To, and no Cc/Bcc")
-    return str(addresses[0].addr_spec)
-
-
-def message_bytes(msg: EmailMessage) -> bytes:
-    """The message as SMTP sends it: CRLF line ends."""
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-
-
-# ---------------------------------------------------------------- outbox
-
-
-def outbox_name(message_id: str) -> str:
-    """A file name from a Message-ID: readable, safe, and the same for the same id."""
-    stem = re.sub(r"[^A-Za-z0-9@._-]", "_", message_id.strip("<> ")).lstrip(".")[:100]
-    digest = hashlib.sha256(message_id.encode()).hexdigest()[:12]
-    return f"{stem}-{digest}.eml"
-
-
-class OutboxMailer(_Closing):
-    """Writes each message to ``directory/<name>.eml`` atomically; one file per Message-ID."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-
-    def send(self, msg: EmailMessage) -> SendOutcome:
-        envelope_recipient(msg)
-        message_id = msg.get("Message-ID")
-        if not message_id:
-            raise DeliveryError("a message needs a Message-ID before it is sent")
-        path = self.directory / outbox_name(str(message_id))
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, msg.as_bytes())
-        except OSError as e:
-            return SendOutcome(SendStatus.FAILED_TEMP, f"cannot write {path}: {e}")
-        return SendOutcome(SendStatus.SENT, f"written to {path}")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".eml")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 # ---------------------------------------------------------------- SMTP
@@ -169,7 +72,7 @@ def _dot_stuffed(data: bytes) -> bytes:
     return data + b".\r\n"
 
 
-class SmtpMailer(_Closing):
+class SmtpMailer(Closing):
     """One SMTP connection, kept open across sends and reopened when it drops.
 
     Every network wait (connect, each reply) is bounded by ``timeout`` seconds. Connection trouble
