@@ -119,3 +119,48 @@ def test_a_notification_travels_from_eping_to_the_right_inboxes(db_url, tmp_path
         body = msg.get_body(("plain",)).get_content()
         assert msg["Subject"].startswith("[TBT alert][Low-voltage electrical")
         assert "Comments due:      15 January 2027" in body and "Low-voltage electrical" in body
+
+
+def test_a_garbage_answer_changes_nothing_and_sends_nothing(db_url, tmp_path, smtp_sink, classifier):
+    """A maintenance page with status 200 instead of JSON: the run fails loudly; nothing is stored,
+    marked or sent, and a delivery already planned waits for a good run."""
+    from sqlalchemy import func, select
+
+    from tbt_alert.db import make_engine, upgrade
+    from tbt_alert.models import CrawlRun, Delivery, Notification
+    from tests.support_http import Reply, serve
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    subscribe(engine, classifier)
+    good = [r for r, _ in served_records()][:3]
+    with FakeEping(items_from_records(good, as_of=NOW.date())) as server:
+        config = Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url),
+                        eping=EpingConfig(base_url=server.base_url, download_delay_s=0))
+        smtp_sink.stop()  # the first run plans its deliveries but cannot send them
+        with SmtpMailer(smtp_sink.url, timeout=3, sender="alerts@tbt-alert.test") as mailer:
+            first = run_cycle(engine, config, classifier=classifier, mailer=mailer, now=NOW,
+                              since=NOW.date() - timedelta(days=10), until=NOW.date())
+        smtp_sink.start()
+    assert first.deliveries_planned > 0 and not first.ok
+
+    def counts():
+        with Session(engine) as session:
+            return [session.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in (Notification, Delivery)]
+
+    before = counts()
+    maintenance = b"<html><body><h1>Site under maintenance</h1></body></html>"
+    with serve(lambda path, query: Reply(maintenance, 200, {"Content-Type": "text/html"})) as (base, _):
+        config = Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url),
+                        eping=EpingConfig(base_url=base, download_delay_s=0))
+        with SmtpMailer(smtp_sink.url, timeout=3, sender="alerts@tbt-alert.test") as mailer:
+            bad = run_cycle(engine, config, classifier=classifier, mailer=mailer,
+                            now=NOW + timedelta(minutes=10),
+                            since=NOW.date() - timedelta(days=10), until=NOW.date())
+    assert not bad.ok and "schema_drift" in bad.failures[0]
+    assert counts() == before and smtp_sink.received == []
+    with Session(engine) as session:
+        runs = session.execute(select(CrawlRun.status).order_by(CrawlRun.id)).scalars().all()
+    assert runs == ["success", "failed"]
+    engine.dispose()
