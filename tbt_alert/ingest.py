@@ -156,6 +156,10 @@ SOURCE_PRIORITY = {"eping": 0, "import": 0, "eutbt": 1, "feeds": 2, "wtodoc": 3}
 UNION_FIELDS = ("joint_symbols", "document_links")
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
 def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
     """One record from what every source said: by source priority, the first non-empty value of
     each field; joint symbols and document links are the union; extra keys first come first."""
@@ -165,7 +169,7 @@ def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
         for key, value in src.payload.items():
             if key in UNION_FIELDS:
                 merged[key] = list(dict.fromkeys([*merged.get(key, []), *(value or [])]))
-            elif merged.get(key) in (None, "", []) and value not in (None, "", []):
+            elif key not in merged or (_empty(merged[key]) and not _empty(value)):
                 merged[key] = value
     return parse_record(merged)
 

@@ -141,3 +141,14 @@ def test_a_secondary_source_fills_gaps_and_a_recrawl_does_not_undo_it(engine):
         assert row.description == "Adopted text" and row.hs_codes == ["2105"]  # gaps filled
         assert row.events == [{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}]
         assert session.exec(select(func.count()).select_from(SourceRecord)).one() == 2
+
+
+def test_the_merge_of_one_source_is_that_source_exactly():
+    """Otherwise a re-import of unchanged records would count them as updated."""
+    from tbt_alert.ingest import content_hash, merge_records
+
+    for text in DATA.read_text(encoding="utf-8").splitlines():
+        record = parse_record(json.loads(text))
+        alone = SourceRecord(source="eping", source_key="1", notification_id=1, payload=record.to_dict(),
+                             content_hash="", first_seen_at=NOW, fetched_at=NOW)
+        assert content_hash(merge_records([alone])) == content_hash(record), record.symbol
