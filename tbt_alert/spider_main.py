@@ -71,8 +71,16 @@ def run(slug: str, out: Path, args: dict[str, str], overrides: dict[str, Any]) -
 
 
 def max_rss_bytes() -> int:
-    """Peak resident set size of this process so far (``ru_maxrss`` is in KiB except on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident set size of this process so far. On Linux from /proc (VmHWM), which starts
+    afresh at exec; ``ru_maxrss`` carries over the parent's peak from the fork, so a spider started
+    by a large process would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text("ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, bytes on macOS
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
