@@ -1,8 +1,11 @@
 """The decision: rules and model -> per sector a tier (alert / possible), a score, reasons, risk.
 
 Rules stay in charge where codes and phrases are unambiguous (rule score >= thresholds.alert);
-the model confirms weaker rule evidence, or alerts alone when it is very sure. Addenda, corrigenda
-and revisions inherit their parent's scope unless their own title or codes name a sector.
+the model confirms weaker rule evidence (rule score >= thresholds.rules_confirm: a weak phrase in
+the title or products covered, a weak code, a phrase in the body) into an alert, and on its own
+raises a sector to ``possible`` (the analysts' queue). It alerts alone only if thresholds.model_alert
+is at most 1 (the shipped rules set it above 1: never). Addenda, corrigenda and revisions inherit
+their parent's scope unless their own title or codes name a sector.
 """
 
 from __future__ import annotations
@@ -126,11 +129,24 @@ class Classifier:
         return _inherit(own, collect_evidence(self.index, parent), parent.symbol)
 
     def model_scores(self, records: Sequence[CanonicalRecord],
-                     parents: Sequence[CanonicalRecord | None]) -> list[dict[str, float]]:
-        own = self.model.predict(records)
+                     parents: Sequence[CanonicalRecord | None],
+                     evidence: Sequence[RecordEvidence] | None = None,
+                     parent_evidence: Sequence[RecordEvidence | None] | None = None,
+                     ) -> list[dict[str, float]]:
+        """Model probabilities; a child takes the higher of its own and its parent's score.
+
+        ``evidence``/``parent_evidence``: each record's (parent's) own rule evidence, for the
+        model's stacked rule features; computed here when not given.
+        """
+        if evidence is None:
+            evidence = [collect_evidence(self.index, r) for r in records]
+        own = self.model.predict(records, evidence)
         with_parent = [i for i, p in enumerate(parents) if p is not None]
         if with_parent:
-            inherited = self.model.predict([parents[i] for i in with_parent])  # type: ignore[misc]
+            pev = [(parent_evidence[i] if parent_evidence is not None else None)
+                   or collect_evidence(self.index, parents[i])  # type: ignore[arg-type]
+                   for i in with_parent]
+            inherited = self.model.predict([parents[i] for i in with_parent], pev)  # type: ignore[misc]
             for i, scores in zip(with_parent, inherited, strict=True):
                 own[i] = {s: max(v, scores.get(s, 0.0)) for s, v in own[i].items()}
         return own
@@ -145,9 +161,11 @@ class Classifier:
         """Classify a batch (the model vectorises the batch at once: much faster per record)."""
         now = now or datetime.now(UTC)
         parents = list(parents) if parents is not None else [None] * len(records)
-        scores = self.model_scores(records, parents)
-        return [self._decide(r, self.rule_evidence(r, p), s, now)
-                for r, p, s in zip(records, parents, scores, strict=True)]
+        own = [collect_evidence(self.index, r) for r in records]
+        pev = [collect_evidence(self.index, p) if p is not None else None for p in parents]
+        scores = self.model_scores(records, parents, own, pev)
+        return [self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s, now)
+                for r, p, ev, pe, s in zip(records, parents, own, pev, scores, strict=True)]
 
     def _decide(self, record: CanonicalRecord, evidence: RecordEvidence,
                 probs: dict[str, float], now: datetime) -> Classification:
@@ -170,4 +188,4 @@ class Classifier:
 def load_classifier(rules_path: Path | None = None, model_path: Path | None = None) -> Classifier:
     """Rules from ``rules/sectors.yaml`` (or the path given) and the bundled (or given) model."""
     rules = load_rules(rules_path)
-    return Classifier(rules, load_model(rules.ids, model_path))
+    return Classifier(rules, load_model(rules.ids, model_path, rules))

@@ -112,10 +112,11 @@ def classify_cmd(input_path: Path | None, output_path: Path | None, rules_path: 
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Sector rules file (default: rules/sectors.yaml).")
 def evaluate_cmd(gold: Path, folds: int, repeats: int, as_json: bool, rules_path: Path | None) -> None:
-    """Precision, recall and F1 per core sector, micro and macro, for four systems side by side.
+    """Precision, recall and F1 per core sector, micro and macro, for the systems side by side.
 
-    Systems: hs_only (strong HS-code match), rules (rule score alone), model (probability >= 0.5),
-    combined (the alert tier). Ambiguous records are left out; 'false alarms' counts records with
+    Systems: hs_only (strong HS-code match: what product alerts keyed on HS give), rules (rule
+    score alone), model (probability alone), combined (the alert tier: what subscribers get), and
+    queue (alert or possible: what analysts see). Ambiguous records are left out; 'false alarms' counts records with
     no gold sector that got any alert. Two protocols: repeated stratified K-fold over the
     development part (the model of each fold never sees it), and a fixed held-out quarter of the
     gold file (chosen by a hash of the symbol) scored by a model trained on the rest. Analysts'

@@ -2,7 +2,8 @@
 
 Systems: ``hs_only`` (a strong HS-code match, what HS-keyed product alerts give), ``rules`` (rule
 score alone reaches the alert threshold), ``model`` (calibrated probability >= 0.5), ``combined``
-(the alert tier of the real decision). Ambiguous records are left out. Two protocols:
+(the alert tier of the real decision), and ``queue`` (alert or possible: what analysts see; its
+precision is the share of the queue that is right). Ambiguous records are left out. Two protocols:
 
 * repeated stratified K-fold over the development part: each fold's model is trained on the other
   folds only (the rules file is fixed, and was tuned on this part: say so when quoting it);
@@ -24,10 +25,10 @@ from sklearn.model_selection import StratifiedKFold
 
 from tbt_alert.classify import Classifier
 from tbt_alert.codes import match_hs
-from tbt_alert.evidence import record_codes
+from tbt_alert.evidence import collect_evidence, record_codes
 from tbt_alert.model import Example, read_examples, train_model
 
-SYSTEMS = ("hs_only", "rules", "model", "combined")
+SYSTEMS = ("hs_only", "rules", "model", "combined", "queue")
 MODEL_ALONE = 0.5
 
 
@@ -63,11 +64,12 @@ def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
 def predict(clf: Classifier, examples: Sequence[Example]) -> list[dict[str, set[str]]]:
     """Per example, the sectors each system alerts."""
     records = [e.record for e in examples]
-    probs = clf.model.predict(records)
+    evidences = [collect_evidence(clf.index, r) for r in records]
+    probs = clf.model.predict(records, evidences)
     out = []
-    for record, result, p in zip(records, clf.classify_many(records), probs, strict=True):
+    for record, result, p, evidence in zip(records, clf.classify_many(records), probs, evidences,
+                                           strict=True):
         hs, _ = record_codes(record)
-        evidence = clf.rule_evidence(record)
         out.append({
             "hs_only": {s.id for s in clf.rules.sectors
                         if any(st == "strong" for *_, st in match_hs(hs, s.hs))},
@@ -75,12 +77,13 @@ def predict(clf: Classifier, examples: Sequence[Example]) -> list[dict[str, set[
                       if ev.score >= clf.rules.thresholds["alert"]},
             "model": {s for s, v in p.items() if v >= MODEL_ALONE},
             "combined": result.alerted(),
+            "queue": {m.sector for m in result.sectors},
         })
     return out
 
 
 def _fit(clf: Classifier, train: Sequence[Example]) -> Classifier:
-    model = train_model(train, clf.rules.ids, {"purpose": "evaluation"})
+    model = train_model(train, clf.rules.ids, {"purpose": "evaluation"}, index=clf.index)
     return clf.with_model(model)
 
 
