@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from tbt_alert.ingest import as_record
 from tbt_alert.models import Notification
@@ -39,7 +38,11 @@ class AnnotateReport:
 
 
 def _stamp(row: Notification, classifier_version: str) -> str:
-    return hashlib.sha256(f"{row.content_hash}:{classifier_version}".encode()).hexdigest()
+    return f"{row.content_hash}:{classifier_version}"
+
+
+def _stamp_sql(classifier_version: str) -> Any:
+    return Notification.content_hash + f":{classifier_version}"
 
 
 def alert_sectors(result: dict) -> list[str]:
@@ -53,12 +56,16 @@ def annotate_pending(session: Session, classifier: ClassifierLike, *, now: datet
     """Classify every notification not yet classified with this content and classifier version.
     Addenda, corrigenda and revisions are read together with their parent when it is stored."""
     report = AnnotateReport()
-    rows = session.exec(select(Notification).order_by(col(Notification.id))).all()
-    by_symbol = {r.symbol: r for r in rows}
     version = classifier.version
-    pending = [r for r in rows if r.classified_hash != _stamp(r, version)]
+    pending = session.exec(
+        select(Notification)
+        .where(or_(col(Notification.classified_hash).is_(None),
+                   col(Notification.classified_hash) != _stamp_sql(version)))
+        .order_by(col(Notification.id))
+    ).all()
     for start in range(0, len(pending), BATCH):
         batch = pending[start : start + BATCH]
+        by_symbol = _parents_of(session, batch)
         parents = [_parent(by_symbol, r) for r in batch]
         results = classifier.classify_many([as_record(r) for r in batch], parents, now)
         for row, result in zip(batch, results, strict=True):
@@ -67,6 +74,14 @@ def annotate_pending(session: Session, classifier: ClassifierLike, *, now: datet
             report.with_alert += bool(row.alert_sectors)
     session.flush()
     return report
+
+
+def _parents_of(session: Session, rows: Sequence[Notification]) -> dict[str, Notification]:
+    keys = {r.measure_key for r in rows if r.measure_key != r.symbol}
+    if not keys:
+        return {}
+    found = session.exec(select(Notification).where(col(Notification.symbol).in_(keys))).all()
+    return {r.symbol: r for r in found}
 
 
 def _parent(by_symbol: dict[str, Notification], row: Notification) -> CanonicalRecord | None:

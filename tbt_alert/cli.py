@@ -98,21 +98,29 @@ def init(obj: Context) -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--source", default="import", show_default=True,
               help="Name of the source these records came from.")
+@click.option("--no-classify", is_flag=True, help="Store only; classify at the next cycle.")
 @pass_ctx
-def import_cmd(obj: Context, file: IO[str], source: str) -> None:
-    """Load canonical JSON Lines records from FILE ('-' for standard input).
+def import_cmd(obj: Context, file: IO[str], source: str, no_classify: bool) -> None:
+    """Load canonical JSON Lines records from FILE ('-' for standard input) and classify them.
 
     A re-import updates, never duplicates. A bad line is reported with its number and skipped;
-    the exit status is 1 when any line was bad."""
+    the exit status is 1 when any line was bad. Nothing is sent: 'run' or the daemon send."""
+    from tbt_alert.annotate import annotate_pending
+    from tbt_alert.cli_run import make_classifier
     from tbt_alert.db import session_scope
     from tbt_alert.ingest import import_jsonl
 
     engine = obj.engine(migrate=True)
+    now = now_utc()
     with session_scope(engine) as session:
-        report = import_jsonl(session, file, source=source, now=now_utc())
+        report = import_jsonl(session, file, source=source, now=now)
     for problem in report.invalid:
         click.echo(f"skipped {problem}", err=True)
     click.echo(report.summary())
+    if not no_classify:
+        with session_scope(engine) as session:
+            done = annotate_pending(session, make_classifier(obj.config), now=now)
+        click.echo(f"classified {done.classified} ({done.with_alert} with an alert-tier sector)")
     if report.invalid:
         sys.exit(1)
 

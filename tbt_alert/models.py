@@ -69,7 +69,8 @@ class Notification(SQLModel, table=True):
     classification: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     alert_sectors: list[str] = _json()
     horizontal: bool = False
-    classified_hash: str | None = Field(default=None, max_length=64)
+    # "<content_hash>:<classifier version>" of the last classification: compared in SQL
+    classified_hash: str | None = Field(default=None, max_length=160)
     # what an addendum, revision or corrigendum says happened: [{"kind", "date", "text"}]
     events: list[dict[str, Any]] = _json()
     # same title, same day, other member: a parallel notification of one measure (EAC, GCC)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, or_, select
 
 from tbt_alert.match import Interest, Relevance, match
 from tbt_alert.message import make_message_id
@@ -38,6 +38,21 @@ def interests(session: Session) -> list[Interest]:
         Interest(sub.id or 0, s.sector, frozenset(s.markets or []), Cadence(s.cadence))
         for s, sub in session.exec(stmt).all()
     ]
+
+
+def timely_relevant(session: Session, today: date, window_days: int) -> list[Notification]:
+    """Classified notifications with an alert-tier sector that are still timely (see is_timely),
+    found in SQL so a cycle does not read the whole history."""
+    open_or_recent = or_(
+        col(Notification.comment_deadline) >= today,
+        and_(col(Notification.comment_deadline).is_(None),
+             col(Notification.distribution_date) >= today - timedelta(days=window_days)),
+    )
+    rows = session.exec(
+        select(Notification).where(col(Notification.classified_hash).is_not(None), open_or_recent)
+        .order_by(col(Notification.distribution_date), col(Notification.id))
+    ).all()
+    return [r for r in rows if r.alert_sectors]
 
 
 def is_timely(row: Notification, today: date, window_days: int) -> bool:
@@ -87,11 +102,7 @@ def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: 
     """Create the bulletin and the deliveries each timely relevant notification is due."""
     report = PlanReport()
     subscribed = interests(session)
-    rows = session.exec(
-        select(Notification).where(col(Notification.classified_hash).is_not(None))
-        .order_by(col(Notification.distribution_date), col(Notification.id))
-    ).all()
-    for row in rows:
+    for row in timely_relevant(session, now.date(), window_days):
         if not row.alert_sectors or not is_timely(row, now.date(), window_days):
             continue
         group = [r for r in parallels(session, row) if r.alert_sectors]

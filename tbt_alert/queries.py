@@ -18,16 +18,26 @@ from tbt_alert.symbols import parse_symbol
 
 def list_notifications(session: Session, *, sector: str | None = None, since: date | None = None,
                        relevant_only: bool = False, limit: int = 50) -> list[Notification]:
+    """Newest first. The sector and relevance filters narrow in SQL on the JSON text, then are
+    checked exactly; rows are read in pages until ``limit`` is reached."""
     stmt = select(Notification).order_by(col(Notification.distribution_date).desc(),
                                          col(Notification.symbol))
     if since is not None:
         stmt = stmt.where(col(Notification.distribution_date) >= since)
-    rows = list(session.exec(stmt).all())
     if sector is not None:
-        rows = [r for r in rows if sector in r.alert_sectors or sector in _possible(r)]
+        stmt = stmt.where(cast(Notification.classification, String).like(f'%"{sector}"%'))
     if relevant_only:
-        rows = [r for r in rows if r.alert_sectors]
-    return rows[:limit]
+        stmt = stmt.where(cast(Notification.alert_sectors, String) != "[]")
+    out: list[Notification] = []
+    for row in session.exec(stmt.execution_options(yield_per=500)):
+        if sector is not None and sector not in row.alert_sectors and sector not in _possible(row):
+            continue
+        if relevant_only and not row.alert_sectors:
+            continue
+        out.append(row)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _possible(row: Notification) -> list[str]:

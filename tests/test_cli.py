@@ -29,8 +29,14 @@ def test_init_import_list_show_stats(run, tmp_path):
     assert result.exit_code == 0 and "0 invalid" in result.output
     again = run("import", str(LABELLED))
     assert again.exit_code == 0 and again.output.startswith("0 new, 0 updated, 142 unchanged")
+    assert "classified 142" in result.output and "classified 0 " in again.output
     listing = run("list", "--limit", "500")
     assert listing.exit_code == 0 and "G/TBT/N/ECU/386" in listing.output
+    footwear = run("list", "--sector", "footwear_leather", "--limit", "500").output
+    assert "G/TBT/N/ECU/386" in footwear and "G/TBT/N/KEN/1419" not in footwear
+    relevant = run("list", "--relevant", "--limit", "500").output
+    assert "G/TBT/N/KOR/692" in relevant and "G/TBT/N/KEN/1419" not in relevant
+    assert "3 notification(s)" in run("list", "--limit", "3").output
     shown = run("show", "g/tbt/n/ecu/386")  # any case: symbols are normalised
     assert shown.exit_code == 0 and "Ecuador" in shown.output and "ECU" in shown.output
     as_json = json.loads(run("show", "G/TBT/N/ECU/386", "--json").output)
