@@ -1,0 +1,57 @@
+"""Schema migrations on both backends: one head, no drift from the models, down and up again,
+and rows that exist before an upgrade survive it."""
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import tbt_alert.models  # noqa: F401  (the tables)
+from tbt_alert.db import (
+    alembic_config,
+    alembic_config_for_scripts,
+    current_revision,
+    make_engine,
+    upgrade,
+)
+
+
+def test_one_head_and_a_linear_history():
+    script = ScriptDirectory.from_config(alembic_config_for_scripts())
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003", "0004"]
+
+
+def test_the_models_match_the_migrated_schema_and_it_goes_down_and_up(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    command.downgrade(alembic_config(engine), "base")
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == "0004"
+    engine.dispose()
+
+
+def test_rows_stored_before_an_upgrade_survive_it(db_url):
+    engine = make_engine(db_url)
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO notification (symbol, measure_key, kind, member_code, member_name, markets, "
+            "joint_symbols, title, hs_codes, ics_codes, document_links, content_hash, first_seen_at, "
+            "updated_at, alert_sectors, horizontal, classified_hash) VALUES ('G/TBT/N/EU/1', "
+            "'G/TBT/N/EU/1', 'regular', 'EU', 'European Union', '[\"EU\"]', '[]', 'Toys', '[\"9503\"]', "
+            "'[]', '[]', 'abc', '2026-11-01 00:00:00', '2026-11-01 00:00:00', '[\"toys_playground\"]', "
+            "false, 'old-stamp')"))
+    upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT symbol, title, events, parallel_key, classified_hash "
+                                "FROM notification")).one()
+    assert row.symbol == "G/TBT/N/EU/1" and row.title == "Toys"
+    assert row.events in ([], "[]") and row.parallel_key is None and row.classified_hash == "old-stamp"
+    engine.dispose()
