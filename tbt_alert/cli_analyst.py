@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from tbt_alert.cli import Context, parse_day, pass_ctx
 from tbt_alert.db import session_scope
 from tbt_alert.models import Notification
+
+if TYPE_CHECKING:
+    from tbt_alert.queries import Detail
 
 
 def _line(row: Notification) -> str:
@@ -59,7 +63,7 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
         click.echo(line)
 
 
-def _detail_lines(info) -> list[str]:  # type: ignore[no-untyped-def]
+def _detail_lines(info: Detail) -> list[str]:
     row = info.notification
     out = [f"{row.symbol}  ({row.kind})", f"member       {row.member_name} [{row.member_code}]",
            f"markets      {', '.join(row.markets) or '-'}",
@@ -80,6 +84,12 @@ def _detail_lines(info) -> list[str]:  # type: ignore[no-untyped-def]
     out.append(f"description  {row.description or '-'}")
     out.append("sources      " + (", ".join(f"{s.source}:{s.source_key}" for s in info.sources) or "-"))
     out.append("related      " + (", ".join(r.symbol for r in info.related) or "-"))
+    state = info.measure
+    dates = [f"{k} {v}" for k, v in (("adopted", state.adopted_on), ("in force", state.in_force_on),
+                                      ("withdrawn", state.withdrawn_on)) if v]
+    out.append(f"measure      {state.measure_key}: {state.stage}; comments due "
+               f"{state.comment_deadline or '-'}" + "".join(f"; {d}" for d in dates))
+    out.extend(f"  {h}" for h in state.history)
     out.append("deliveries   " + (", ".join(f"{k} {v}" for k, v in sorted(info.deliveries.items())) or "-"))
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,8 +12,12 @@ from tbt_alert.cli import Context, now_utc, parse_day, pass_ctx
 from tbt_alert.config import Config
 from tbt_alert.sources import SOURCES
 
+if TYPE_CHECKING:
+    from tbt_alert.classify import Classifier
+    from tbt_alert.mailer import Mailer
 
-def make_classifier(config: Config):  # type: ignore[no-untyped-def]
+
+def make_classifier(config: Config) -> Classifier:
     from tbt_alert.classify import load_classifier
 
     rules = Path(config.classify.rules_path) if config.classify.rules_path else None
@@ -20,7 +25,7 @@ def make_classifier(config: Config):  # type: ignore[no-untyped-def]
     return load_classifier(rules_path=rules, model_path=model)
 
 
-def make_mailer(config: Config):  # type: ignore[no-untyped-def]
+def make_mailer(config: Config) -> Mailer:
     from tbt_alert.mailer import mailer_from_url
 
     return mailer_from_url(config.mail.smtp_url or None, outbox=config.outbox_dir,

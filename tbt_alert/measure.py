@@ -84,11 +84,13 @@ def parallel_key(title: str, distributed: date | None) -> str | None:
 def measure_state(rows: Sequence[Notification]) -> MeasureState:
     """Fold the documents of one measure, oldest first, into its current state."""
     ordered = sorted(rows, key=lambda r: (r.distribution_date or date.min, r.symbol))
-    base = ordered[0]
-    stage, deadline = "draft", base.comment_deadline
+    base = next((r for r in ordered if r.kind == NotificationKind.REGULAR), ordered[0])
+    stage, deadline = "draft", base.comment_deadline if base.kind == NotificationKind.REGULAR else None
     dates: dict[str, date | None] = {"adopted": None, "in_force": None, "withdrawn": None}
     history = []
-    for row in ordered[1:]:
+    for row in ordered:
+        if row.kind == NotificationKind.REGULAR:
+            continue
         if row.kind == NotificationKind.REVISION and row.comment_deadline:
             deadline = row.comment_deadline
         for event in as_events(row.events):

@@ -160,6 +160,11 @@ def run_cycle(engine: Engine, config: Config, *, classifier: ClassifierLike, mai
     return summary
 
 
+def delivery_settings(config: Config) -> DeliverySettings:
+    return DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
+                            domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
+
+
 def deliver_pending(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
                     now: datetime, summary: CycleSummary) -> None:
     """Classify what is new, plan what is due, send it."""
@@ -169,8 +174,7 @@ def deliver_pending(engine: Engine, config: Config, *, classifier: ClassifierLik
                              domain=config.mail.message_id_domain)
     summary.classified, summary.relevant = annotated.classified, annotated.with_alert
     summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
-    settings = DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
-                                domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
+    settings = delivery_settings(config)
     with Session(engine, expire_on_commit=False) as session:
         summary.sent.update(send_due(session, mailer, settings, now=now,
                                      sector_names=classifier.sector_names()))
@@ -204,8 +208,7 @@ def deliver_digests(engine: Engine, config: Config, *, classifier: ClassifierLik
         plan = plan_digests(session, rhythm, now=now, tz=ZoneInfo(config.schedule.timezone),
                             window_days=ALERT_WINDOW_DAYS, domain=config.mail.message_id_domain)
     summary.bulletins, summary.deliveries_planned = plan.bulletins, plan.deliveries
-    settings = DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
-                                domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
+    settings = delivery_settings(config)
     with Session(engine, expire_on_commit=False) as session:
         summary.sent.update(send_due(session, mailer, settings, now=now,
                                      sector_names=classifier.sector_names()))

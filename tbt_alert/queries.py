@@ -12,6 +12,7 @@ from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
 from tbt_alert.errors import SymbolError
+from tbt_alert.measure import MeasureState, measure_state
 from tbt_alert.models import Bulletin, CrawlRun, Delivery, Notification, SourceRecord
 from tbt_alert.symbols import parse_symbol
 
@@ -67,6 +68,7 @@ class Detail:
     bulletins: list[Bulletin]
     deliveries: Counter[str]
     related: list[Notification]
+    measure: MeasureState
 
 
 def detail(session: Session, row: Notification) -> Detail:
@@ -80,7 +82,7 @@ def detail(session: Session, row: Notification) -> Detail:
         select(Notification).where(Notification.measure_key == row.measure_key,
                                    Notification.id != row.id).order_by(col(Notification.symbol))
     ).all())
-    return Detail(row, sources, bulletins, counts, related)
+    return Detail(row, sources, bulletins, counts, related, measure_state([row, *related]))
 
 
 def recent_runs(session: Session, limit: int = 10) -> list[CrawlRun]:

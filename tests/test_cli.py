@@ -39,6 +39,9 @@ def test_init_import_list_show_stats(run, tmp_path):
     assert "3 notification(s)" in run("list", "--limit", "3").output
     shown = run("show", "g/tbt/n/ecu/386")  # any case: symbols are normalised
     assert shown.exit_code == 0 and "Ecuador" in shown.output and "ECU" in shown.output
+    assert "footwear_leather [alert]" in shown.output and "measure      G/TBT/N/ECU/386: draft" in shown.output
+    adopted = run("show", "G/TBT/N/KEN/1307/Add.1").output  # an addendum stating an adoption
+    assert "adopted on 2023-06-09" in adopted
     as_json = json.loads(run("show", "G/TBT/N/ECU/386", "--json").output)
     assert as_json["symbol"] == "G/TBT/N/ECU/386" and "6404" in as_json["hs_codes"]
     coverage = run("stats", "coverage").output
