@@ -25,14 +25,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from spiders.base import TbtSpider
 from tbt_alert.eping import SOURCE, map_item, read_page
 from tbt_alert.eping_api import (
     API_KEY_ENV,
@@ -51,7 +51,6 @@ from tbt_alert.eping_api import (
 )
 from tbt_alert.errors import CrawlError, RecordError
 
-MAX_ERRORS_KEPT = 50
 Pending = tuple[dict[str, Any], str | None]  # a record, and the id to ask download links with
 
 
@@ -59,7 +58,8 @@ def _slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-class EpingSpider(scrapy.Spider):
+class EpingSpider(TbtSpider):
+    invalid_label = "invalid ePing item skipped"
     name = "eping"
 
     def __init__(
@@ -182,16 +182,6 @@ class EpingSpider(scrapy.Spider):
             self.fail("eping_schema_drift", f"{response.url}: {e}")
         yield record
 
-    def count_invalid(self, message: str) -> None:
-        self.logger.warning("invalid ePing item skipped: %s", message)
-        stats = self.crawler.stats
-        if stats is None:
-            return
-        stats.inc_value("tbt/invalid_items")
-        errors = stats.get_value("tbt/invalid_item_errors") or []
-        if len(errors) < MAX_ERRORS_KEPT:
-            stats.set_value("tbt/invalid_item_errors", [*errors, message])
-
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
@@ -201,9 +191,3 @@ class EpingSpider(scrapy.Spider):
                       f"subscription key; check [eping] api_key or {API_KEY_ENV}")
         self.fail("eping_request_failed", f"{url}: {failure.getErrorMessage()}")
 
-    def fail(self, reason: str, message: str) -> NoReturn:
-        """Log, record the message in the stats and close the spider with ``reason``."""
-        self.logger.error("%s: %s", reason, message)
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value("tbt/failure", f"{reason}: {message}")
-        raise CloseSpider(reason)

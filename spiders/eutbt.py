@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from spiders.feeds import failure_message
+from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError
 from tbt_alert.eutbt_source import (
     DEFAULT_BASE_URL,
@@ -33,10 +32,9 @@ from tbt_alert.eutbt_source import (
     parse_listing,
 )
 
-MAX_ERRORS_KEPT = 50
 
-
-class EuTbtSpider(scrapy.Spider):
+class EuTbtSpider(TbtSpider):
+    invalid_label = "invalid EU TBT page skipped"
     name = "eutbt"
 
     def __init__(
@@ -114,23 +112,6 @@ class EuTbtSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         self.fail("eutbt_request_failed", f"{url}: {failure_message(failure)}")
-
-    def count_invalid(self, message: str) -> None:
-        self.logger.warning("invalid EU TBT page skipped: %s", message)
-        stats = self.crawler.stats
-        if stats is None:
-            return
-        stats.inc_value("tbt/invalid_items")
-        errors = stats.get_value("tbt/invalid_item_errors") or []
-        if len(errors) < MAX_ERRORS_KEPT:
-            stats.set_value("tbt/invalid_item_errors", [*errors, message])
-
-    def fail(self, reason: str, message: str) -> NoReturn:
-        """Log, record the message in the stats and close the spider with ``reason``."""
-        self.logger.error("%s: %s", reason, message)
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value("tbt/failure", f"{reason}: {message}")
-        raise CloseSpider(reason)
 
 
 def _text(response: Response) -> str:

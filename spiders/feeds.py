@@ -12,20 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.feeds import FeedEntry, entry_to_record, parse_feed
 from tbt_alert.record import parse_record
 
 SOURCE = "feeds"
-MAX_ERRORS_KEPT = 50
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
@@ -50,12 +49,6 @@ def published_in_range(published: datetime | None, since: date, until: date) -> 
     return published is None or since <= published.date() <= until
 
 
-def failure_message(failure: Failure) -> str:
-    """``HTTP 404`` for a refused status (Scrapy says only "Ignoring non-200 response"), else the
-    error message."""
-    status = getattr(getattr(failure.value, "response", None), "status", None)
-    return f"HTTP {status}" if isinstance(status, int) else failure.getErrorMessage()
-
 
 def entry_item(entry: FeedEntry, feed_url: str) -> dict[str, Any] | None:
     """The item of one entry, None when it names no TBT notification; RecordError when invalid."""
@@ -70,7 +63,8 @@ def entry_item(entry: FeedEntry, feed_url: str) -> dict[str, Any] | None:
     return item
 
 
-class FeedsSpider(scrapy.Spider):
+class FeedsSpider(TbtSpider):
+    invalid_label = "invalid feed entry skipped"
     name = "feeds"
 
     def __init__(
@@ -134,26 +128,3 @@ class FeedsSpider(scrapy.Spider):
         if len(self.failed) >= len(self.feed_urls):
             self.fail("feeds_all_failed", f"all {len(self.feed_urls)} feed(s) failed")
 
-    def count_invalid(self, message: str) -> None:
-        self.logger.warning("invalid feed entry skipped: %s", message)
-        self.inc("tbt/invalid_items")
-        self.keep_error("tbt/invalid_item_errors", message)
-
-    def inc(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
-
-    def keep_error(self, key: str, message: str) -> None:
-        stats = self.crawler.stats
-        if stats is None:
-            return
-        errors = stats.get_value(key) or []
-        if len(errors) < MAX_ERRORS_KEPT:
-            stats.set_value(key, [*errors, message])
-
-    def fail(self, reason: str, message: str) -> NoReturn:
-        """Log, record the message in the stats and close the spider with ``reason``."""
-        self.logger.error("%s: %s", reason, message)
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value("tbt/failure", f"{reason}: {message}")
-        raise CloseSpider(reason)

@@ -31,6 +31,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from spiders.base import TbtSpider
 from tbt_alert import textscan
 from tbt_alert.doctext import extract_text
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
@@ -41,7 +42,6 @@ from tbt_alert.wtodoc import AddendumDoc, parse_addendum_text, parse_notificatio
 
 SOURCE = "wtodoc"
 MAX_TARGETS = 2000
-MAX_ERRORS_KEPT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,8 @@ def document_record(text: str, symbol: str, source_url: str) -> dict[str, Any]:
 # --- the spider --------------------------------------------------------------------------------
 
 
-class WtoDocSpider(scrapy.Spider):
+class WtoDocSpider(TbtSpider):
+    invalid_label = "WTO document skipped"
     name = "wtodoc"
 
     def __init__(self, targets: str, since: str = "", until: str = "", base_url: str = "",
@@ -181,12 +182,3 @@ class WtoDocSpider(scrapy.Spider):
         reason = f"HTTP {status}" if status else failure.getErrorMessage()
         self.count_invalid(f"{where}: fetch failed: {reason}")
 
-    def count_invalid(self, message: str) -> None:
-        self.logger.warning("WTO document skipped: %s", message)
-        stats = self.crawler.stats
-        if stats is None:
-            return
-        stats.inc_value("tbt/invalid_items")
-        errors = stats.get_value("tbt/invalid_item_errors") or []
-        if len(errors) < MAX_ERRORS_KEPT:
-            stats.set_value("tbt/invalid_item_errors", [*errors, message])
