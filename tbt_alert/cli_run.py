@@ -126,5 +126,7 @@ def demo_cmd(directory: Path, fresh: bool) -> None:
     Run it twice: the second run sends nothing again."""
     from tbt_alert.demo import run_demo
 
-    lines = run_demo(directory, fresh=fresh, now=now_utc())
+    ok, lines = run_demo(directory, fresh=fresh, now=now_utc())
     click.echo("\n".join(lines))
+    if not ok:
+        sys.exit(1)

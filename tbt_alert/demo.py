@@ -17,7 +17,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from tbt_alert.config import Config, DatabaseConfig, EpingConfig, MailConfig
+from tbt_alert.config import Config, DatabaseConfig, EpingConfig, FetchConfig, MailConfig
 from tbt_alert.db import make_engine, session_scope, upgrade
 from tbt_alert.fake_eping import FakeEping
 from tbt_alert.mailer import OutboxMailer
@@ -56,16 +56,19 @@ def shift_item(item: dict[str, Any], offset: timedelta) -> dict[str, Any]:
 
 
 def demo_config(directory: Path, base_url: str) -> Config:
+    """Offline: the only host a crawl may reach is the loopback server (no WTO documents are
+    fetched from the internet for the bundled notifications that link to them)."""
     return Config(
         data_dir=directory,
         database=DatabaseConfig(url=f"sqlite:///{directory / 'tbt-alert.sqlite3'}"),
         mail=MailConfig(smtp_url=""),
         eping=EpingConfig(base_url=base_url, download_delay_s=0.0, timeout_s=300.0),
+        fetch=FetchConfig(allowed_hosts=()),
     )
 
 
-def run_demo(directory: Path, *, fresh: bool, now: datetime) -> list[str]:
-    """Run one cycle against the bundled notifications; return the lines to print."""
+def run_demo(directory: Path, *, fresh: bool, now: datetime) -> tuple[bool, list[str]]:
+    """Run one cycle against the bundled notifications; return (succeeded, the lines to print)."""
     from tbt_alert.classify import load_classifier
 
     directory = directory.resolve()
@@ -86,7 +89,7 @@ def run_demo(directory: Path, *, fresh: bool, now: datetime) -> list[str]:
             summary = run_cycle(engine, config, classifier=classifier, mailer=mailer, now=now,
                                 since=now.date() - timedelta(days=30))
         engine.dispose()
-    return [*summary.lines(), "", *outbox_lines(config.outbox_dir)]
+    return summary.ok, [*summary.lines(), "", *outbox_lines(config.outbox_dir)]
 
 
 def outbox_lines(outbox: Path) -> list[str]:

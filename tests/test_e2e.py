@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from tbt_alert.classify import load_classifier
-from tbt_alert.config import Config, DatabaseConfig, EpingConfig
+from tbt_alert.config import Config, DatabaseConfig, EpingConfig, FetchConfig
 from tbt_alert.fake_eping import FakeEping, items_from_records
 from tbt_alert.mailer import SmtpMailer
 from tbt_alert.pipeline import run_cycle
@@ -85,7 +85,8 @@ def test_a_notification_travels_from_eping_to_the_right_inboxes(db_url, tmp_path
     subscribe(engine, classifier)
     with FakeEping(items_from_records([r for r, _ in served], as_of=NOW.date())) as server:
         config = Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url),
-                        eping=EpingConfig(base_url=server.base_url, download_delay_s=0, page_size=5))
+                        eping=EpingConfig(base_url=server.base_url, download_delay_s=0, page_size=5),
+                        fetch=FetchConfig(allowed_hosts=()))  # loopback only
         for _ in range(2):  # the second run must send nothing again
             with SmtpMailer(smtp_sink.url, timeout=10, sender="alerts@tbt-alert.test") as mailer:
                 summary = run_cycle(engine, config, classifier=classifier, mailer=mailer, now=NOW,
