@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from tbt_alert.match import Relevance, match
 from tbt_alert.message import make_message_id
 from tbt_alert.models import Bulletin, Delivery, Notification
-from tbt_alert.plan import interests, is_timely, parallels
+from tbt_alert.plan import interests, is_timely, led_group
 from tbt_alert.status import BulletinKind, Cadence, DeliveryStatus
 
 CATCH_UP = {Cadence.DAILY: 7, Cadence.WEEKLY: 4}  # closed periods looked back at, at most
@@ -73,8 +73,10 @@ def bulletin_key(period: Period) -> str:
     return f"digest:{period.cadence.value}:{period.label}"
 
 
-def period_items(session: Session, period: Period, now: datetime, window_days: int) -> list[Notification]:
-    """Relevant notifications first seen in the period and still useful now; parallels once."""
+def period_items(session: Session, period: Period, now: datetime,
+                 window_days: int) -> list[tuple[Notification, Relevance]]:
+    """Relevant notifications first seen in the period and still useful now, parallels once,
+    with what they offer to match."""
     rows = session.exec(
         select(Notification)
         .where(col(Notification.first_seen_at) >= period.start, col(Notification.first_seen_at) < period.end)
@@ -84,9 +86,9 @@ def period_items(session: Session, period: Period, now: datetime, window_days: i
     for row in rows:
         if not row.alert_sectors or not is_timely(row, now.date(), window_days):
             continue
-        group = [r for r in parallels(session, row) if r.alert_sectors]
-        if group[0].id == row.id:
-            out.append(row)
+        led = led_group(session, row)
+        if led is not None:
+            out.append((row, led[1]))
     return out
 
 
@@ -97,9 +99,7 @@ def plan_digests(session: Session, cadence: Cadence, *, now: datetime, tz: ZoneI
     subscribed = interests(session)
     for period in due_periods(session, cadence, now, tz):
         per_subscriber: dict[int, tuple[set[str], list[int]]] = {}
-        for row in period_items(session, period, now, window_days):
-            group = parallels(session, row)
-            relevance = Relevance(frozenset(row.alert_sectors), frozenset(m for r in group for m in r.markets))
+        for row, relevance in period_items(session, period, now, window_days):
             for sid, matched in match(relevance, subscribed, cadence).items():
                 entry = per_subscriber.setdefault(sid, (set(), []))
                 entry[0].update(matched)

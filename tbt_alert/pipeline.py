@@ -37,6 +37,11 @@ ALERT_WINDOW_DAYS = 45
 Crawler = Callable[..., CrawlOutput]
 
 
+def unsent(counts: Counter[str]) -> int:
+    """Messages due that the mail server did not take (or that waited behind an open breaker)."""
+    return sum(counts[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+
+
 @dataclass
 class CycleSummary:
     since: date
@@ -54,8 +59,7 @@ class CycleSummary:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not any(
-            self.sent[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+        return not self.failures and not unsent(self.sent)
 
     def lines(self) -> list[str]:
         sent = ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())) or "none due"
@@ -189,7 +193,7 @@ class DigestSummary:
 
     @property
     def ok(self) -> bool:
-        return not any(self.sent[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+        return not unsent(self.sent)
 
     def lines(self) -> list[str]:
         sent = ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())) or "none due"

@@ -98,21 +98,27 @@ def parallels(session: Session, row: Notification) -> list[Notification]:
     return [r for r in found if r.member_code != row.member_code or r.id == row.id]
 
 
+def led_group(session: Session, row: Notification) -> tuple[list[Notification], Relevance] | None:
+    """A relevant notification with its relevant parallels and what they offer to match, or None
+    when another parallel leads: parallel notifications make one bulletin or digest line, the
+    first symbol's, matched against every member's market."""
+    group = [r for r in parallels(session, row) if r.alert_sectors]
+    if group[0].id != row.id:
+        return None
+    sectors = frozenset(s for r in group for s in r.alert_sectors)
+    return group, Relevance(sectors, frozenset(m for r in group for m in r.markets))
+
+
 def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: str) -> PlanReport:
     """Create the bulletin and the deliveries each timely relevant notification is due."""
     report = PlanReport()
     subscribed = interests(session)
     for row in timely_relevant(session, now.date(), window_days):
-        if not row.alert_sectors or not is_timely(row, now.date(), window_days):
+        led = led_group(session, row)
+        targets = match(led[1], subscribed) if led else {}
+        if not led or not targets:
             continue
-        group = [r for r in parallels(session, row) if r.alert_sectors]
-        if group[0].id != row.id:
-            continue  # one bulletin for parallel notifications: the first symbol's
-        sectors = frozenset(s for r in group for s in r.alert_sectors)
-        markets = frozenset(m for r in group for m in r.markets)
-        targets = match(Relevance(sectors, markets), subscribed)
-        if not targets:
-            continue
+        group = led[0]
         bulletin = _bulletin(session, row, group, now, report)
         report.deliveries += _deliveries(session, bulletin, targets, now=now, domain=domain)
     session.flush()
