@@ -45,8 +45,9 @@ def _stamp_sql(classifier_version: str) -> Any:
     return Notification.content_hash + f":{classifier_version}"
 
 
-def alert_sectors(result: dict) -> list[str]:
-    return [s["sector"] for s in result.get("sectors", []) if s.get("tier") == "alert"]
+def tier_sectors(result: dict, tier: str = "alert") -> list[str]:
+    """The sectors a stored classification puts in ``tier`` ("alert" or "possible")."""
+    return [s["sector"] for s in result.get("sectors", []) if s.get("tier") == tier]
 
 
 BATCH = 500  # the model vectorises a batch at once: much faster than one by one
@@ -91,7 +92,7 @@ def _parent(by_symbol: dict[str, Notification], row: Notification) -> CanonicalR
 
 def _store(session: Session, row: Notification, result: dict, stamp: str) -> None:
     row.classification = result
-    row.alert_sectors = alert_sectors(result)
+    row.alert_sectors = tier_sectors(result)
     row.horizontal = bool(result.get("horizontal"))
     row.classified_hash = stamp
     session.add(row)

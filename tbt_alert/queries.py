@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
+from tbt_alert.annotate import tier_sectors
 from tbt_alert.errors import SymbolError
 from tbt_alert.measure import MeasureState, measure_state
 from tbt_alert.models import Bulletin, CrawlRun, Delivery, Notification, SourceRecord
@@ -31,7 +32,7 @@ def list_notifications(session: Session, *, sector: str | None = None, since: da
         stmt = stmt.where(cast(Notification.alert_sectors, String) != "[]")
     out: list[Notification] = []
     for row in session.exec(stmt.execution_options(yield_per=500)):
-        if sector is not None and sector not in row.alert_sectors and sector not in _possible(row):
+        if sector is not None and sector not in row.alert_sectors and sector not in tier_sectors(row.classification or {}, "possible"):
             continue
         if relevant_only and not row.alert_sectors:
             continue
@@ -39,11 +40,6 @@ def list_notifications(session: Session, *, sector: str | None = None, since: da
         if len(out) >= limit:
             break
     return out
-
-
-def _possible(row: Notification) -> list[str]:
-    sectors = (row.classification or {}).get("sectors", [])
-    return [s["sector"] for s in sectors if s.get("tier") == "possible"]
 
 
 def find_notification(session: Session, text: str) -> Notification | None:
