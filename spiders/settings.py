@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "DOWNLOAD_WARNSIZE": 4 * 1024 * 1024,
     "RETRY_ENABLED": True,
     "RETRY_TIMES": 2,
+    # Scrapy logs a request that ran out of retries at ERROR, and a logged error fails the crawl;
+    # each spider's errback decides instead whether one lost URL is fatal (an ePing page) or not
+    # (one feed among several, one WTO document in a batch).
+    "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
     "TBT_RETRY_BACKOFF_BASE": 2.0,  # seconds before the 1st retry; doubled for each next one
     "TBT_RETRY_BACKOFF_MAX": 30.0,
     "REDIRECT_MAX_TIMES": 3,

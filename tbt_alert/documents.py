@@ -51,13 +51,14 @@ def document_targets(session: Session, now: datetime, allowed: AllowList) -> lis
                                .where(SourceRecord.source == "wtodoc")).all())
     rows = session.exec(select(Notification).where(col(Notification.first_seen_at) >= now - RECENT)
                         .order_by(col(Notification.id))).all()
+    wanted = [r for r in rows if r.id not in fetched and needs_document(r)]
+    payloads: dict[int, list[dict[str, Any]]] = {}
+    for src in session.exec(select(SourceRecord).where(
+            col(SourceRecord.notification_id).in_([r.id for r in wanted]))).all():
+        payloads.setdefault(src.notification_id, []).append(src.payload)
     targets = []
-    for row in rows:
-        if row.id in fetched or not needs_document(row):
-            continue
-        payloads = [s.payload for s in session.exec(
-            select(SourceRecord).where(SourceRecord.notification_id == row.id)).all()]
-        url = document_url(payloads)
+    for row in wanted:
+        url = document_url(payloads.get(row.id or 0, []))
         if url is None or not _allowed(allowed, url):
             continue
         targets.append({"symbol": row.symbol, "url": url})

@@ -17,6 +17,7 @@ from typing import Any
 from tbt_alert.errors import SymbolError
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.symbols import parse_symbol, split_joint
+from tbt_alert.textscan import notification_type
 
 # A record whose distribution date cannot be read is served on this day: the TBT Agreement's entry
 # into force, before every real notification, so such records appear only in crawls that ask for
@@ -84,7 +85,8 @@ def item_from_record(record: CanonicalRecord, *, as_of: date | None = None) -> d
     item: dict[str, Any] = {
         "id": stable_id(record.symbol),
         "area": "TBT",
-        "notificationType": record.notification_type or _notification_type(record.symbol),
+        "notificationType": record.notification_type or notification_type(record.symbol)
+        or "Regular notification",
         "documentSymbol": ", ".join(symbols),
         "notifyingMember": record.member,
         "distributionDate": _iso_datetime(distributed or UNDATED),
@@ -154,13 +156,6 @@ def _hs_entries(codes: Sequence[str]) -> list[dict[str, Any]]:
 def _objectives(text: str | None) -> list[dict[str, Any]]:
     names = [n.strip() for n in _OBJECTIVE_SEPARATOR.split(text or "") if n.strip()]
     return [{"id": index + 1, "name": name} for index, name in enumerate(names)]
-
-
-def _notification_type(symbol: str) -> str:
-    for marker, kind in (("/Add.", "Addendum"), ("/Corr.", "Corrigendum"), ("/Rev.", "Revision")):
-        if marker in symbol:
-            return kind
-    return "Regular notification"
 
 
 def _links(record: CanonicalRecord) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tbt_alert.config import Config
+from tbt_alert.crawl import MAX_INVALID_RATIO
 from tbt_alert.eping_api import API_KEY_ENV
 from tbt_alert.eping_api import spider_args as eping_args
 from tbt_alert.errors import ConfigError
@@ -29,7 +30,7 @@ class SourcePlan:
     spider_args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict, repr=False)
-    max_invalid_ratio: float = 0.2
+    max_invalid_ratio: float = MAX_INVALID_RATIO
 
 
 def source_plan(slug: str, config: Config) -> SourcePlan:
@@ -61,4 +62,4 @@ def _plan(config: Config, base_url: str, urls: list[str], args: dict[str, str], 
         "DOWNLOAD_MAXSIZE": config.fetch.max_bytes,
         "RETRY_TIMES": config.fetch.retries,
     }
-    return SourcePlan(base_url, args, settings, env, MAX_INVALID.get(slug, 0.2))
+    return SourcePlan(base_url, args, settings, env, MAX_INVALID.get(slug, MAX_INVALID_RATIO))

@@ -4,8 +4,11 @@
 
 Items go to FILE as JSON Lines (Scrapy FEEDS), the crawler stats to FILE.stats.json, with the peak
 resident memory of this process as ``tbt/max_rss_bytes`` (reliability check 16). Exit status 0
-when the spider finished normally without logging an error, 1 when it closed for another reason or
-logged errors, 2 on bad arguments. Scrapy's reactor cannot restart, hence one process per crawl.
+when the spider finished normally, 1 when it closed for another reason, recorded a failure
+(``tbt/failure``: the spiders' own verdict, and the fetch guard's) or raised in a callback, 2 on bad
+arguments. Errors that Scrapy's own middlewares log (a robots.txt or a single page that could not be
+fetched) do not decide: the spider's errback does. Scrapy's reactor cannot restart, hence one
+process per crawl.
 """
 
 from __future__ import annotations
@@ -66,8 +69,12 @@ def run(slug: str, out: Path, args: dict[str, str], overrides: dict[str, Any]) -
     stats["tbt/max_rss_bytes"] = max_rss_bytes()
     stats_path = Path(f"{out}.stats.json")
     stats_path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), "utf-8")
-    errors = int(stats.get("log_count/ERROR", 0))
-    return EXIT_OK if reasons == ["finished"] and errors == 0 else EXIT_FAILED
+    return EXIT_OK if reasons == ["finished"] and not failed(stats) else EXIT_FAILED
+
+
+def failed(stats: dict[str, Any]) -> bool:
+    """A recorded failure, or an exception in a spider callback (a bug must not pass as success)."""
+    return bool(stats.get("tbt/failure")) or any(k.startswith("spider_exceptions/") for k in stats)
 
 
 def max_rss_bytes() -> int:

@@ -258,3 +258,21 @@ def test_spiders_never_hand_feedparser_anything() -> None:
     assert not any(uses.search(text) for text in sources.values())
     assert uses.search((ROOT / "tbt_alert" / "feeds.py").read_text("utf-8"))  # the check can fail
     assert "parse_feed(response.body, response.url)" in sources["feeds.py"]
+
+
+def test_an_unreachable_feed_after_retries_does_not_fail_the_others(tmp_path: Path) -> None:
+    """Scrapy logs a request that ran out of retries at ERROR; that must not sink the crawl."""
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    with serve(feeds_site()) as (base, _):
+        root = base.split("/api/v1/")[0]
+        settings = {**FAST, "RETRY_TIMES": 1, "TBT_RETRY_BACKOFF_BASE": 0.05,
+                    "TBT_ALLOWED_HOSTS": [host_port(base), f"127.0.0.1:{dead}"]}
+        out = run_spider("feeds", base_url="", workdir=tmp_path, timeout_s=60, settings=settings,
+                         since=date(2000, 1, 1), until=date(2030, 12, 31),
+                         spider_args={"urls": json.dumps([f"{root}/tbt/atom.xml",
+                                                          f"http://127.0.0.1:{dead}/feed.xml"])})
+    assert out.records and out.stats["tbt/failed_feeds"] == 1
+    assert out.stats["finish_reason"] == "finished"
+    assert any("Connection refused" in e for e in out.stats["tbt/failed_feed_errors"])
