@@ -13,19 +13,23 @@ from typing import IO, Any
 import click
 
 from tbt_alert.classify import Classifier, load_classifier
-from tbt_alert.errors import TbtAlertError
+from tbt_alert.errors import SymbolError, TbtAlertError
 from tbt_alert.model import DEFAULT_MODEL_PATH, TRAINING_FILES, build_default_model, save_model
 from tbt_alert.record import CanonicalRecord, parse_line
 from tbt_alert.rules import load_rules
+from tbt_alert.symbols import parse_symbol
 
 BATCH = 256
-_PARENT_MARKERS = ("/Add.", "/Corr.", "/Rev.", "/Suppl.")
 
 
-def parent_symbol(symbol: str) -> str | None:
-    """'G/TBT/N/EU/1097/Add.1/Corr.1' -> 'G/TBT/N/EU/1097'; a base symbol -> None."""
-    cut = min((i for i in (symbol.find(m) for m in _PARENT_MARKERS) if i > 0), default=-1)
-    return symbol[:cut] if cut > 0 else None
+def symbol_keys(symbol: str) -> tuple[str, str | None]:
+    """(the symbol, normalised; its parent measure's symbol, for an addendum, revision or
+    corrigendum, else None) in any spelling: '.../ADD.1/Corr.1' -> (..., the base symbol)."""
+    try:
+        parsed = parse_symbol(symbol)
+    except SymbolError:
+        return symbol, None
+    return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
 
 
 def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: datetime) -> int:
@@ -48,8 +52,9 @@ def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: da
             continue
         try:
             record = parse_line(line)
-            pending.append((n, record, seen.get(parent_symbol(record.symbol) or "")))
-            seen.setdefault(record.symbol, record)
+            own, parent = symbol_keys(record.symbol)
+            pending.append((n, record, seen.get(parent) if parent else None))
+            seen.setdefault(own, record)
         except TbtAlertError as e:
             bad += 1
             pending.append((n, f"line {n}: {e}", None))

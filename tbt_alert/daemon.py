@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import FrameType
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -164,7 +164,7 @@ def secrets_of(config: Config) -> list[str]:
     """Every configured secret, raw and URL-quoted, longest first."""
     found = [config.mail.smtp_password, config.eping.api_key, config.web.secret_key,
              make_url(config.database_url).password or "",
-             urlsplit(config.mail.smtp_url).password or ""]
+             unquote(urlsplit(config.mail.smtp_url).password or "")]
     values = {v for s in found if s for v in (str(s), quote(str(s), safe=""))}
     return sorted(values, key=len, reverse=True)
 

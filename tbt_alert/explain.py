@@ -84,7 +84,14 @@ def explain(reasons: Iterable[str], lang: Lang, names: Names) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+INHERITED = re.compile(r"^inherited from parent (\S+): (.+)$")
+
+
 def _one(reason: str, lang: Lang, names: Names) -> list[str]:
+    inherited = INHERITED.match(reason)
+    if inherited:  # an addendum read with its parent's scope
+        head = f"原通报 {inherited[1]}：" if lang == "zh" else f"from {inherited[1]}: "
+        return [head + r for r in _one(inherited[2], lang, names)]
     for pattern, en, zh in RULES:
         m = pattern.match(reason)
         if m is None:
@@ -96,4 +103,5 @@ def _one(reason: str, lang: Lang, names: Names) -> list[str]:
 
 def known(reason: str) -> bool:
     """Whether a reason has a reader's wording (tests keep every reason the classifier gives known)."""
-    return any(p.match(reason) for p, _, _ in RULES)
+    inherited = INHERITED.match(reason)
+    return known(inherited[2]) if inherited else any(p.match(reason) for p, _, _ in RULES)

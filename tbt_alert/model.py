@@ -238,6 +238,9 @@ def load_model(sector_ids: Iterable[str], path: Path | None = None,
                       f"this is {sklearn.__version__}")
         elif meta.get("model_version") != MODEL_VERSION:
             reason = f"model file {path} has model version {meta.get('model_version')}, expected {MODEL_VERSION}"
+        elif rules is not None and meta.get("rules_version") != rules.version:
+            reason = (f"model file {path} was trained with rules {meta.get('rules_version')}, "
+                      f"these are {rules.version}")
     if reason:
         log.warning("%s: retraining from the bundled labelled data (run 'tbt-alert train' to save it)",
                     reason)

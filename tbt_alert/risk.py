@@ -27,7 +27,7 @@ from tbt_alert.symbols import parse_symbol
 
 Level = Literal["red", "amber", "green"]
 RED, AMBER = 5, 3
-HIGH_MARKETS = {"EU", "EEC", "USA"}
+HIGH_MARKETS = {"EU", "USA"}
 MEDIUM_MARKETS = {"JPN", "KOR", "GBR", "CAN", "AUS", "SAU", "ARE", "BHR", "KWT", "OMN", "QAT",
                   "IND", "BRA", "MEX", "RUS", "TUR", "VNM", "THA", "IDN", "MYS", "CHL", "ISR", "ZAF"}
 SECTOR_HIGH = {"footwear_leather": {"RUS"}}
@@ -40,8 +40,9 @@ _KINDS = (
     ("labelling", 0, r"label|marking|étiquetage|etiquetado|rotulado|标签|标识|标志"),
 )
 _KIND_RES = tuple((name, pts, re.compile(rx)) for name, pts, rx in _KINDS)
-_MANDATORY = re.compile(r"technical regulation|mandatory|compulsory|regulation|decree|order|"
-                        r"reglamento|règlement|obligatoire|obligatorio|强制|法规|法令|法案|条例|部颁法案")
+_MANDATORY = re.compile(r"\b(?:technical regulation|mandatory|compulsory|regulations?|decree|"
+                        r"(?:executive|ministerial|control) order|quality control order|reglamento|"
+                        r"règlement|obligatoire|obligatorio)\b|强制|法规|法令|法案|条例|部颁法案")
 _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 
 
@@ -61,7 +62,7 @@ def member_code(record: CanonicalRecord) -> str | None:
     except SymbolError:
         own = None
     code = normalise_member(record.member, own).code
-    return "EU" if code == "EEC" else (code or None)
+    return code or None  # members.py already reads EEC as EU
 
 
 def comment_deadline(record: CanonicalRecord) -> date | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tbt_alert.cli_classify import classify_cmd, evaluate_cmd, parent_symbol, train_cmd
+from tbt_alert.cli_classify import classify_cmd, evaluate_cmd, symbol_keys, train_cmd
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
 
@@ -57,9 +57,10 @@ def test_classify_stdin_and_addendum_parent() -> None:
 
 
 def test_parent_symbol() -> None:
-    assert parent_symbol("G/TBT/N/EU/1097/Add.1/Corr.1") == "G/TBT/N/EU/1097"
-    assert parent_symbol("G/TBT/N/KEN/1412/Rev.1") == "G/TBT/N/KEN/1412"
-    assert parent_symbol("G/TBT/N/EU/1097") is None
+    assert symbol_keys("G/TBT/N/EU/1097/Add.1/Corr.1")[1] == "G/TBT/N/EU/1097"
+    assert symbol_keys("G/TBT/N/KEN/1412/Rev.1")[1] == "G/TBT/N/KEN/1412"
+    assert symbol_keys("G/TBT/N/EU/1097")[1] is None
+    assert symbol_keys(" g/tbt/n/eu/1097/ADD.1") == ("G/TBT/N/EU/1097/Add.1", "G/TBT/N/EU/1097")
 
 
 def test_train_writes_versioned_model(tmp_path: Path) -> None:

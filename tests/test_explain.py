@@ -19,6 +19,8 @@ NAMES = {"footwear_leather": ("Footwear and leather", "鞋革")}
      "'shoes' not counted: the text says 'brake shoes'"),
     ("measure kind: labelling", "措施类型：标签标识", "kind of measure: labelling"),
     ("model score 0.93", "文本模型置信度 93%", "text model confidence 93%"),
+    ("inherited from parent G/TBT/N/EU/1: phrase 'shoes' in title", "原通报 G/TBT/N/EU/1：标题含“shoes”",
+     "from G/TBT/N/EU/1: 'shoes' in the title"),
 ])
 def test_reasons_read_naturally_in_both_languages(reason, zh, en):
     assert explain([reason], "zh", NAMES) == [zh]
