@@ -1,7 +1,7 @@
 """WTO ePing spider: pages a search over a distribution-date range, then asks for details.
 
-Thin adapter: decoding, mapping and the choice of detail requests are in :mod:`tbt_alert.eping`
-and :mod:`tbt_alert.eping_api`. Arguments (all strings, as Scrapy passes them):
+Thin adapter: decoding, mapping and the choice of detail requests are in :mod:`tbt_alert.sources.eping`
+and :mod:`tbt_alert.sources.eping_api`. Arguments (all strings, as Scrapy passes them):
 
 * ``base_url``, ``since``, ``until`` (YYYY-MM-DD), ``page_size`` (1-100);
 * ``details``: ``none`` (default), ``related``, ``downloads`` or ``related,downloads``:
@@ -33,8 +33,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.base import TbtSpider
-from tbt_alert.eping import SOURCE, map_item, read_page
-from tbt_alert.eping_api import (
+from tbt_alert.errors import CrawlError, RecordError
+from tbt_alert.sources.eping import SOURCE, map_item, read_page
+from tbt_alert.sources.eping_api import (
     API_KEY_ENV,
     API_KEY_HEADER,
     COUNT_EXCEEDED,
@@ -49,7 +50,6 @@ from tbt_alert.eping_api import (
     search_query,
     search_url,
 )
-from tbt_alert.errors import CrawlError, RecordError
 
 Pending = tuple[dict[str, Any], str | None]  # a record, and the id to ask download links with
 

@@ -1,6 +1,6 @@
 """EU TBT database spider: the search listing for a date-of-arrival range, then each notification.
 
-Thin adapter over :mod:`tbt_alert.eutbt_source`. With ``ids`` the listing is skipped and exactly
+Thin adapter over :mod:`tbt_alert.sources.eutbt_listing`. With ``ids`` the listing is skipped and exactly
 those pages are fetched (the date range is then not applied). A notification page that cannot be
 read, lacks a label every page carries (layout drift) or fails to download is counted in
 ``tbt/invalid_items`` and never yielded: the runner fails a crawl whose items are mostly invalid. A
@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError
-from tbt_alert.eutbt_source import (
+from tbt_alert.sources.eutbt_listing import (
     DEFAULT_BASE_URL,
     arrival_in_range,
     base_url_of,

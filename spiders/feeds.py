@@ -1,7 +1,7 @@
 """Generic RSS/Atom feed spider: entries that carry a WTO TBT symbol, from a configured list of feeds.
 
 Scrapy fetches every feed (timeouts, size cap, robots.txt, allow-listed hosts); the fetched bytes go
-to :func:`tbt_alert.feeds.parse_feed`, never a ``str`` or a URL (reliability rule 7, check 18), which
+to :func:`tbt_alert.sources.feeds.parse_feed`, never a ``str`` or a URL (reliability rule 7, check 18), which
 refuses entity declarations before feedparser sees the document (check 19). One broken feed is
 logged as a warning and counted in ``tbt/failed_feeds``, the others still yield; when every feed
 failed the spider closes with ``feeds_all_failed``, so the runner reports the crawl as failed.
@@ -21,8 +21,8 @@ from twisted.python.failure import Failure
 
 from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
-from tbt_alert.feeds import FeedEntry, entry_to_record, parse_feed
 from tbt_alert.record import parse_record
+from tbt_alert.sources.feeds import FeedEntry, entry_to_record, parse_feed
 
 SOURCE = "feeds"
 ACCEPT = (

@@ -6,10 +6,10 @@ Arguments (strings, as Scrapy passes them):
   The URLs come from ePing (``linkToNotification``, the ``dolLink`` file on Documents Online,
   ``notifiedDocumentLink``): the caller picks them, this spider never builds one from a symbol
   (design/sources.md section 2);
-* ``since``, ``until``, ``base_url``: accepted and ignored (:func:`tbt_alert.crawl.run_spider`
+* ``since``, ``until``, ``base_url``: accepted and ignored (:func:`tbt_alert.crawl.runner.run_spider`
   always passes them).
 
-Each body goes through :func:`tbt_alert.doctext.extract_text`, then the addendum reader for
+Each body goes through :func:`tbt_alert.text.documents.extract_text`, then the addendum reader for
 ``Add.``/``Corr.``/``Suppl.`` symbols or the form reader otherwise (a ``Rev.`` is a whole new form;
 each kind falls back to the other reader when its own finds no layout). Items are canonical records
 with ``source = "wtodoc"`` and ``source_url``; an addendum's record carries
@@ -32,13 +32,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.base import TbtSpider
-from tbt_alert import textscan
-from tbt_alert.doctext import extract_text
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
-from tbt_alert.members import member_by_code
 from tbt_alert.record import parse_record
-from tbt_alert.symbols import parse_symbol
-from tbt_alert.wtodoc import AddendumDoc, parse_addendum_text, parse_notification_text
+from tbt_alert.sources.wtodoc import AddendumDoc, parse_addendum_text, parse_notification_text
+from tbt_alert.text import scan as textscan
+from tbt_alert.text.documents import extract_text
+from tbt_alert.text.members import member_by_code
+from tbt_alert.text.symbols import parse_symbol
 
 SOURCE = "wtodoc"
 MAX_TARGETS = 2000

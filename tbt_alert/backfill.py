@@ -7,17 +7,17 @@ one :func:`tbt_alert.pipeline.crawl_and_ingest` call, so each leaves a ``CrawlRu
   exactly the window is the usual case; a wider poll counts too). A rerun skips done windows, so an
   interrupted backfill resumes where it stopped and a failed window is retried on the next run.
 * Splitting: a window that ePing flags ``isCountExceeded``, or whose totalCount exceeds the
-  spider's cap (:data:`tbt_alert.eping_api.MAX_RESULTS`, 10,000; a busy month has ~400 TBT
+  spider's cap (:data:`tbt_alert.sources.eping_api.MAX_RESULTS`, 10,000; a busy month has ~400 TBT
   notifications), fails with reason ``eping_count_exceeded`` and is split (a year into months, a
   month or week into days), each part crawled and checkpointed on its own. A day that is still too
   big fails.
-* Empty windows: a crawl that returns nothing fails (silence is failure, :mod:`tbt_alert.crawl`).
+* Empty windows: a crawl that returns nothing fails (silence is failure, :mod:`tbt_alert.crawl.runner`).
   In the early years ePing may legitimately have no TBT notification in a window; such a window is
   recorded as failed, the backfill carries on, and the report lists it as ``empty`` apart from
   other failures, so an operator can tell a quiet month from an outage. A rerun retries it.
 * Politeness is the spider's: one request at a time, ``[eping] download_delay_s`` (1 s) apart,
   robots.txt obeyed, the project's User-Agent; only ``[fetch] allowed_hosts`` and the configured
-  ePing URLs' own ``host:port`` may be fetched (:mod:`tbt_alert.sources`).
+  ePing URLs' own ``host:port`` may be fetched (:mod:`tbt_alert.crawl.plans`).
 * Detail requests: ``details="downloads"`` by default. In a backfill every addendum's family
   arrives anyway (it shares ``measure_key``), while ``getRelatedNotifications`` would cost about
   one request per addendum, tens of times the page requests; pass ``"related,downloads"`` to
@@ -36,11 +36,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tbt_alert.config import Config
-from tbt_alert.crawl import run_spider
-from tbt_alert.eping_api import COUNT_EXCEEDED
-from tbt_alert.models import CrawlRun
+from tbt_alert.crawl.runner import run_spider
 from tbt_alert.pipeline import Crawler, crawl_and_ingest
+from tbt_alert.sources.eping_api import COUNT_EXCEEDED
 from tbt_alert.status import RunStatus
+from tbt_alert.store.tables import CrawlRun
 
 SOURCE = "eping"
 UNITS = ("year", "month", "week")

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tbt_alert.errors import ConfigError
 
 DEFAULT_EPING_BASE_URL = "https://epingalert.org/api/v1/"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # environment variable -> (section, key)
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {

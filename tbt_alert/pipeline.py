@@ -12,21 +12,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from tbt_alert.annotate import ClassifierLike, annotate_pending
+from tbt_alert.alerts.digest import plan_digests
+from tbt_alert.alerts.plan import plan_warnings
+from tbt_alert.classify.annotate import ClassifierLike, annotate_pending
 from tbt_alert.config import Config
-from tbt_alert.crawl import CrawlOutput, run_spider
-from tbt_alert.db import session_scope
-from tbt_alert.deliver import DeliverySettings, send_due
-from tbt_alert.digest import plan_digests
-from tbt_alert.documents import document_targets, write_targets
+from tbt_alert.crawl.documents import document_targets, write_targets
+from tbt_alert.crawl.fetchguard import AllowList
+from tbt_alert.crawl.plans import source_plan
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.errors import CrawlError
-from tbt_alert.fetchguard import AllowList
-from tbt_alert.ingest import IngestReport, ingest_records
-from tbt_alert.mailer import Mailer
-from tbt_alert.models import CrawlRun
-from tbt_alert.plan import plan_warnings
-from tbt_alert.sources import source_plan
+from tbt_alert.mail.deliver import DeliverySettings, send_due
+from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, RunStatus
+from tbt_alert.store.engine import session_scope
+from tbt_alert.store.ingest import IngestReport, ingest_records
+from tbt_alert.store.tables import CrawlRun
 
 # Re-read the last week on every poll: sources publish late and correct themselves, and a window
 # of a week always holds notifications (the WTO circulates ~80 a week), so an empty answer is an
@@ -91,7 +91,7 @@ def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date
                      ) -> tuple[CrawlRun, IngestReport | None]:
     """Crawl one source into the database, recording the run. Raises nothing for a failed crawl:
     the run row says failed and carries the error; nothing is ingested from it. ``settings`` and
-    ``spider_args`` add to what the configuration implies (:mod:`tbt_alert.sources`)."""
+    ``spider_args`` add to what the configuration implies (:mod:`tbt_alert.crawl.plans`)."""
     plan = source_plan(source, config)
     with session_scope(engine) as session:
         run = CrawlRun(source=source, since=since, until=until, started_at=now)
@@ -116,7 +116,7 @@ def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date
 def fetch_documents(engine: Engine, config: Config, *, now: datetime, crawler: Crawler = run_spider,
                     settings: dict | None = None) -> tuple[CrawlRun | None, IngestReport | None]:
     """Fetch and parse the WTO documents of recent notifications whose record leaves something
-    out (:mod:`tbt_alert.documents`); (None, None) when there is nothing to fetch."""
+    out (:mod:`tbt_alert.crawl.documents`); (None, None) when there is nothing to fetch."""
     plan = source_plan("wtodoc", config)
     with session_scope(engine) as session:
         targets = document_targets(session, now, AllowList.parse(plan.settings["TBT_ALLOWED_HOSTS"]))

@@ -80,7 +80,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """A migrated engine on each backend."""
-    from tbt_alert.db import make_engine, upgrade
+    from tbt_alert.store.engine import make_engine, upgrade
 
     eng = make_engine(db_url)
     upgrade(eng)

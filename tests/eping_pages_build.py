@@ -1,8 +1,8 @@
 """Write tests/fixtures/eping/: ``python -m tests.eping_pages_build``.
 
 Pages in the shape of ePing ``azureSearch/getAll`` responses, reconstructed from the bundled demo
-items (themselves real notifications from tbt_alert/data/labelled.jsonl, see
-tbt_alert/data/eping_demo_items.meta.json). Every page has a ``.meta.json`` with the URL it stands
+items (themselves real notifications from tbt_alert/classify/data/labelled.jsonl, see
+tbt_alert/demo/data/eping_demo_items.meta.json). Every page has a ``.meta.json`` with the URL it stands
 for, the date, the response headers and status, ``"reconstructed": true``, and the symbols used.
 """
 
@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tbt_alert.fixtures_build import demo_items
+from tbt_alert.demo.items_build import demo_items
 
 HERE = Path(__file__).parent / "fixtures" / "eping"
 BASE = "https://epingalert.org/api/v1/azureSearch/getAll"
@@ -131,7 +131,7 @@ def meta(name: str, note: str, symbols: list[str]) -> dict[str, Any]:
         "status": 200,
         "headers": headers,
         "reconstructed": True,
-        "from": "tbt_alert/data/eping_demo_items.json (real notifications of labelled.jsonl)",
+        "from": "tbt_alert/demo/data/eping_demo_items.json (real notifications of labelled.jsonl)",
         "symbols": symbols,
         "note": note,
     }

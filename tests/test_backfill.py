@@ -26,19 +26,19 @@ from tbt_alert.backfill import (
     plan_windows,
     split_window,
 )
-from tbt_alert.cli import main
-from tbt_alert.cli_backfill import backfill_cmd
+from tbt_alert.cli.backfill import backfill_cmd
+from tbt_alert.cli.main import main
 from tbt_alert.config import Config, DatabaseConfig, EpingConfig
-from tbt_alert.crawl import CrawlOutput, run_spider
-from tbt_alert.eping import map_item
+from tbt_alert.crawl.fetchguard import host_port
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
+from tbt_alert.demo.eping_items import vary_items
+from tbt_alert.demo.eping_server import FakeEping
 from tbt_alert.errors import CrawlError
-from tbt_alert.fake_eping import FakeEping
-from tbt_alert.fake_eping_items import vary_items
-from tbt_alert.fetchguard import host_port
-from tbt_alert.models import CrawlRun, Notification
+from tbt_alert.sources.eping import map_item
 from tbt_alert.status import RunStatus
+from tbt_alert.store.tables import CrawlRun, Notification
 
-DATA = Path(__file__).parents[1] / "tbt_alert" / "data"
+DATA = Path(__file__).parents[1] / "tbt_alert" / "demo" / "data"
 POOL: list[dict[str, Any]] = json.loads((DATA / "eping_demo_items.json").read_text("utf-8"))
 NOW = datetime(2024, 4, 1, 12, tzinfo=UTC)
 FAST = {"DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tbt_alert.classify import Classification, Classifier, SectorMatch, load_classifier
+from tbt_alert.classify.classifier import Classification, Classifier, SectorMatch, load_classifier
 from tbt_alert.record import CanonicalRecord, parse_record
 
-DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 

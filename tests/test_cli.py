@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tbt_alert.cli import main
+from tbt_alert.cli.main import main
 
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tbt_alert.cli_classify import classify_cmd, evaluate_cmd, symbol_keys, train_cmd
+from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, symbol_keys, train_cmd
 
-DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
 
 def test_help_texts() -> None:
@@ -75,8 +75,8 @@ def test_train_writes_versioned_model(tmp_path: Path) -> None:
 
 
 def test_stale_model_is_retrained_with_warning(tmp_path: Path, caplog) -> None:
-    from tbt_alert.model import load_model
-    from tbt_alert.rules import load_rules
+    from tbt_alert.classify.rules import load_rules
+    from tbt_alert.classify.textmodel import load_model
     path = tmp_path / "model.joblib"
     path.write_bytes(b"not a model")
     path.with_suffix(".json").write_text(json.dumps({"sklearn_version": "0.0", "model_version": "1"}))

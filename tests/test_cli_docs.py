@@ -6,7 +6,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tbt_alert.cli import main
+from tbt_alert.cli.main import main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

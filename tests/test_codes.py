@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tbt_alert.codes import (
+from tbt_alert.text.codes import (
     HsCode,
     hs_in_text,
     ics_in_text,

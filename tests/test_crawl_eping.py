@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from tbt_alert.crawl import CrawlOutput, run_spider
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
+from tbt_alert.demo.eping_server import FakeEping
+from tbt_alert.demo.items_build import ANCHOR, ITEMS_FILE
 from tbt_alert.errors import CrawlError
-from tbt_alert.fake_eping import FakeEping
-from tbt_alert.fixtures_build import ANCHOR, ITEMS_FILE
 from tests.support_http import Reply, by_page, check_golden, fixture_reply, read_jsonl, serve
 
 FAST = {"DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20}
-DATA = Path(__file__).parents[1] / "tbt_alert" / "data"
+DATA = Path(__file__).parents[1] / "tbt_alert" / "demo" / "data"
 DEMO_ITEMS: list[dict[str, Any]] = json.loads((DATA / ITEMS_FILE).read_text("utf-8"))
 SINCE, UNTIL = date(2026, 8, 3), ANCHOR
 

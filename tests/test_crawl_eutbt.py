@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 
 from spiders.eutbt import EuTbtSpider
-from tbt_alert.crawl import CrawlOutput, run_spider
+from tbt_alert.crawl.fetchguard import host_port
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.errors import CrawlError
-from tbt_alert.eutbt_source import (
+from tbt_alert.sources.eutbt_listing import (
     arrival_in_range,
     listing_url,
     parse_ids,
     parse_listing,
 )
-from tbt_alert.fetchguard import host_port
 from tests.support_http import FIXTURES, Reply, Route, check_golden, fixture_reply, serve
 
 FAST = {"DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20}

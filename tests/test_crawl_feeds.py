@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from spiders.feeds import feed_urls, published_in_range
-from tbt_alert.crawl import CrawlOutput, run_spider
+from tbt_alert.crawl.fetchguard import host_port
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.errors import CrawlError
-from tbt_alert.fetchguard import host_port
 from tests.support_http import Reply, Route, check_golden, fixture_reply, serve
 
 ROOT = Path(__file__).parents[1]
@@ -168,7 +168,7 @@ CRAWL_IN_A_SMALL_PARENT = """
 import json, resource, sys, time
 from datetime import date
 from pathlib import Path
-from tbt_alert.crawl import run_spider
+from tbt_alert.crawl.runner import run_spider
 from tbt_alert.errors import CrawlError
 args = json.loads(sys.argv[1])
 started = time.monotonic()
@@ -252,11 +252,11 @@ def test_published_range_keeps_undated_entries() -> None:
 
 
 def test_spiders_never_hand_feedparser_anything() -> None:
-    """Check 18: only tbt_alert.feeds calls feedparser; the spider passes it the fetched bytes."""
+    """Check 18: only tbt_alert.sources.feeds calls feedparser; the spider passes it the fetched bytes."""
     sources = {p.name: p.read_text("utf-8") for p in (ROOT / "spiders").glob("*.py")}
     uses = re.compile(r"^\s*(?:import|from)\s+feedparser\b|feedparser\.\w+\(", re.M)
     assert not any(uses.search(text) for text in sources.values())
-    assert uses.search((ROOT / "tbt_alert" / "feeds.py").read_text("utf-8"))  # the check can fail
+    assert uses.search((ROOT / "tbt_alert" / "sources" / "feeds.py").read_text("utf-8"))  # the check can fail
     assert "parse_feed(response.body, response.url)" in sources["feeds.py"]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tbt_alert.crawl import CrawlOutput, run_spider
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.errors import CrawlError
 from tests.support_hostile import (
     Hostile,

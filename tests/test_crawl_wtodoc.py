@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from spiders.wtodoc import Target, document_record, read_targets
-from tbt_alert.crawl import CrawlOutput, run_spider
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.errors import CrawlError
 from tests.support_http import FIXTURES, Reply, check_golden, fixture_reply, read_jsonl, serve
 

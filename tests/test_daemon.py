@@ -25,9 +25,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from click.testing import CliRunner
 from sqlmodel import Session, col, select
 
-from tbt_alert.cli import main
+from tbt_alert.cli.main import main
 from tbt_alert.config import Config, DatabaseConfig, EpingConfig, MailConfig, ScheduleConfig
-from tbt_alert.daemon import (
+from tbt_alert.daemon.leader import Leadership, LeadershipLost, acquire_leadership
+from tbt_alert.daemon.scheduler import (
     DaemonStatus,
     Jobs,
     LocalTimeTrigger,
@@ -38,18 +39,17 @@ from tbt_alert.daemon import (
     schedule_lines,
     serve,
 )
-from tbt_alert.fake_eping import FakeEping, items_from_records
-from tbt_alert.leader import Leadership, LeadershipLost, acquire_leadership
-from tbt_alert.mailer import OutboxMailer
-from tbt_alert.models import CrawlRun
+from tbt_alert.demo.eping_server import FakeEping, items_from_records
+from tbt_alert.mail.mailer import OutboxMailer
 from tbt_alert.record import parse_record
 from tbt_alert.status import RunStatus
+from tbt_alert.store.tables import CrawlRun
 from tests.support_http import Reply
 from tests.support_http import serve as serve_http
 
 ROOT = Path(__file__).resolve().parent.parent
-LABELLED = ROOT / "tbt_alert" / "data" / "labelled.jsonl"
-RUN_CLI = "from tbt_alert.cli import main\nmain()"
+LABELLED = ROOT / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+RUN_CLI = "from tbt_alert.cli.main import main\nmain()"
 DB_SECRET, SMTP_SECRET = "S3ntinel-db-pw", "S3ntinel-smtp-pw"
 
 
@@ -98,7 +98,7 @@ def statuses(engine) -> list[str]:
 
 @pytest.fixture(scope="module")
 def classifier():
-    from tbt_alert.classify import load_classifier
+    from tbt_alert.classify.classifier import load_classifier
 
     return load_classifier()
 
@@ -224,7 +224,7 @@ def test_apscheduler_is_pinned_to_3x_from_3_11_2():
 
 def test_the_digest_jobs_call_deliver_digests_with_their_cadence_a_mailer_and_the_clock(
         monkeypatch, tmp_path):
-    from tbt_alert import daemon
+    from tbt_alert.daemon import scheduler as daemon
 
     calls = []
 
@@ -258,7 +258,7 @@ def test_a_failing_job_is_logged_without_secrets_recorded_and_does_not_raise(cap
     status = DaemonStatus()
     run = guarded("cycle", broken, status, redact=redactor(secret_config()),
                   serial=threading.Lock())
-    with caplog.at_level("INFO", logger="tbt_alert.daemon"):
+    with caplog.at_level("INFO", logger="tbt_alert.daemon.scheduler"):
         run()
         run()
     assert status.jobs["cycle"].runs == 2 and status.jobs["cycle"].failures == 2
@@ -272,7 +272,7 @@ def test_a_job_with_failures_is_logged_as_an_error_and_counted(caplog):
     status = DaemonStatus()
     run = guarded("daily-digest", lambda: Done(ok=False, note=f"smtp {SMTP_SECRET} refused"),
                   status, redact=redactor(secret_config()), serial=threading.Lock())
-    with caplog.at_level("INFO", logger="tbt_alert.daemon"):
+    with caplog.at_level("INFO", logger="tbt_alert.daemon.scheduler"):
         run()
     assert [r.levelname for r in caplog.records] == ["ERROR"]
     assert "smtp [redacted] refused" in caplog.text and SMTP_SECRET not in caplog.text
@@ -311,7 +311,7 @@ def test_sigterm_waits_for_the_running_job_then_stops_and_prints_the_status(tmp_
         finished.set()
         return Done()
 
-    from tbt_alert.db import make_engine
+    from tbt_alert.store.engine import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'd.sqlite3'}")
     status, out = DaemonStatus(), list[str]()
@@ -474,7 +474,7 @@ def test_a_second_daemon_exits_non_zero_while_the_first_runs_then_sigterm_stops_
 def test_the_daemon_refuses_a_database_that_is_not_at_head(engine, db_url, tmp_path, target):
     from alembic import command
 
-    from tbt_alert.db import alembic_config
+    from tbt_alert.store.engine import alembic_config
 
     command.downgrade(alembic_config(engine), target)
     env = {"TBT_ALERT_DATABASE_URL": db_url, "TBT_ALERT_DATA_DIR": str(tmp_path),

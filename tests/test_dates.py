@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tbt_alert.dates import (
+from tbt_alert.text.dates import (
     Deadline,
     parse_date,
     parse_deadline,
@@ -18,7 +18,7 @@ from tbt_alert.dates import (
     utc_from_date,
 )
 
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 D = dt.date
 
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from tbt_alert.deliver import DeliverySettings, send_due
-from tbt_alert.ingest import import_jsonl
-from tbt_alert.mailer import SmtpMailer
-from tbt_alert.models import Delivery, Notification
-from tbt_alert.plan import plan_warnings
+from tbt_alert.alerts.plan import plan_warnings
+from tbt_alert.alerts.subscribers import add_subscriber, set_status
+from tbt_alert.mail.deliver import DeliverySettings, send_due
+from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.status import DeliveryStatus, SubscriberStatus
-from tbt_alert.subscribers import add_subscriber, set_status
+from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.store.tables import Delivery, Notification
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SECTORS = ["footwear_leather", "eyewear", "low_voltage_electrical"]
@@ -50,7 +50,7 @@ def plan(session: Session, now: datetime = NOW):
 
 
 def deliveries(session: Session) -> dict[str, Delivery]:
-    from tbt_alert.models import Subscriber
+    from tbt_alert.store.tables import Subscriber
 
     rows = session.exec(select(Delivery, Subscriber).where(Delivery.subscriber_id == Subscriber.id)).all()
     return {s.email: d for d, s in rows}

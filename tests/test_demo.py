@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tbt_alert.cli import main
+from tbt_alert.cli.main import main
 
 
 def test_demo_writes_warnings_to_the_outbox_and_a_second_run_sends_nothing(tmp_path: Path):

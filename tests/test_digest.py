@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, func, select
 
-from tbt_alert.annotate import annotate_pending
-from tbt_alert.classify import load_classifier
+from tbt_alert.alerts.digest import due_periods, last_closed, plan_digests
+from tbt_alert.alerts.subscribers import add_subscriber
+from tbt_alert.classify.annotate import annotate_pending
+from tbt_alert.classify.classifier import load_classifier
 from tbt_alert.config import Config, DatabaseConfig
-from tbt_alert.digest import due_periods, last_closed, plan_digests
-from tbt_alert.ingest import import_jsonl
-from tbt_alert.mailer import SmtpMailer
-from tbt_alert.models import Bulletin, Delivery
+from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.pipeline import deliver_digests
 from tbt_alert.status import Cadence
-from tbt_alert.subscribers import add_subscriber
+from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.store.tables import Bulletin, Delivery
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -90,7 +90,7 @@ def test_digests_are_planned_once_per_period_with_catch_up(engine, classifier):
 
 def test_a_digest_reaches_its_subscriber_once_listing_their_notifications(db_url, tmp_path, smtp_sink,
                                                                           classifier):
-    from tbt_alert.db import make_engine, upgrade
+    from tbt_alert.store.engine import make_engine, upgrade
 
     now = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
     engine = make_engine(db_url)

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tbt_alert import doctext
-from tbt_alert.doctext import detect_format, extract_text
 from tbt_alert.errors import CrawlError
+from tbt_alert.text import documents as doctext
+from tbt_alert.text.documents import detect_format, extract_text
 from tests.wtodoc_fixtures_build import docx_bytes, paragraph_xml, pdf_bytes, zip_bytes
 
 HERE = Path(__file__).parent / "fixtures" / "wtodoc"
@@ -235,7 +235,7 @@ def test_pypdf_errors_reach_the_root_logger_as_warnings() -> None:
         logging.getLogger("pypdf._cmap").error("Advanced encoding /X not implemented yet")
     finally:
         root.removeHandler(collect)
-    assert [(r.name, r.levelno) for r in collect.records] == [("tbt_alert.doctext", logging.WARNING)]
+    assert [(r.name, r.levelno) for r in collect.records] == [("tbt_alert.text.documents", logging.WARNING)]
     assert "Advanced encoding /X" in collect.records[0].getMessage()
 
 

@@ -11,13 +11,13 @@ import pytest
 from sqlmodel import Session, select
 
 from tbt_alert.config import DEFAULT_ALLOWED_HOSTS, Config, DatabaseConfig, EpingConfig, FetchConfig
-from tbt_alert.documents import DOL_PDF, document_url, needs_document
-from tbt_alert.fake_eping import FakeEping, items_from_records
-from tbt_alert.mailer import OutboxMailer
-from tbt_alert.models import Notification
+from tbt_alert.crawl.documents import DOL_PDF, document_url, needs_document
+from tbt_alert.demo.eping_server import FakeEping, items_from_records
+from tbt_alert.mail.mailer import OutboxMailer
 from tbt_alert.pipeline import run_cycle
 from tbt_alert.record import parse_record
 from tbt_alert.status import NotificationKind
+from tbt_alert.store.tables import Notification
 from tests.support_http import Reply, fixture_reply, serve
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -55,8 +55,8 @@ def test_the_form_not_the_draft_is_fetched(payloads, url):
 
 
 def test_a_cycle_reads_the_addendum_document_for_its_events(db_url, tmp_path: Path):
-    from tbt_alert.classify import load_classifier
-    from tbt_alert.db import make_engine, upgrade
+    from tbt_alert.classify.classifier import load_classifier
+    from tbt_alert.store.engine import make_engine, upgrade
 
     def route(path: str, query: dict) -> Reply:
         if path.endswith("/mex178_add9.docx"):

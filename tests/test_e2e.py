@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from tbt_alert.classify import load_classifier
+from tbt_alert.alerts.subscribers import add_subscriber
+from tbt_alert.classify.classifier import load_classifier
 from tbt_alert.config import Config, DatabaseConfig, EpingConfig, FetchConfig
-from tbt_alert.fake_eping import FakeEping, items_from_records
-from tbt_alert.mailer import SmtpMailer
+from tbt_alert.demo.eping_server import FakeEping, items_from_records
+from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.pipeline import run_cycle
 from tbt_alert.record import parse_record
-from tbt_alert.subscribers import add_subscriber
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 SERVED = [
     # footwear (English, Chinese and Spanish titles)
     "G/TBT/N/ECU/386", "G/TBT/N/BRA/1591", "G/TBT/N/ZAF/61",
@@ -73,7 +73,7 @@ def symbols_in(messages):
 
 
 def test_a_notification_travels_from_eping_to_the_right_inboxes(db_url, tmp_path, smtp_sink, classifier):
-    from tbt_alert.db import make_engine, upgrade
+    from tbt_alert.store.engine import make_engine, upgrade
 
     served = served_records()
     expected = {sector: {r.symbol for r, gold in served if sector in gold}
@@ -127,8 +127,8 @@ def test_a_garbage_answer_changes_nothing_and_sends_nothing(db_url, tmp_path, sm
     marked or sent, and a delivery already planned waits for a good run."""
     from sqlalchemy import func, select
 
-    from tbt_alert.db import make_engine, upgrade
-    from tbt_alert.models import CrawlRun, Delivery, Notification
+    from tbt_alert.store.engine import make_engine, upgrade
+    from tbt_alert.store.tables import CrawlRun, Delivery, Notification
     from tests.support_http import Reply, serve
 
     engine = make_engine(db_url)

@@ -14,15 +14,15 @@ from sqlalchemy.engine import Engine
 
 from tbt_alert.backfill import backfill
 from tbt_alert.config import Config, DatabaseConfig, EpingConfig
-from tbt_alert.crawl import CrawlOutput, run_spider, spider_command
-from tbt_alert.eping_api import API_KEY_ENV, search_query, spider_args
+from tbt_alert.crawl.fetchguard import host_port
+from tbt_alert.crawl.plans import source_plan
+from tbt_alert.crawl.runner import CrawlOutput, run_spider, spider_command
+from tbt_alert.demo.eping_items import vary_items
+from tbt_alert.demo.eping_server import FakeEping
 from tbt_alert.errors import CrawlError
-from tbt_alert.fake_eping import FakeEping
-from tbt_alert.fake_eping_items import vary_items
-from tbt_alert.fetchguard import host_port
-from tbt_alert.sources import source_plan
+from tbt_alert.sources.eping_api import API_KEY_ENV, search_query, spider_args
 
-DATA = Path(__file__).parents[1] / "tbt_alert" / "data"
+DATA = Path(__file__).parents[1] / "tbt_alert" / "demo" / "data"
 POOL: list[dict[str, Any]] = json.loads((DATA / "eping_demo_items.json").read_text("utf-8"))
 KEY = "k3y-5ecr3t-0123456789abcdef"
 ITEMS = vary_items(POOL, 30, first=date(2024, 5, 1), last=date(2024, 5, 20))

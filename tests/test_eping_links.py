@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from tbt_alert.crawl import CrawlOutput, run_spider
-from tbt_alert.eping_api import (
+from tbt_alert.crawl.fetchguard import host_port
+from tbt_alert.crawl.runner import CrawlOutput, run_spider
+from tbt_alert.demo.eping_server import FakeEping
+from tbt_alert.errors import CrawlError
+from tbt_alert.sources.eping_api import (
     base_symbol,
     download_links,
     needs_downloads,
     parse_details,
     related_symbols,
 )
-from tbt_alert.errors import CrawlError
-from tbt_alert.fake_eping import FakeEping
-from tbt_alert.fetchguard import host_port
 from tests.support_http import Reply, serve
 
 FAST = {"DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20}

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tbt_alert.eping import html_to_text, http_links, map_item, page_items
 from tbt_alert.errors import CrawlError, RecordError
+from tbt_alert.sources.eping import html_to_text, http_links, map_item, page_items
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eping"
 

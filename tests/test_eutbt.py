@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tbt_alert.errors import CrawlError, RecordError
-from tbt_alert.eutbt import EuComment, parse_eu_tbt_page
+from tbt_alert.sources.eutbt import EuComment, parse_eu_tbt_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NEW_URL = "https://technical-barriers-trade.ec.europa.eu/en/notification/35249"

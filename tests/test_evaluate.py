@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tbt_alert.classify import load_classifier
-from tbt_alert.evaluate import SYSTEMS, Tally, is_held_out, run, summary
+from tbt_alert.classify.classifier import load_classifier
+from tbt_alert.classify.evaluate import SYSTEMS, Tally, is_held_out, run, summary
 
-DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
 
 def test_tally_and_summary() -> None:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tbt_alert.classify import load_classifier
-from tbt_alert.explain import explain, known
+from tbt_alert.classify.classifier import load_classifier
+from tbt_alert.mail.explain import explain, known
 from tbt_alert.record import parse_record
 
 NAMES = {"footwear_leather": ("Footwear and leather", "鞋革")}
@@ -33,7 +33,7 @@ def test_internal_scores_are_dropped_and_unknown_reasons_kept():
 
 
 def test_every_reason_the_classifier_gives_on_the_real_data_has_a_readers_wording():
-    path = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+    path = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
     records = [parse_record(json.loads(line)) for line in path.read_text("utf-8").splitlines()]
     results = load_classifier().classify_many(records, None, datetime(2026, 11, 26, tzinfo=UTC))
     reasons = {r for c in results for s in c.sectors for r in (*s.reasons, *s.risk.reasons)}

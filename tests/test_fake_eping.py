@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tbt_alert.eping import map_item
-from tbt_alert.fake_eping import UNDATED, FakeEping, items_from_records, stable_id
-from tbt_alert.fixtures_build import ANCHOR, DATA_DIR, ITEMS_FILE, WINDOW_DAYS, demo_items
-from tbt_alert.fixtures_build import load_labelled as labelled_rows
+from tbt_alert.demo.eping_server import UNDATED, FakeEping, items_from_records, stable_id
+from tbt_alert.demo.items_build import ANCHOR, DATA_DIR, ITEMS_FILE, WINDOW_DAYS, demo_items
+from tbt_alert.demo.items_build import load_labelled as labelled_rows
 from tbt_alert.record import CanonicalRecord, parse_record
-from tbt_alert.symbols import is_placeholder, parse_symbol
+from tbt_alert.sources.eping import map_item
+from tbt_alert.text.symbols import is_placeholder, parse_symbol
 
 CORE = (
     "footwear_leather",
@@ -180,7 +180,7 @@ def test_every_labelled_record_round_trips_through_an_item() -> None:
 def test_bundled_demo_items_are_current_and_honest() -> None:
     bundled = json.loads((DATA_DIR / ITEMS_FILE).read_text("utf-8"))
     meta = json.loads((DATA_DIR / "eping_demo_items.meta.json").read_text("utf-8"))
-    assert bundled == demo_items(), "run python -m tbt_alert.fixtures_build"
+    assert bundled == demo_items(), "run python -m tbt_alert.demo.items_build"
     assert meta["reconstructed"] is True and meta["anchor_date"] == ANCHOR.isoformat()
     assert meta["count"] == len(bundled)
     first = (ANCHOR - timedelta(days=WINDOW_DAYS - 1)).isoformat()

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tbt_alert.errors import CrawlError
-from tbt_alert.eutbt import parse_eu_tbt_page
-from tbt_alert.feeds import FeedEntry, entry_to_record, parse_feed
+from tbt_alert.sources.eutbt import parse_eu_tbt_page
+from tbt_alert.sources.feeds import FeedEntry, entry_to_record, parse_feed
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 FEED_URL = "https://enquiry-point.example/tbt/feed.xml"
@@ -138,7 +138,7 @@ def test_feedparser_is_only_called_from_parse_feed_on_bytes() -> None:
         if re.search(r"feedparser\.parse\(", line)
     ]
     assert calls == [("feeds.py", "parsed = feedparser.parse(")]
-    source = (package / "feeds.py").read_text(encoding="utf-8")
+    source = (package / "sources" / "feeds.py").read_text(encoding="utf-8")
     call = source[source.index("feedparser.parse(") :]
     assert call.split("(", 1)[1].lstrip().startswith("data,")
     assert "isinstance(data, (bytes, bytearray))" in source

@@ -19,11 +19,15 @@ from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from spiders.middlewares import BodySizeMiddleware, FetchGuardMiddleware, RetryBackoffMiddleware
-from spiders.settings import crawl_settings
 from tbt_alert.config import DEFAULT_ALLOWED_HOSTS
+from tbt_alert.crawl.fetchguard import AllowList, FetchRefused, backoff_delay, check_url, host_port
+from tbt_alert.crawl.middlewares import (
+    BodySizeMiddleware,
+    FetchGuardMiddleware,
+    RetryBackoffMiddleware,
+)
+from tbt_alert.crawl.settings import crawl_settings
 from tbt_alert.errors import ConfigError, CrawlError
-from tbt_alert.fetchguard import AllowList, FetchRefused, backoff_delay, check_url, host_port
 
 PRODUCTION = list(DEFAULT_ALLOWED_HOSTS)
 TEST = [*PRODUCTION, "wto.org", "127.0.0.1:8000", "[::1]:9000", "93.184.216.34"]
@@ -303,11 +307,11 @@ def test_backoff_reads_its_settings() -> None:
 def test_settings_keep_the_guard_when_middlewares_are_overridden() -> None:
     settings = crawl_settings({"DOWNLOADER_MIDDLEWARES": {"x.Y": 1}, "DOWNLOAD_DELAY": 0})
     middlewares = settings["DOWNLOADER_MIDDLEWARES"]
-    assert middlewares["spiders.middlewares.FetchGuardMiddleware"] == 40 < 50  # before Offsite
+    assert middlewares["tbt_alert.crawl.middlewares.FetchGuardMiddleware"] == 40 < 50  # before Offsite
     assert middlewares["x.Y"] == 1 and settings["DOWNLOAD_DELAY"] == 0
     assert settings["TBT_ALLOWED_HOSTS"] == PRODUCTION
     assert crawl_settings()["DOWNLOADER_MIDDLEWARES"] == {
-        "spiders.middlewares.BodySizeMiddleware": 30,
-        "spiders.middlewares.FetchGuardMiddleware": 40,
-        "spiders.middlewares.RetryBackoffMiddleware": 45,
+        "tbt_alert.crawl.middlewares.BodySizeMiddleware": 30,
+        "tbt_alert.crawl.middlewares.FetchGuardMiddleware": 40,
+        "tbt_alert.crawl.middlewares.RetryBackoffMiddleware": 45,
     }

@@ -7,12 +7,12 @@ import pytest
 from sqlmodel import Session, func, select
 
 from tbt_alert.errors import RecordError
-from tbt_alert.ingest import import_jsonl, key_record
-from tbt_alert.models import Notification, SourceRecord
 from tbt_alert.record import parse_line, parse_record
+from tbt_alert.store.ingest import import_jsonl, key_record
+from tbt_alert.store.tables import Notification, SourceRecord
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
-DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
 
 def line(**fields) -> str:
@@ -145,7 +145,7 @@ def test_a_secondary_source_fills_gaps_and_a_recrawl_does_not_undo_it(engine):
 
 def test_the_merge_of_one_source_is_that_source_exactly():
     """Otherwise a re-import of unchanged records would count them as updated."""
-    from tbt_alert.ingest import content_hash, merge_records
+    from tbt_alert.store.ingest import content_hash, merge_records
 
     for text in DATA.read_text(encoding="utf-8").splitlines():
         record = parse_record(json.loads(text))

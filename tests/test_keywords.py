@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tbt_alert.keywords import PhraseMatcher, normalise_text, to_simplified
+from tbt_alert.text.phrases import PhraseMatcher, normalise_text, to_simplified
 
 M = PhraseMatcher(["pumps", "heat pumps", "low voltage", "vis", "锁", "锁定", "鞋类标签", "cr(vi)",
                    "étiquetage des chaussures", "calzado", "PU革"])

@@ -11,20 +11,20 @@ import time
 import pytest
 from sqlalchemy import text
 
-from tbt_alert.db import make_engine
-from tbt_alert.errors import StorageError, TbtAlertError
-from tbt_alert.leader import (
+from tbt_alert.daemon.leader import (
     AdvisoryLeadership,
     AlreadyRunning,
     LeadershipLost,
     acquire_leadership,
     lock_path,
 )
+from tbt_alert.errors import StorageError, TbtAlertError
+from tbt_alert.store.engine import make_engine
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from tbt_alert.db import make_engine
-    from tbt_alert.leader import acquire_leadership
+    from tbt_alert.store.engine import make_engine
+    from tbt_alert.daemon.leader import acquire_leadership
     with acquire_leadership(make_engine(sys.argv[1])) as held:
         print("held", held.description, flush=True)
         time.sleep(120)

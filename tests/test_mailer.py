@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from tbt_alert.errors import ConfigError, DeliveryError
-from tbt_alert.mailer import (
+from tbt_alert.mail.mailer import (
     OutboxMailer,
     SendStatus,
     SmtpMailer,
     mailer_from_url,
     outbox_name,
 )
-from tbt_alert.message import build_message, make_message_id
-from tbt_alert.render import RenderedMessage
+from tbt_alert.mail.message import build_message, make_message_id
+from tbt_alert.mail.render import RenderedMessage
 from tests.support_smtp import SmtpSink, free_port, smtp_sink, stalled_listener
 
 __all__ = ["smtp_sink"]

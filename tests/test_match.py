@@ -1,6 +1,6 @@
 import pytest
 
-from tbt_alert.match import Interest, Relevance, match
+from tbt_alert.alerts.match import Interest, Relevance, match
 from tbt_alert.status import Cadence
 
 

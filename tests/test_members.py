@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tbt_alert.members import MEMBERS, Member, member_by_code, normalise_member
-from tbt_alert.symbols import is_placeholder, parse_symbol
+from tbt_alert.text.members import MEMBERS, Member, member_by_code, normalise_member
+from tbt_alert.text.symbols import is_placeholder, parse_symbol
 
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "data" / "labelled.jsonl"
+LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 GCC_LIST = "阿拉伯联合酋长国、巴林王国、科威特国、阿曼、卡塔尔、沙特阿拉伯王国、也门"
 
 REQUIRED = (

@@ -8,8 +8,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import tbt_alert.models  # noqa: F401  (the tables)
-from tbt_alert.db import (
+import tbt_alert.store.tables  # noqa: F401  (the tables)
+from tbt_alert.store.engine import (
     alembic_config,
     alembic_config_for_scripts,
     current_revision,

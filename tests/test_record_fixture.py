@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tbt_alert.cli import main
-from tbt_alert.cli_dev import dev
-from tbt_alert.errors import CrawlError
-from tbt_alert.record_fixture import (
+from tbt_alert.cli.dev import dev
+from tbt_alert.cli.main import main
+from tbt_alert.crawl.record_fixture import (
     USER_AGENT,
     Fetched,
     default_name,
     fetch_url,
     record_fixture,
 )
+from tbt_alert.errors import CrawlError
 from tests.support_http import Reply, serve
 
 PDF = b"%PDF-1.4\n% a recorded body\n"

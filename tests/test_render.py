@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tbt_alert.errors import DeliveryError
-from tbt_alert.message import build_message, make_message_id
-from tbt_alert.render import (
+from tbt_alert.mail.message import build_message, make_message_id
+from tbt_alert.mail.render import (
     TEMPLATE_DIR,
     SectorLine,
     WarningContext,

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from tbt_alert.classify.risk import assess, comment_deadline, member_code, parse_date
 from tbt_alert.record import CanonicalRecord
-from tbt_alert.risk import assess, comment_deadline, member_code, parse_date
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 

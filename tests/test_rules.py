@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tbt_alert.classify.rules import DEFAULT_RULES_PATH, load_rules
 from tbt_alert.errors import RulesError
-from tbt_alert.rules import DEFAULT_RULES_PATH, load_rules
 
 
 def _write(tmp_path: Path, mutate) -> Path:

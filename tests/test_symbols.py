@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tbt_alert.errors import SymbolError
-from tbt_alert.symbols import (
+from tbt_alert.text.symbols import (
     CodeOfGoodPracticeError,
     Symbol,
     find_symbols,
@@ -19,7 +19,7 @@ from tbt_alert.symbols import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-LABELLED = ROOT / "tbt_alert" / "data" / "labelled.jsonl"
+LABELLED = ROOT / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 
 

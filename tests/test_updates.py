@@ -8,15 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from tbt_alert.annotate import annotate_pending
-from tbt_alert.classify import load_classifier
-from tbt_alert.deliver import DeliverySettings, send_due
-from tbt_alert.ingest import import_jsonl
-from tbt_alert.mailer import SmtpMailer
-from tbt_alert.measure import measure_state
-from tbt_alert.models import Bulletin, Notification
-from tbt_alert.plan import plan_warnings
-from tbt_alert.subscribers import add_subscriber
+from tbt_alert.alerts.plan import plan_warnings
+from tbt_alert.alerts.subscribers import add_subscriber
+from tbt_alert.classify.annotate import annotate_pending
+from tbt_alert.classify.classifier import load_classifier
+from tbt_alert.mail.deliver import DeliverySettings, send_due
+from tbt_alert.mail.mailer import SmtpMailer
+from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.store.measure import measure_state
+from tbt_alert.store.tables import Bulletin, Notification
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SETTINGS = DeliverySettings(sender="alerts@tbt-alert.test", public_url="https://tbt.example/",

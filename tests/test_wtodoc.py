@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tbt_alert.errors import CrawlError, RecordError, TbtAlertError
-from tbt_alert.wtodoc import (
+from tbt_alert.sources.wtodoc import (
     AddendumEvent,
     EventKind,
     describe_event,

@@ -1,0 +1,1 @@
+"""Who gets what: subscribers, matching, planning deliveries, digests."""

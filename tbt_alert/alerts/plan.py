@@ -1,0 +1,157 @@
+"""Plan bulletins and deliveries idempotently: one bulletin per notification event, one delivery
+per (bulletin, subscriber). Unique keys in the database make every rerun safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, and_, col, or_, select
+
+from tbt_alert.alerts.match import Interest, Relevance, match
+from tbt_alert.mail.message import make_message_id
+from tbt_alert.status import (
+    BulletinKind,
+    Cadence,
+    DeliveryStatus,
+    NotificationKind,
+    SubscriberStatus,
+    SubscriptionStatus,
+)
+from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber, Subscription
+
+
+@dataclass
+class PlanReport:
+    bulletins: list[str] = field(default_factory=list)
+    deliveries: int = 0
+
+
+def interests(session: Session) -> list[Interest]:
+    stmt = (
+        select(Subscription, Subscriber)
+        .join(Subscriber, col(Subscriber.id) == col(Subscription.subscriber_id))
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
+        .where(Subscription.status == SubscriptionStatus.ACTIVE)
+    )
+    return [
+        Interest(sub.id or 0, s.sector, frozenset(s.markets or []), Cadence(s.cadence))
+        for s, sub in session.exec(stmt).all()
+    ]
+
+
+def timely_relevant(session: Session, today: date, window_days: int) -> list[Notification]:
+    """Classified notifications with an alert-tier sector that are still timely (see is_timely),
+    found in SQL so a cycle does not read the whole history."""
+    open_or_recent = or_(
+        col(Notification.comment_deadline) >= today,
+        and_(col(Notification.comment_deadline).is_(None),
+             col(Notification.distribution_date) >= today - timedelta(days=window_days)),
+    )
+    rows = session.exec(
+        select(Notification).where(col(Notification.classified_hash).is_not(None), open_or_recent)
+        .order_by(col(Notification.distribution_date), col(Notification.id))
+    ).all()
+    return [r for r in rows if r.alert_sectors]
+
+
+def is_timely(row: Notification, today: date, window_days: int) -> bool:
+    """Warn only while a warning is still useful: open for comment, or recently distributed."""
+    if row.comment_deadline is not None:
+        return row.comment_deadline >= today
+    if row.distribution_date is not None:
+        return row.distribution_date >= today - timedelta(days=window_days)
+    return False
+
+
+def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
+    """An addendum, corrigendum or revision of a measure we already warned about is an update."""
+    if row.kind == NotificationKind.REGULAR:
+        return BulletinKind.WARNING
+    earlier = session.exec(
+        select(Bulletin.id).join(Notification, col(Notification.id) == col(Bulletin.notification_id))
+        .where(Notification.measure_key == row.measure_key, Notification.id != row.id)
+    ).first()
+    return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
+
+
+def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> dict:
+    """What the bulletin says, frozen when it is planned so every delivery says the same."""
+    symbols = sorted({s for r in group for s in (r.joint_symbols or [r.symbol])})
+    return {
+        "kind": kind.value,
+        "symbol": row.symbol,
+        "symbols": symbols,
+        "document_kind": str(row.kind),
+        "events": list(row.events),
+        "classification": row.classification or {},
+        "alert_sectors": list(row.alert_sectors),
+    }
+
+
+def parallels(session: Session, row: Notification) -> list[Notification]:
+    """The notification with its parallels: the same measure notified by other members."""
+    if row.parallel_key is None:
+        return [row]
+    found = session.exec(select(Notification).where(Notification.parallel_key == row.parallel_key)
+                         .order_by(col(Notification.symbol))).all()
+    return [r for r in found if r.member_code != row.member_code or r.id == row.id]
+
+
+def led_group(session: Session, row: Notification) -> tuple[list[Notification], Relevance] | None:
+    """A relevant notification with its relevant parallels and what they offer to match, or None
+    when another parallel leads: parallel notifications make one bulletin or digest line, the
+    first symbol's, matched against every member's market."""
+    group = [r for r in parallels(session, row) if r.alert_sectors]
+    if group[0].id != row.id:
+        return None
+    sectors = frozenset(s for r in group for s in r.alert_sectors)
+    return group, Relevance(sectors, frozenset(m for r in group for m in r.markets))
+
+
+def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: str) -> PlanReport:
+    """Create the bulletin and the deliveries each timely relevant notification is due."""
+    report = PlanReport()
+    subscribed = interests(session)
+    for row in timely_relevant(session, now.date(), window_days):
+        led = led_group(session, row)
+        targets = match(led[1], subscribed) if led else {}
+        if not led or not targets:
+            continue
+        group = led[0]
+        bulletin = _bulletin(session, row, group, now, report)
+        report.deliveries += _deliveries(session, bulletin, targets, now=now, domain=domain)
+    session.flush()
+    return report
+
+
+def _bulletin(session: Session, row: Notification, group: list[Notification], now: datetime,
+              report: PlanReport) -> Bulletin:
+    existing = session.exec(select(Bulletin).where(Bulletin.notification_id == row.id)).first()
+    if existing is not None:
+        return existing
+    kind = bulletin_kind(session, row)
+    bulletin = Bulletin(key=f"{kind.value}:{row.symbol}", kind=kind, notification_id=row.id or 0,
+                        snapshot=snapshot(row, kind, group), created_at=now)
+    session.add(bulletin)
+    session.flush()
+    report.bulletins.append(bulletin.key)
+    return bulletin
+
+
+def _deliveries(session: Session, bulletin: Bulletin, targets: dict[int, list[str]], *,
+                now: datetime, domain: str) -> int:
+    have = set(session.exec(
+        select(Delivery.subscriber_id).where(Delivery.bulletin_id == bulletin.id)
+    ).all())
+    added = 0
+    for subscriber_id, sectors in targets.items():
+        if subscriber_id in have:
+            continue
+        session.add(Delivery(
+            bulletin_id=bulletin.id or 0, subscriber_id=subscriber_id, sectors=sectors,
+            status=DeliveryStatus.PLANNED, created_at=now, next_attempt_at=now,
+            message_id=make_message_id(bulletin.key, str(subscriber_id), domain),
+        ))
+        added += 1
+    return added

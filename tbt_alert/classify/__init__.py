@@ -1,0 +1,1 @@
+"""Sectors, tiers, reasons and risk: rules, rule evidence, the text model, evaluation."""

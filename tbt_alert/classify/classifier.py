@@ -1,0 +1,191 @@
+"""The decision: rules and model -> per sector a tier (alert / possible), a score, reasons, risk.
+
+Rules stay in charge where codes and phrases are unambiguous (rule score >= thresholds.alert);
+the model confirms weaker rule evidence (rule score >= thresholds.rules_confirm: a weak phrase in
+the title or products covered, a weak code, a phrase in the body) into an alert, and on its own
+raises a sector to ``possible`` (the analysts' queue). It alerts alone only if thresholds.model_alert
+is at most 1 (the shipped rules set it above 1: never). Addenda, corrigenda and revisions inherit
+their parent's scope unless their own title or codes name a sector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from tbt_alert.classify.evidence import (
+    RecordEvidence,
+    RuleIndex,
+    SectorEvidence,
+    build_index,
+    collect_evidence,
+)
+from tbt_alert.classify.risk import Risk, assess
+from tbt_alert.classify.rules import Rules, load_rules
+from tbt_alert.classify.textmodel import TextModel, load_model
+from tbt_alert.record import CanonicalRecord
+
+Tier = Literal["alert", "possible"]
+RULE_SCALE = 5.0  # rule score at which rule confidence saturates
+
+
+@dataclass(slots=True)
+class SectorMatch:
+    sector: str
+    tier: Tier
+    score: float
+    reasons: list[str]
+    risk: Risk
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sector": self.sector, "tier": self.tier, "score": self.score,
+                "reasons": list(self.reasons), "risk": self.risk.to_json()}
+
+
+@dataclass(slots=True)
+class Classification:
+    symbol: str
+    sectors: list[SectorMatch]
+    horizontal: bool
+    horizontal_reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``tbt-alert classify`` output object; risk is given per sector and overall."""
+        levels = [m.risk.level for m in self.sectors if m.tier == "alert"]
+        overall = next((lv for lv in ("red", "amber", "green") if lv in levels), None)
+        return {"symbol": self.symbol, "sectors": [m.to_json() for m in self.sectors],
+                "horizontal": self.horizontal, "horizontal_reasons": list(self.horizontal_reasons),
+                "risk": overall}
+
+    def alerted(self) -> set[str]:
+        return {m.sector for m in self.sectors if m.tier == "alert"}
+
+
+def decide(rule: float, prob: float | None, t: dict[str, float]) -> Tier | None:
+    """Tier from the rule score and the model probability (None: no model for this sector)."""
+    p = prob if prob is not None else 0.0
+    if rule >= t["alert"]:
+        return "alert"
+    if prob is not None and rule >= t["rules_confirm"] and p >= t["model_confirm"]:
+        return "alert"
+    if prob is not None and p >= t["model_alert"]:
+        return "alert"
+    if rule >= t["possible"] or p >= t["model_possible"]:
+        return "possible"
+    return None
+
+
+def combined_score(rule: float, prob: float | None) -> float:
+    r = min(rule / RULE_SCALE, 1.0) * 0.95
+    return round(1.0 - (1.0 - r) * (1.0 - (prob or 0.0)), 3)
+
+
+def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> RecordEvidence:
+    """A child without its own product scope takes its parent's sectors."""
+    if any(ev.title_text or ev.strong_code for ev in own.sectors.values()):
+        return own
+    merged = dict(own.sectors)
+    for sid, ev in parent.sectors.items():
+        if sid not in merged or ev.score > merged[sid].score:
+            reasons = [f"inherited from parent {symbol}: {r}" for r in ev.reasons]
+            merged[sid] = replace(ev, reasons=reasons)
+    reasons = own.horizontal_reasons + [f"inherited from parent {symbol}: {r}"
+                                        for r in parent.horizontal_reasons]
+    return RecordEvidence(merged, own.horizontal or parent.horizontal, reasons)
+
+
+class Classifier:
+    """Stateless after construction: rules compiled once, model loaded once."""
+
+    def __init__(self, rules: Rules, model: TextModel, index: RuleIndex | None = None) -> None:
+        self.rules = rules
+        self.index: RuleIndex = index or build_index(rules)
+        self.model = model
+
+    @property
+    def version(self) -> str:
+        """Identifies rules + model: stored notifications are reclassified when it changes."""
+        digest = hashlib.sha256(repr(self.rules).encode("utf-8"))
+        digest.update(json.dumps(self.model.meta, sort_keys=True, default=str).encode("utf-8"))
+        return f"{self.rules.version}+{digest.hexdigest()[:12]}"
+
+    def with_model(self, model: TextModel) -> Classifier:
+        """The same compiled rules with another model (evaluation folds)."""
+        return Classifier(self.rules, model, self.index)
+
+    def sector_names(self) -> dict[str, tuple[str, str]]:
+        return {s.id: (s.name_en, s.name_zh) for s in self.rules.sectors}
+
+    def rule_evidence(self, record: CanonicalRecord,
+                      parent: CanonicalRecord | None = None) -> RecordEvidence:
+        own = collect_evidence(self.index, record)
+        if parent is None:
+            return own
+        return _inherit(own, collect_evidence(self.index, parent), parent.symbol)
+
+    def model_scores(self, records: Sequence[CanonicalRecord],
+                     parents: Sequence[CanonicalRecord | None],
+                     evidence: Sequence[RecordEvidence] | None = None,
+                     parent_evidence: Sequence[RecordEvidence | None] | None = None,
+                     ) -> list[dict[str, float]]:
+        """Model probabilities; a child takes the higher of its own and its parent's score.
+
+        ``evidence``/``parent_evidence``: each record's (parent's) own rule evidence, for the
+        model's stacked rule features; computed here when not given.
+        """
+        if evidence is None:
+            evidence = [collect_evidence(self.index, r) for r in records]
+        own = self.model.predict(records, evidence)
+        with_parent = [i for i, p in enumerate(parents) if p is not None]
+        if with_parent:
+            pev = [(parent_evidence[i] if parent_evidence is not None else None)
+                   or collect_evidence(self.index, parents[i])  # type: ignore[arg-type]
+                   for i in with_parent]
+            inherited = self.model.predict([parents[i] for i in with_parent], pev)  # type: ignore[misc]
+            for i, scores in zip(with_parent, inherited, strict=True):
+                own[i] = {s: max(v, scores.get(s, 0.0)) for s, v in own[i].items()}
+        return own
+
+    def classify(self, record: CanonicalRecord, parent: CanonicalRecord | None = None,
+                 now: datetime | None = None) -> Classification:
+        return self.classify_many([record], [parent], now)[0]
+
+    def classify_many(self, records: Sequence[CanonicalRecord],
+                      parents: Sequence[CanonicalRecord | None] | None = None,
+                      now: datetime | None = None) -> list[Classification]:
+        """Classify a batch (the model vectorises the batch at once: much faster per record)."""
+        now = now or datetime.now(UTC)
+        parents = list(parents) if parents is not None else [None] * len(records)
+        own = [collect_evidence(self.index, r) for r in records]
+        pev = [collect_evidence(self.index, p) if p is not None else None for p in parents]
+        scores = self.model_scores(records, parents, own, pev)
+        return [self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s, now)
+                for r, p, ev, pe, s in zip(records, parents, own, pev, scores, strict=True)]
+
+    def _decide(self, record: CanonicalRecord, evidence: RecordEvidence,
+                probs: dict[str, float], now: datetime) -> Classification:
+        matches = []
+        for sector in self.rules.sectors:
+            ev = evidence.sectors.get(sector.id) or SectorEvidence()
+            prob = probs.get(sector.id)
+            tier = decide(ev.score, prob, self.rules.thresholds)
+            if tier is None:
+                continue
+            reasons = [f"rule score {ev.score:g}", *ev.reasons]
+            if prob is not None:
+                reasons.append(f"model score {prob:.2f}")
+            matches.append(SectorMatch(sector.id, tier, combined_score(ev.score, prob), reasons,
+                                       assess(record, sector.id, now)))
+        matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))
+        return Classification(record.symbol, matches, evidence.horizontal, evidence.horizontal_reasons)
+
+
+def load_classifier(rules_path: Path | None = None, model_path: Path | None = None) -> Classifier:
+    """Rules from ``rules/sectors.yaml`` (or the path given) and the bundled (or given) model."""
+    rules = load_rules(rules_path)
+    return Classifier(rules, load_model(rules.ids, model_path, rules))

@@ -1,0 +1,233 @@
+"""Rule evidence: what the codes and phrases of one notification say about each sector.
+
+Pure functions over a compiled :class:`RuleIndex`; the decision that combines this with the model
+lives in :mod:`tbt_alert.classify.classifier`. Every contribution carries a human-readable reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from tbt_alert.classify.rules import Rules, Sector
+from tbt_alert.record import CanonicalRecord
+from tbt_alert.text.codes import (
+    HsCode,
+    hs_in_text,
+    ics_in_text,
+    match_hs,
+    match_ics,
+    normalise_hs,
+    normalise_ics,
+)
+from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
+
+TITLE_FIELDS = ("title", "products_text")
+BODY_FIELDS = ("description", "objective")
+FIELD_NAMES = {"title": "title", "products_text": "products covered", "description": "description",
+               "objective": "objective"}
+
+
+@dataclass(slots=True)
+class SectorEvidence:
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    text: bool = False  # a product phrase of the sector was found (not only codes)
+    title_text: bool = False  # ... in the title or products-covered field
+    strong_code: bool = False
+
+
+@dataclass(slots=True)
+class RecordEvidence:
+    sectors: dict[str, SectorEvidence]
+    horizontal: bool
+    horizontal_reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleIndex:
+    rules: Rules
+    matcher: PhraseMatcher
+    roles: dict[str, list[tuple[str, str]]]  # phrase -> [(role, sector or cross-cutting id)]
+    fan: dict[str, list[tuple[str, tuple[str, ...]]]]  # fan-out phrase -> [(cross id, sectors)]
+    heads: dict[str, tuple[frozenset[str], frozenset[str]]]  # sector -> (HS chapters, ICS fields)
+
+
+def build_index(rules: Rules) -> RuleIndex:
+    """Compile every phrase of the rules into one matcher, remembering each phrase's roles."""
+    roles: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    fan: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+    for s in rules.sectors:
+        for role, phrases in (("kw", s.keywords), ("weak", s.weak_keywords), ("neg", s.negatives)):
+            for p in phrases:
+                roles[phrase_key(p)].append((role, s.id))
+    for c in rules.cross_cutting:
+        for p in c.triggers:
+            roles[phrase_key(p)].append(("trigger", c.id))
+        for p, targets in c.fan_out:
+            fan[phrase_key(p)].append((c.id, targets))
+    matcher = PhraseMatcher(list(roles) + list(fan))
+    heads = {s.id: (frozenset(p[:2] for p in s.hs + s.hs_weak), frozenset(p[:2] for p in s.ics + s.ics_weak))
+             for s in rules.sectors}
+    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads)
+
+
+def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
+    """All HS and ICS codes of a record: the structured lists plus codes written in its text."""
+    hs: list[HsCode] = [c for raw in record.hs_codes for c in normalise_hs(raw)]
+    ics = [c for c in (normalise_ics(raw) for raw in record.ics_codes) if c]
+    for text in (record.products_text, record.title, record.description):
+        if text:
+            hs += hs_in_text(text)
+            ics += ics_in_text(text)
+    return hs, ics
+
+
+def _field_hits(index: RuleIndex, record: CanonicalRecord) -> dict[str, list[Hit]]:
+    return {name: index.matcher.find(normalise_text(getattr(record, name)))
+            for name in TITLE_FIELDS + BODY_FIELDS}
+
+
+def _code_evidence(sector: Sector, hs: list[HsCode], ics: list[str], w: dict[str, float],
+                   ev: SectorEvidence) -> float:
+    hs_score = ics_score = 0.0
+    for code, prefix, strength in match_hs(hs, sector.hs + sector.hs_weak):
+        strong = strength == "strong" and prefix not in sector.hs_weak
+        value = w["hs_strong"] if strong else w["hs_weak"]
+        if value > hs_score:
+            hs_score = value
+            kind = "strong" if strong else "weak"
+            ev.reasons.append(f"HS {code.raw or code.code} ({kind} match for {sector.id}, prefix {prefix})")
+        ev.strong_code |= strong
+    for ics_code, prefix, strength in match_ics(ics, sector.ics + sector.ics_weak):
+        strong = strength == "strong" and prefix not in sector.ics_weak
+        value = w["ics_strong"] if strong else w["ics_weak"]
+        if value > ics_score:
+            ics_score = value
+            kind = "strong" if strong else "weak"
+            ev.reasons.append(f"ICS {ics_code} ({kind} match for {sector.id}, prefix {prefix})")
+        ev.strong_code |= strong
+    return max(hs_score, ics_score) + (0.5 if hs_score and ics_score else 0.0)
+
+
+def _phrase_evidence(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex,
+                     ev: SectorEvidence) -> float:
+    w = index.rules.weights
+    best, weak_best, seen = 0.0, 0.0, set()
+    for name, field_hits in hits.items():
+        in_title = name in TITLE_FIELDS
+        for h in field_hits:
+            roles = index.roles.get(h.phrase, ())
+            strong, weak = ("kw", sector_id) in roles, ("weak", sector_id) in roles
+            if not (strong or weak):
+                continue
+            veto = _veto(h, sector_id, field_hits, index)
+            if veto is not None:
+                ev.reasons.append(f"negative phrase '{veto.phrase}' vetoed '{h.phrase}'")
+                continue
+            if strong:
+                value = w["keyword_title"] if in_title else w["keyword_body"]
+                ev.text = True
+                ev.title_text |= in_title
+                best = max(best, value)
+            else:
+                value = w["weak_keyword"] * (1.0 if in_title else 0.5)
+                weak_best = max(weak_best, value)
+            if h.phrase not in seen:
+                seen.add(h.phrase)
+                kind = "phrase" if strong else "weak phrase"
+                ev.reasons.append(f"{kind} '{h.phrase}' in {FIELD_NAMES[name]}")
+    extra = min(1.0, 0.5 * max(0, len(seen) - 1))
+    return max(best, weak_best) + (extra if best else 0.0)
+
+
+def _cross_evidence(hits: dict[str, list[Hit]], index: RuleIndex,
+                    out: dict[str, SectorEvidence]) -> tuple[bool, list[str]]:
+    w = index.rules.weights
+    cross = {c.id: c for c in index.rules.cross_cutting}
+    triggers: dict[str, str] = {}
+    for field_hits in hits.values():
+        for h in field_hits:
+            for role, cid in index.roles.get(h.phrase, ()):
+                if role == "trigger":
+                    triggers.setdefault(cid, h.phrase)
+    horizontal_reasons = []
+    for cid, phrase in triggers.items():
+        if cross[cid].horizontal and any(h.phrase == phrase for f in TITLE_FIELDS for h in hits[f]):
+            horizontal_reasons.append(f"horizontal measure: '{phrase}' ({cid})")
+    for name, field_hits in hits.items():
+        for h in field_hits:
+            for cid, targets in index.fan.get(h.phrase, ()):
+                if cid not in triggers:
+                    continue
+                value = w["cross_cutting_title"] if name in TITLE_FIELDS else w["cross_cutting_body"]
+                for sid in targets:
+                    if _veto(h, sid, field_hits, index) is not None:
+                        continue
+                    ev = out[sid]
+                    if value > ev.score:
+                        ev.score = value
+                        ev.reasons.append(f"'{triggers[cid]}' ({cid}) with product word '{h.phrase}' "
+                                          f"in {FIELD_NAMES[name]}")
+    return bool(horizontal_reasons), horizontal_reasons
+
+
+def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidence:
+    """Per-sector rule score and reasons for one record (its own fields only)."""
+    w = index.rules.weights
+    hs, ics = record_codes(record)
+    chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
+    hits = _field_hits(index, record)
+    cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
+    horizontal, h_reasons = _cross_evidence(hits, index, cross)
+    out: dict[str, SectorEvidence] = {}
+    for sector in index.rules.sectors:
+        ev = SectorEvidence()
+        hs_heads, ics_heads = index.heads[sector.id]
+        code = 0.0
+        if (hs_heads & chapters) or (ics_heads & fields):
+            code = _code_evidence(sector, hs, ics, w, ev)
+        text = _phrase_evidence(sector.id, hits, index, ev)
+        if code and not text:
+            code = _doubt_codes(sector, hs, hits, index, ev, code)
+        c = cross.get(sector.id)
+        if c is not None and c.score > text:
+            text = c.score
+            ev.reasons += c.reasons
+            ev.text = True
+        ev.score = round(code + text, 3)
+        if ev.score > 0 or ev.reasons:
+            out[sector.id] = ev
+    return RecordEvidence(out, horizontal, h_reasons)
+
+
+def _doubt_codes(sector: Sector, hs: list[HsCode], hits: dict[str, list[Hit]], index: RuleIndex,
+                 ev: SectorEvidence, code: float) -> float:
+    """Codes are evidence, not proof: halve them when nothing in the text backs them and the text
+    names another sector's products, or most of the record's HS codes point elsewhere."""
+    if _other_title_sectors(sector.id, hits, index):
+        ev.reasons.append("codes halved: the title names another sector's products, not this one's")
+        return code / 2
+    own = sum(1 for c in hs if match_hs([c], sector.hs + sector.hs_weak))
+    if hs and own * 2 <= len(hs):
+        ev.reasons.append(f"codes halved: only {own} of {len(hs)} HS codes point at {sector.id} "
+                          "and no phrase names its products")
+        return code / 2
+    return code
+
+
+def _veto(hit: Hit, sector_id: str, field_hits: list[Hit], index: RuleIndex) -> Hit | None:
+    """The negative phrase of this sector, in the same field, that contains the hit, if any."""
+    for h in field_hits:
+        if hit.inside(h) and ("neg", sector_id) in index.roles.get(h.phrase, ()):
+            return h
+    return None
+
+
+def _other_title_sectors(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
+    for name in TITLE_FIELDS:
+        for h in hits[name]:
+            for role, sid in index.roles.get(h.phrase, ()):
+                if role == "kw" and sid != sector_id:
+                    return True
+    return False

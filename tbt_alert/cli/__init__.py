@@ -1,0 +1,1 @@
+"""Click commands only, one module per command group; shared context in :mod:`tbt_alert.cli.context`."""

@@ -1,0 +1,164 @@
+"""Thin click commands over classify, evaluate and model; the lead wires them into ``tbt-alert``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from tbt_alert.classify.classifier import Classifier, load_classifier
+from tbt_alert.classify.rules import load_rules
+from tbt_alert.classify.textmodel import (
+    DEFAULT_MODEL_PATH,
+    TRAINING_FILES,
+    build_default_model,
+    save_model,
+)
+from tbt_alert.errors import SymbolError, TbtAlertError
+from tbt_alert.record import CanonicalRecord, parse_line
+from tbt_alert.text.symbols import parse_symbol
+
+BATCH = 256
+
+
+def symbol_keys(symbol: str) -> tuple[str, str | None]:
+    """(the symbol, normalised; its parent measure's symbol, for an addendum, revision or
+    corrigendum, else None) in any spelling: '.../ADD.1/Corr.1' -> (..., the base symbol)."""
+    try:
+        parsed = parse_symbol(symbol)
+    except SymbolError:
+        return symbol, None
+    return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
+
+
+def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: datetime) -> int:
+    """Classify JSON Lines in order; one output line per input line. Returns the number of bad lines."""
+    seen: dict[str, CanonicalRecord] = {}
+    pending: list[tuple[int, CanonicalRecord | str, CanonicalRecord | None]] = []
+    bad = 0
+
+    def flush() -> None:
+        records = [(r, p) for _, r, p in pending if isinstance(r, CanonicalRecord)]
+        results = iter(clf.classify_many([r for r, _ in records], [p for _, p in records], now))
+        for n, item, _ in pending:
+            obj: dict[str, Any] = next(results).to_json() if isinstance(item, CanonicalRecord) \
+                else {"line": n, "error": item}
+            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        pending.clear()
+
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = parse_line(line)
+            own, parent = symbol_keys(record.symbol)
+            pending.append((n, record, seen.get(parent) if parent else None))
+            seen.setdefault(own, record)
+        except TbtAlertError as e:
+            bad += 1
+            pending.append((n, f"line {n}: {e}", None))
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    return bad
+
+
+@click.command(name="classify")
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Canonical JSON Lines to read (default: standard input).")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the results (default: standard output).")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Sector rules file (default: rules/sectors.yaml).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Model file (default: the bundled tbt_alert/classify/data/model.joblib).")
+def classify_cmd(input_path: Path | None, output_path: Path | None, rules_path: Path | None,
+                 model_path: Path | None) -> None:
+    """Classify notifications into Wenzhou export sectors.
+
+    Reads canonical JSON Lines and writes, in the same order, one JSON object per non-blank input
+    line: {"symbol", "sectors": [{"sector", "tier": "alert"|"possible", "score", "reasons",
+    "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk"}. "risk" at top
+    level is the highest level among alert-tier sectors, or null.
+
+    An addendum, corrigendum or revision whose parent appears earlier in the same input inherits
+    the parent's scope. No database is used.
+
+    A line that is not a valid record gives {"line": N, "error": "..."} in its place; the other
+    lines are still classified, and the command exits with status 1 at the end.
+    """
+    try:
+        clf = load_classifier(rules_path, model_path)
+    except TbtAlertError as e:
+        raise click.ClickException(str(e)) from e
+    now = datetime.now(UTC)
+    src = input_path.open(encoding="utf-8") if input_path else sys.stdin
+    dst = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    try:
+        bad = classify_stream(clf, iter(src), dst, now)
+    finally:
+        if input_path:
+            src.close()
+        if output_path:
+            dst.close()
+    if bad:
+        click.echo(f"{bad} bad line(s): see the error objects in the output", err=True)
+        sys.exit(1)
+
+
+@click.command(name="evaluate")
+@click.option("--gold", "gold", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold-labelled JSON Lines (fields of a canonical record plus gold_sectors, ambiguous).")
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--repeats", default=2, show_default=True, help="Cross-validation repeats.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON instead of tables.")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Sector rules file (default: rules/sectors.yaml).")
+def evaluate_cmd(gold: Path, folds: int, repeats: int, as_json: bool, rules_path: Path | None) -> None:
+    """Precision, recall and F1 per core sector, micro and macro, for the systems side by side.
+
+    Systems: hs_only (strong HS-code match: what product alerts keyed on HS give), rules (rule
+    score alone), model (probability alone), combined (the alert tier: what subscribers get), and
+    queue (alert or possible: what analysts see). Ambiguous records are left out; 'false alarms' counts records with
+    no gold sector that got any alert. Two protocols: repeated stratified K-fold over the
+    development part (the model of each fold never sees it), and a fixed held-out quarter of the
+    gold file (chosen by a hash of the symbol) scored by a model trained on the rest. Analysts'
+    labels (tbt_alert/classify/data/analyst_labels.jsonl) join every training fold.
+    """
+    from tbt_alert.classify import evaluate as ev  # heavy imports only for this command
+
+    try:
+        clf = load_classifier(rules_path)
+        extra = [p for p in TRAINING_FILES if p.name != "labelled.jsonl"]
+        text, figures = ev.run(clf, gold, folds, repeats, extra)
+    except TbtAlertError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(ev.to_json(figures) if as_json else text)
+
+
+@click.command(name="train")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_MODEL_PATH, show_default=True, help="Model file to write.")
+def train_cmd(output_path: Path) -> None:
+    """Train the sector model from the labelled data kept in the repository and save it.
+
+    Training data: tbt_alert/classify/data/labelled.jsonl plus tbt_alert/classify/data/analyst_labels.jsonl (ambiguous
+    records left out). Training is deterministic: the same data gives the same model. Writes the
+    model file and a JSON sidecar with the model version, scikit-learn version and a hash of the
+    training data.
+    """
+    logging.basicConfig(level=logging.INFO)
+    try:
+        model = build_default_model(load_rules().ids)
+        save_model(model, output_path)
+    except TbtAlertError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"wrote {output_path} ({len(model.sectors)} sector models, "
+               f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']})")

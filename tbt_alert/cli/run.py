@@ -1,0 +1,119 @@
+"""``tbt-alert run``, ``crawl`` and ``demo``: the main job and its parts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from tbt_alert.cli.context import (
+    Context,
+    make_classifier,
+    make_mailer,
+    now_utc,
+    parse_day,
+    pass_ctx,
+)
+from tbt_alert.crawl.plans import SOURCES
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.command(name="run")
+@click.option("--once", is_flag=True, required=True,
+              help="Run one full cycle and exit (required; 'tbt-alert daemon' runs on a schedule).")
+@click.option("--since", help="Crawl from this distribution date, YYYY-MM-DD "
+              "(default: the end of the last successful crawl, else 30 days back).")
+@click.option("--until", help="Crawl up to this distribution date, YYYY-MM-DD (default: today).")
+@pass_ctx
+def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> None:
+    """Crawl ePing, ingest, classify and send the warnings that are due; print a summary.
+
+    Exit status 1 when a step failed (crawl, invalid items, or messages not accepted)."""
+    from tbt_alert.pipeline import run_cycle
+
+    engine = obj.engine(migrate=True)
+    with make_mailer(obj.config) as mailer:
+        summary = run_cycle(engine, obj.config, classifier=make_classifier(obj.config),
+                            mailer=mailer, now=now_utc(), since=parse_day(since, "--since"),
+                            until=parse_day(until, "--until"))
+    click.echo("\n".join(summary.lines()))
+    if not summary.ok:
+        sys.exit(1)
+
+
+@click.command(name="digest")
+@click.option("--cadence", type=click.Choice(["daily", "weekly"]), required=True,
+              help="Which digests: the previous day's or the previous ISO week's.")
+@pass_ctx
+def digest_cmd(obj: Context, cadence: str) -> None:
+    """Plan and send the daily or weekly digests of every closed period not yet sent.
+
+    A period is a calendar day or ISO week in [schedule] timezone; periods missed while nothing
+    ran are caught up (at most 7 days or 4 weeks), each once. Exit status 1 when messages failed."""
+    from tbt_alert.pipeline import deliver_digests
+
+    engine = obj.engine(migrate=True)
+    with make_mailer(obj.config) as mailer:
+        summary = deliver_digests(engine, obj.config, classifier=make_classifier(obj.config),
+                                  mailer=mailer, now=now_utc(), cadence=cadence)
+    click.echo("\n".join(summary.lines()))
+    if not summary.ok:
+        sys.exit(1)
+
+
+@click.command(name="crawl")
+@click.argument("source", type=click.Choice(SOURCES), default="eping")
+@click.option("--since", help="First distribution date, YYYY-MM-DD (default: as for 'run').")
+@click.option("--until", help="Last distribution date, YYYY-MM-DD (default: today).")
+@pass_ctx
+def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -> None:
+    """Crawl SOURCE into the database without classifying or sending.
+
+    Sources: eping (the WTO's ePing API; the keyed API when [eping] api_key is set), eutbt (the
+    EU TBT database), feeds (the RSS/Atom feeds in [feeds] urls), wtodoc (the WTO documents of
+    recent notifications whose record leaves fields or addendum events out; dates ignored).
+    Exit status 1 when the run failed (unreachable, nothing returned, or mostly invalid items)."""
+    from tbt_alert.pipeline import crawl_and_ingest, default_since, fetch_documents
+    from tbt_alert.store.engine import session_scope
+
+    engine = obj.engine(migrate=True)
+    now = now_utc()
+    if source == "wtodoc":
+        run, report = fetch_documents(engine, obj.config, now=now)
+        if run is None:
+            click.echo("crawl wtodoc: no recent notification needs its document")
+            return
+    else:
+        start = parse_day(since, "--since")
+        if start is None:
+            with session_scope(engine) as session:
+                start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
+        end = parse_day(until, "--until") or now.date()
+        run, report = crawl_and_ingest(engine, obj.config, source=source, since=start, until=end,
+                                       now=now)
+    if report is None:
+        click.echo(f"crawl {source} {run.since}..{run.until} failed: {run.error}", err=True)
+        sys.exit(1)
+    click.echo(f"crawl {source} {run.since}..{run.until}: {run.items} items; {report.summary()}")
+
+
+@click.command(name="demo")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("tbt-alert-demo"),
+              show_default=True, help="Folder for the demo's database and outbox.")
+@click.option("--fresh", is_flag=True, help="Start from an empty demo folder.")
+def demo_cmd(directory: Path, fresh: bool) -> None:
+    """Run the main job offline on bundled real notifications.
+
+    Serves the bundled notifications from a loopback server shaped like ePing, runs one full
+    cycle against it for demo subscribers, and writes the warnings to the outbox as .eml files.
+    Run it twice: the second run sends nothing again."""
+    from tbt_alert.demo.run import run_demo
+
+    ok, lines = run_demo(directory, fresh=fresh, now=now_utc())
+    click.echo("\n".join(lines))
+    if not ok:
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Everything that fetches: running spiders in a subprocess, the fetch guard, documents, the fixture recorder."""

@@ -1,0 +1,1 @@
+"""The scheduled service: APScheduler jobs and the one-leader-per-database lock."""

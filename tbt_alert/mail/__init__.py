@@ -1,0 +1,1 @@
+"""From a planned delivery to a sent message: view model, rendering, MIME, transports, sending."""

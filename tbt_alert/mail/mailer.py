@@ -1,0 +1,276 @@
+"""Hand messages to a mail server, or to an outbox directory, and say clearly what happened.
+
+``send`` never raises for network or server trouble: it returns a ``SendOutcome``. ``sent`` means
+the server took responsibility for the message; ``failed_temp`` that it certainly did not and a retry
+is fine; ``failed_perm`` that the server refused the recipient or the message for good; ``unknown``
+that the connection was lost after the whole message was transmitted, so the server may have
+accepted it (retry with the same Message-ID: at-least-once delivery). A malformed message (not
+exactly one recipient, no Message-ID) is a programming error and raises ``DeliveryError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from tbt_alert.errors import ConfigError
+from tbt_alert.mail.outbox import OutboxMailer, outbox_name
+from tbt_alert.mail.transport import (
+    Closing,
+    Mailer,
+    SendOutcome,
+    SendStatus,
+    envelope_recipient,
+    message_bytes,
+)
+
+__all__ = ["Mailer", "OutboxMailer", "SendOutcome", "SendStatus", "SmtpMailer", "envelope_recipient",
+           "mailer_from_url", "message_bytes", "outbox_name", "parse_smtp_url"]
+
+log = logging.getLogger(__name__)
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+# ---------------------------------------------------------------- SMTP
+
+
+class _LostBeforeData(Exception):
+    """The connection broke before the message was transmitted: nothing can have been delivered."""
+
+
+def parse_smtp_url(url: str) -> tuple[bool, str, int]:
+    """(implicit TLS?, host, port) from ``smtp://`` or ``smtps://``; ``ConfigError`` otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise ConfigError("smtp url: invalid host or port") from e
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("smtp url must look like smtp://host:port or smtps://host:port")
+    implicit = parts.scheme == "smtps"
+    return implicit, parts.hostname, port or (465 if implicit else 25)
+
+
+def _status_for(code: int) -> SendStatus:
+    if 200 <= code < 300:
+        return SendStatus.SENT
+    return SendStatus.FAILED_PERM if 500 <= code < 600 else SendStatus.FAILED_TEMP
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    data = re.sub(rb"\r\n|\n|\r", b"\r\n", data)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
+class SmtpMailer(Closing):
+    """One SMTP connection, kept open across sends and reopened when it drops.
+
+    Every network wait (connect, each reply) is bounded by ``timeout`` seconds. Connection trouble
+    gives ``failed_temp`` and counts in ``consecutive_connect_failures`` (reset by the next good
+    connection), which a caller can use as a circuit breaker.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        local_hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._implicit_tls, self._host, self._port = parse_smtp_url(url)
+        address = parseaddr(sender)[1]
+        if not address.isascii() or "@" not in address:
+            raise ConfigError("mail sender must contain one ASCII email address")
+        self.sender = address  # the envelope sender (MAIL FROM)
+        self.timeout = timeout
+        self._username = username
+        self._password = password
+        self._starttls = starttls
+        self._local_hostname = local_hostname
+        self._ssl_context = ssl_context
+        self._smtp: smtplib.SMTP | None = None
+        self._connect_failures = 0
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer({self._where!r}, user={'set' if self._username else 'none'})"
+
+    @property
+    def _where(self) -> str:
+        return f"{'smtps' if self._implicit_tls else 'smtp'}://{self._host}:{self._port}"
+
+    @property
+    def consecutive_connect_failures(self) -> int:
+        return self._connect_failures
+
+    def send(self, msg: EmailMessage) -> SendOutcome:
+        recipient = envelope_recipient(msg)
+        if not recipient.isascii():
+            return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
+        payload = _dot_stuffed(message_bytes(msg))
+        for _ in range(2):
+            reused = self._smtp is not None
+            smtp = self._smtp or self._connect()
+            if isinstance(smtp, SendOutcome):
+                return smtp
+            try:
+                outcome = self._transaction(smtp, recipient, payload)
+            except _LostBeforeData as e:
+                self._drop()
+                if reused:  # an idle connection the server closed: open a new one, once
+                    continue
+                outcome = SendOutcome(SendStatus.FAILED_TEMP, f"connection lost: {e}", None)
+            break
+        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
+        return outcome
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            smtp.close()
+
+    # -- connection
+
+    def _connect(self) -> smtplib.SMTP | SendOutcome:
+        try:
+            smtp = self._open()
+        except (smtplib.SMTPException, OSError) as e:
+            self._connect_failures += 1
+            detail = f"cannot connect to {self._where}: {self._describe(e)}"
+            log.warning("%s", detail)
+            return SendOutcome(SendStatus.FAILED_TEMP, detail, getattr(e, "smtp_code", None))
+        self._connect_failures = 0
+        self._smtp = smtp
+        return smtp
+
+    def _open(self) -> smtplib.SMTP:
+        context = self._ssl_context or ssl.create_default_context()
+        if self._implicit_tls:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self._host, self._port, self._local_hostname, timeout=self.timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(self._host, self._port, self._local_hostname, self.timeout)
+        try:
+            smtp.ehlo()
+            if self._starttls:
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self._username is not None:
+                smtp.login(self._username, self._password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _describe(self, e: BaseException) -> str:
+        if isinstance(e, smtplib.SMTPResponseException):
+            text = f"{e.smtp_code} {_decode(e.smtp_error)}"
+        else:
+            text = f"{type(e).__name__}: {e}"
+        return text.replace(self._password, "***") if self._password else text
+
+    # -- transaction
+
+    def _transaction(self, smtp: smtplib.SMTP, recipient: str, payload: bytes) -> SendOutcome:
+        try:
+            code, reply = smtp.mail(self.sender)
+            if code != 250:
+                # A refused sender is our problem, never the recipient's: retry later.
+                return self._refused(smtp, "MAIL", code, reply, SendStatus.FAILED_TEMP)
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                return self._refused(smtp, "RCPT", code, reply, _status_for(code))
+            code, reply = smtp.docmd("DATA")
+            if code != 354:
+                return self._refused(smtp, "DATA", code, reply, _status_for(code))
+            smtp.send(payload)
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            raise _LostBeforeData(self._describe(e)) from e
+        return self._final_reply(smtp)
+
+    def _final_reply(self, smtp: smtplib.SMTP) -> SendOutcome:
+        try:
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            self._drop()
+            return SendOutcome(
+                SendStatus.UNKNOWN, f"no reply after the message was sent: {self._describe(e)}"
+            )
+        status = _status_for(code) if 200 <= code < 600 else SendStatus.UNKNOWN
+        if code == 421:
+            self._drop()
+        return SendOutcome(status, f"end of DATA {code} {_decode(reply)}", code)
+
+    def _refused(
+        self, smtp: smtplib.SMTP, stage: str, code: int, reply: bytes, status: SendStatus
+    ) -> SendOutcome:
+        if code == 421 or code < 400:
+            self._drop()
+        else:
+            try:
+                smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        return SendOutcome(status, f"{stage} {code} {_decode(reply)}", code)
+
+
+def _decode(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+# ---------------------------------------------------------------- factory
+
+
+def mailer_from_url(
+    url: str | None,
+    outbox: Path,
+    sender: str,
+    timeout: float,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    starttls: bool | None = None,
+) -> Mailer:
+    """``smtp://[user:pass@]host[:port][?starttls=true]``, ``smtps://…``, or None for the outbox.
+
+    Explicit ``username``/``password``/``starttls`` win over the URL's.
+    """
+    if not url:
+        return OutboxMailer(outbox)
+    parts = urlsplit(url)
+    if starttls is None:
+        starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in _TRUE
+    return SmtpMailer(
+        url,
+        timeout=timeout,
+        sender=sender,
+        username=username or (unquote(parts.username) if parts.username else None),
+        password=password or (unquote(parts.password) if parts.password else None),
+        starttls=starttls,
+    )

@@ -1,0 +1,66 @@
+"""What every mail transport shares: the outcome vocabulary, the protocol, and the rule of one
+recipient per message. See :mod:`tbt_alert.mail.mailer` (SMTP) and :mod:`tbt_alert.mail.outbox` (files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol, Self
+
+from tbt_alert.errors import DeliveryError
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"
+    FAILED_TEMP = "failed_temp"
+    FAILED_PERM = "failed_perm"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    status: SendStatus
+    detail: str
+    code: int | None = None
+
+
+class Mailer(Protocol):
+    def send(self, msg: EmailMessage) -> SendOutcome: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class Closing:
+    def close(self) -> None:
+        """Release resources; the base has none."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def envelope_recipient(msg: EmailMessage) -> str:
+    """The single address in To; anything else (Cc, Bcc, several) is refused."""
+    to = msg.get_all("To") or []
+    extra = [h for h in ("Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc") if msg.get(h)]
+    addresses = [a for header in to for a in getattr(header, "addresses", ())]
+    if len(to) != 1 or len(addresses) != 1 or extra:
+        raise DeliveryError("a message must have exactly one recipient, in To, and no Cc/Bcc")
+    return str(addresses[0].addr_spec)
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """The message as SMTP sends it: CRLF line ends."""
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))

@@ -1,0 +1,1 @@
+"""Tables, engine, migrations, ingest, the measure's derived state, and read queries."""
