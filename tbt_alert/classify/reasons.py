@@ -20,7 +20,7 @@ Fields:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import dataclasses
 from enum import StrEnum
 from typing import Any, TypedDict
 
@@ -61,14 +61,14 @@ class ReasonJSON(TypedDict, total=False):
     detail: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Reason:
     kind: ReasonKind
     value: str = ""
     sector: str | None = None
     field: str | None = None
     strength: str | None = None
-    detail: Mapping[str, str] = field(default_factory=dict)
+    detail: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> ReasonJSON:
         out: ReasonJSON = {"kind": self.kind.value, "value": self.value}
