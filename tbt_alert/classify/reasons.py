@@ -19,8 +19,8 @@ Fields:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import dataclasses
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, TypedDict
 
