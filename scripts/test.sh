@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine, then runs them on SQLite and PostgreSQL,
-# plus ruff and mypy. Safe to rerun. Environment:
+# plus ruff and mypy, then builds a wheel and runs the demo and the classifier from a fresh
+# non-editable install (scripts/check_wheel.sh). Safe to rerun. Environment:
 #   VENV=path                      virtual environment to create/use (default .venv)
 #   TBT_ALERT_TEST_PG_URL=url      PostgreSQL for the tests (default postgresql://postgres@127.0.0.1:5432/test)
 #   TBT_ALERT_TEST_SKIP_PG=1       skip the PostgreSQL cases (not in CI)
@@ -32,3 +33,4 @@ echo "== mypy"
 "$VENV/bin/mypy" tbt_alert spiders
 echo "== pytest (SQLite and PostgreSQL)"
 "$VENV/bin/python" -m pytest "$@"
+bash scripts/check_wheel.sh "$PY"
