@@ -17,7 +17,7 @@ one :func:`tbt_alert.pipeline.crawl_and_ingest` call, so each leaves a ``CrawlRu
   other failures, so an operator can tell a quiet month from an outage. A rerun retries it.
 * Politeness is the spider's: one request at a time, ``[eping] download_delay_s`` (1 s) apart,
   robots.txt obeyed, the project's User-Agent; only ``[fetch] allowed_hosts`` and the configured
-  ePing URLs' own ``host:port`` may be fetched (:mod:`tbt_alert.crawl.plans`).
+  ePing URLs' own ``host:port`` may be fetched (:mod:`tbt_alert.crawl.targets`).
 * Detail requests: ``details="downloads"`` by default. In a backfill every addendum's family
   arrives anyway (it shares ``measure_key``), while ``getRelatedNotifications`` would cost about
   one request per addendum, tens of times the page requests; pass ``"related,downloads"`` to
@@ -70,7 +70,7 @@ class Window:
         return f"{self.since}..{self.until}"
 
 
-def plan_windows(since: date, until: date, unit: str = "month") -> list[Window]:
+def split_windows(since: date, until: date, unit: str = "month") -> list[Window]:
     """Cut ``since``..``until`` into calendar windows of ``unit``, clipped to the range."""
     if unit not in (*UNITS, "day"):
         raise ValueError(f"window must be one of {', '.join(UNITS)}, got {unit!r}")
@@ -125,10 +125,10 @@ def done_spans(session: Session, source: str = SOURCE) -> list[tuple[date, date]
 
 
 def pending_windows(engine: Engine, since: date, until: date, unit: str = "month") -> list[Window]:
-    """The windows of the plan that no checkpoint covers yet."""
+    """The windows of the backfill that no checkpoint covers yet."""
     with Session(engine) as session:
         spans = done_spans(session)
-    return [w for w in plan_windows(since, until, unit) if not covered(w, spans)]
+    return [w for w in split_windows(since, until, unit) if not covered(w, spans)]
 
 
 def will_split(window: Window, run: CrawlRun) -> bool:
@@ -138,7 +138,7 @@ def will_split(window: Window, run: CrawlRun) -> bool:
 
 
 def completes_top_window(window: Window, run: CrawlRun) -> bool:
-    """True when ``run`` is the last crawl of one window of the plan (for progress bars)."""
+    """True when ``run`` is the last crawl of one window of the backfill (for progress bars)."""
     return not will_split(window, run) and window.until == window.top.until
 
 
@@ -194,12 +194,12 @@ def backfill(engine: Engine, config: Config, *, since: date, until: date, now: d
     ``progress`` is called after every crawl made (the parts of a split window too) with the
     finished ``CrawlRun`` row. Raises nothing for failed windows: the report lists them."""
     report = BackfillReport(since, until, window)
-    plan = plan_windows(since, until, window)
-    report.planned = len(plan)
+    windows = split_windows(since, until, window)
+    report.planned = len(windows)
     with Session(engine) as session:
         spans = done_spans(session)
     job = _Job(engine, config, now, crawler, settings, {"details": details}, progress, report, spans)
-    for part in plan:
+    for part in windows:
         job.run(part)
     return report
 

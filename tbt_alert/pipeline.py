@@ -18,8 +18,8 @@ from tbt_alert.classify.annotate import ClassifierLike, annotate_pending
 from tbt_alert.config import Config
 from tbt_alert.crawl.documents import document_targets, write_targets
 from tbt_alert.crawl.fetchguard import AllowList
-from tbt_alert.crawl.plans import source_plan
 from tbt_alert.crawl.runner import CrawlOutput, run_spider
+from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
 from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import Mailer
@@ -91,17 +91,17 @@ def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date
                      ) -> tuple[CrawlRun, IngestReport | None]:
     """Crawl one source into the database, recording the run. Raises nothing for a failed crawl:
     the run row says failed and carries the error; nothing is ingested from it. ``settings`` and
-    ``spider_args`` add to what the configuration implies (:mod:`tbt_alert.crawl.plans`)."""
-    plan = source_plan(source, config)
+    ``spider_args`` add to what the configuration implies (:mod:`tbt_alert.crawl.targets`)."""
+    target = crawl_target(source, config)
     with session_scope(engine) as session:
         run = CrawlRun(source=source, since=since, until=until, started_at=now)
         session.add(run)
     try:
-        output = crawler(source, since=since, until=until, base_url=plan.base_url,
+        output = crawler(source, since=since, until=until, base_url=target.base_url,
                          workdir=config.work_dir, timeout_s=config.eping.timeout_s,
-                         settings={**plan.settings, **(settings or {})},
-                         spider_args={**plan.spider_args, **(spider_args or {})},
-                         max_invalid_ratio=plan.max_invalid_ratio, env=plan.env)
+                         settings={**target.settings, **(settings or {})},
+                         spider_args={**target.spider_args, **(spider_args or {})},
+                         max_invalid_ratio=target.max_invalid_ratio, env=target.env)
     except CrawlError as e:
         _close_run(engine, run, RunStatus.FAILED, now, error=str(e))
         return run, None
@@ -117,9 +117,9 @@ def fetch_documents(engine: Engine, config: Config, *, now: datetime, crawler: C
                     settings: dict | None = None) -> tuple[CrawlRun | None, IngestReport | None]:
     """Fetch and parse the WTO documents of recent notifications whose record leaves something
     out (:mod:`tbt_alert.crawl.documents`); (None, None) when there is nothing to fetch."""
-    plan = source_plan("wtodoc", config)
+    wtodoc = crawl_target("wtodoc", config)
     with session_scope(engine) as session:
-        targets = document_targets(session, now, AllowList.parse(plan.settings["TBT_ALLOWED_HOSTS"]))
+        targets = document_targets(session, now, AllowList.parse(wtodoc.settings["TBT_ALLOWED_HOSTS"]))
     if not targets:
         return None, None
     path = write_targets(targets, config.work_dir)

@@ -23,8 +23,8 @@ from tbt_alert.backfill import (
     backfill,
     covered,
     pending_windows,
-    plan_windows,
     split_window,
+    split_windows,
 )
 from tbt_alert.cli.backfill import backfill_cmd
 from tbt_alert.cli.main import main
@@ -73,24 +73,24 @@ def notification_count(engine: Engine) -> int:
 
 
 def test_months_are_calendar_months_clipped_to_the_range() -> None:
-    windows = plan_windows(D("2024-01-15"), D("2024-03-10"), "month")
+    windows = split_windows(D("2024-01-15"), D("2024-03-10"), "month")
     assert [str(w) for w in windows] == [
         "2024-01-15..2024-01-31", "2024-02-01..2024-02-29", "2024-03-01..2024-03-10"]
 
 
 def test_weeks_run_monday_to_sunday_and_years_cover_the_range() -> None:
-    weeks = plan_windows(D("2024-01-03"), D("2024-01-20"), "week")
+    weeks = split_windows(D("2024-01-03"), D("2024-01-20"), "week")
     assert [(w.since.isoformat(), w.until.isoformat()) for w in weeks] == [
         ("2024-01-03", "2024-01-07"), ("2024-01-08", "2024-01-14"), ("2024-01-15", "2024-01-20")]
-    years = plan_windows(D("1995-01-01"), D("2026-11-26"), "year")
+    years = split_windows(D("1995-01-01"), D("2026-11-26"), "year")
     assert len(years) == 32 and sum(w.days for w in years) == (D("2026-11-26") - D("1995-01-01")).days + 1
 
 
 def test_bad_unit_or_range_is_refused() -> None:
     with pytest.raises(ValueError, match="window must be"):
-        plan_windows(D("2024-01-01"), D("2024-02-01"), "fortnight")
+        split_windows(D("2024-01-01"), D("2024-02-01"), "fortnight")
     with pytest.raises(ValueError, match="empty range"):
-        plan_windows(D("2024-02-01"), D("2024-01-01"))
+        split_windows(D("2024-02-01"), D("2024-01-01"))
 
 
 def test_split_goes_year_month_day_and_stops_at_a_day() -> None:

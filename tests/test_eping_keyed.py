@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from tbt_alert.backfill import backfill
 from tbt_alert.config import Config, DatabaseConfig, EpingConfig
 from tbt_alert.crawl.fetchguard import host_port
-from tbt_alert.crawl.plans import source_plan
 from tbt_alert.crawl.runner import CrawlOutput, run_spider, spider_command
+from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.demo.eping_items import vary_items
 from tbt_alert.demo.eping_server import FakeEping
 from tbt_alert.errors import CrawlError
@@ -94,12 +94,12 @@ def test_configuration_selects_the_keyed_api_without_putting_the_key_in_argv(
     config = Config(data_dir=tmp_path, eping=EpingConfig(api_key=KEY))
     args = spider_args(config)
     assert args["api"] == "keyed" and args["api_url"] == "https://api.wto.org/eping/"
-    plan = source_plan("eping", config)
+    plan = crawl_target("eping", config)
     command = spider_command("eping", tmp_path / "x.jsonl", plan.spider_args, plan.settings)
     assert KEY not in " ".join(command) and "api.wto.org:443" in " ".join(command)
     assert plan.env == {API_KEY_ENV: KEY}  # the key goes to the spider's environment only
     assert "api" not in spider_args(Config(data_dir=tmp_path))
-    assert source_plan("eping", Config(data_dir=tmp_path)).env == {}
+    assert crawl_target("eping", Config(data_dir=tmp_path)).env == {}
 
 
 def test_backfill_with_a_configured_key_uses_the_keyed_api(

@@ -27,7 +27,7 @@ DETAILS = ("downloads", "related,downloads", "related", "none")
 
 
 class BarProgress:
-    """Advances a click progress bar by one per window of the plan; counts notifications. When
+    """Advances a click progress bar by one per window of the backfill; counts notifications. When
     standard error is not a terminal (cron, a log file) the bar is hidden, so each finished window
     is written as one line instead."""
 

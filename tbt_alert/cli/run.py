@@ -16,7 +16,7 @@ from tbt_alert.cli.context import (
     parse_day,
     pass_ctx,
 )
-from tbt_alert.crawl.plans import SOURCES
+from tbt_alert.crawl.targets import SOURCES
 
 if TYPE_CHECKING:
     pass

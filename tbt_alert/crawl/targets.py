@@ -25,7 +25,7 @@ MAX_INVALID = {"wtodoc": 0.5}
 
 
 @dataclass(frozen=True)
-class SourcePlan:
+class CrawlTarget:
     base_url: str
     spider_args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
@@ -33,7 +33,7 @@ class SourcePlan:
     max_invalid_ratio: float = MAX_INVALID_RATIO
 
 
-def source_plan(slug: str, config: Config) -> SourcePlan:
+def crawl_target(slug: str, config: Config) -> CrawlTarget:
     """How to crawl ``slug`` under ``config``; ConfigError for an unknown or unconfigured source."""
     if slug == "eping":
         urls = [config.eping.base_url] + ([config.eping.api_url] if config.eping.api_key else [])
@@ -52,7 +52,7 @@ def source_plan(slug: str, config: Config) -> SourcePlan:
 
 
 def _plan(config: Config, base_url: str, urls: list[str], args: dict[str, str], env: dict[str, str],
-          slug: str) -> SourcePlan:
+          slug: str) -> CrawlTarget:
     hosts = [*config.fetch.allowed_hosts, *(host_port(u) for u in urls)]
     settings = {
         "TBT_ALLOWED_HOSTS": list(dict.fromkeys(hosts)),
@@ -62,4 +62,4 @@ def _plan(config: Config, base_url: str, urls: list[str], args: dict[str, str], 
         "DOWNLOAD_MAXSIZE": config.fetch.max_bytes,
         "RETRY_TIMES": config.fetch.retries,
     }
-    return SourcePlan(base_url, args, settings, env, MAX_INVALID.get(slug, MAX_INVALID_RATIO))
+    return CrawlTarget(base_url, args, settings, env, MAX_INVALID.get(slug, MAX_INVALID_RATIO))
