@@ -1,7 +1,9 @@
 """One configuration surface: a TOML file plus ``TBT_ALERT_*`` environment overrides.
 
 Loaded once at the edge (CLI, daemon), validated, and passed down; nothing deeper reads the
-environment. ``tbt-alert.example.toml`` documents every key.
+environment. ``tbt-alert.example.toml`` documents every key. Each section is a frozen, validated
+dataclass (pydantic): a wrong type, a value out of range or an unknown key is a ``ConfigError``
+whose one line names the key, e.g. ``[eping] page_size: must be at most 100 (got 500)``.
 """
 
 from __future__ import annotations
@@ -9,15 +11,26 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from tbt_alert.errors import ConfigError
 
 DEFAULT_EPING_BASE_URL = "https://epingalert.org/api/v1/"
+DEFAULT_SECRET_KEY = "change-me-to-a-long-random-secret"  # noqa: S105 - a placeholder that `web` refuses
 
 # environment variable -> (section, key)
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -33,50 +46,104 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TBT_ALERT_SECRET_KEY": ("web", "secret_key"),
 }
 
+# Every section refuses keys it does not know; values from the environment arrive as strings and
+# are converted (numbers, true/false, comma-separated lists).
+_SECTION = ConfigDict(extra="forbid")
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+StrList = Annotated[tuple[NonEmptyStr, ...], BeforeValidator(_comma_list)]
+
+
+def _http_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "tbt-alert"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class DatabaseConfig:
     url: str = ""  # empty: a SQLite file in the data directory
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class MailConfig:
     smtp_url: str = ""  # empty: write .eml files to the outbox folder
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     starttls: bool = False
-    timeout_s: float = 30.0
+    timeout_s: NonNegativeFloat = 30.0
     sender: str = "tbt-alert <alerts@tbt-alert.invalid>"
     message_id_domain: str = "tbt-alert.invalid"
-    max_per_run: int = 5000
+    max_per_run: NonNegativeInt = 5000
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("smtp", "smtps"):
+            raise ValueError(f"must look like smtp://host:port or smtps://host:port, got {value!r}")
+        return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class EpingConfig:
     base_url: str = DEFAULT_EPING_BASE_URL
-    page_size: int = 100
-    download_delay_s: float = 1.0
-    timeout_s: float = 1800.0
-    lookback_days: int = 30
+    page_size: Annotated[int, Field(ge=1, le=100)] = 100
+    download_delay_s: NonNegativeFloat = 1.0
+    timeout_s: NonNegativeFloat = 1800.0
+    lookback_days: NonNegativeInt = 30
     obey_robots: bool = True
     # The official keyed API, used instead of the keyless one when a key is set.
     api_key: str = field(default="", repr=False)
     api_url: str = "https://api.wto.org/eping/"
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        _http_url(value)
+        if not value.endswith("/"):
+            raise ValueError(f"must end with '/', got {value!r}")
+        return value
 
-@dataclass(frozen=True)
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+@dataclass(frozen=True, config=_SECTION)
 class EuTbtConfig:
     base_url: str = "https://technical-barriers-trade.ec.europa.eu/en/"
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, config=_SECTION)
 class FeedsConfig:
-    urls: tuple[str, ...] = ()
+    urls: StrList = ()
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            _http_url(url)
+        return value
 
 
 DEFAULT_ALLOWED_HOSTS = (
@@ -89,42 +156,65 @@ DEFAULT_ALLOWED_HOSTS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class FetchConfig:
     """Bounds on every fetch: hosts a crawl may reach, time and size limits, retries."""
 
-    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
-    timeout_s: float = 30.0
-    max_bytes: int = 16 * 1024 * 1024
-    retries: int = 2
+    allowed_hosts: StrList = DEFAULT_ALLOWED_HOSTS
+    timeout_s: NonNegativeFloat = 30.0
+    max_bytes: NonNegativeInt = 16 * 1024 * 1024
+    retries: NonNegativeInt = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class ScheduleConfig:
     """When the daemon runs its jobs (APScheduler cron fields, in ``timezone``)."""
 
     timezone: str = "Asia/Shanghai"
-    cycle_minutes: int = 180  # crawl, classify, send warnings
-    digest_hour: int = 8  # daily and weekly digests are sent at this hour
-    weekly_digest_day: str = "mon"
-    misfire_grace_s: int = 3600
+    cycle_minutes: Annotated[int, Field(ge=5)] = 180  # crawl, classify, send warnings
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 8  # daily and weekly digests at this hour
+    weekly_digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    misfire_grace_s: NonNegativeInt = 3600
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"{value!r} is not a known IANA time zone") from e
+        return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class WebConfig:
     public_url: str = "http://127.0.0.1:8080/"
-    secret_key: str = field(default="change-me", repr=False)
+    # Signs the tokens in links and reply addresses; `web` refuses to start with the default.
+    secret_key: NonEmptyStr = field(default=DEFAULT_SECRET_KEY, repr=False)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return _http_url(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_SECTION)
 class ClassifyConfig:
     rules_path: str = ""  # empty: rules/sectors.yaml of this installation
     model_path: str = ""  # empty: the bundled model
 
 
-@dataclass(frozen=True)
+def _data_dir(value: Any) -> Any:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"must be a non-empty string (a folder), got {value!r}")
+    return Path(value).expanduser()
+
+
+@dataclass(frozen=True, config=_SECTION)
 class Config:
-    data_dir: Path = field(default_factory=default_data_dir)
+    data_dir: Annotated[Path, BeforeValidator(_data_dir)] = field(default_factory=default_data_dir)
     database: DatabaseConfig = DatabaseConfig()
     mail: MailConfig = MailConfig()
     eping: EpingConfig = EpingConfig()
@@ -149,76 +239,47 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {
-    "database": DatabaseConfig,
-    "mail": MailConfig,
-    "eping": EpingConfig,
-    "eutbt": EuTbtConfig,
-    "feeds": FeedsConfig,
-    "fetch": FetchConfig,
-    "web": WebConfig,
-    "classify": ClassifyConfig,
-    "schedule": ScheduleConfig,
+    f.name: f.type if isinstance(f.type, type) else type(f.default)
+    for f in fields(Config)
+    if f.name != "data_dir"
 }
 
-
-def _coerce(where: str, value: Any, default: Any) -> Any:
-    """Check a TOML or environment value against the type of its default."""
-    if isinstance(default, tuple):
-        if isinstance(value, str):  # from the environment: comma-separated
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
-        return tuple(value)
-    if isinstance(default, bool):
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
-            return value.lower() in ("1", "true", "yes")
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if isinstance(default, (int, float)):
-        try:
-            number = type(default)(value)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"{where}: expected a number, got {value!r}") from e
-        if number < 0:
-            raise ConfigError(f"{where}: must not be negative, got {value!r}")
-        return number
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
-    return value
+_CONFIG = TypeAdapter(Config)
 
 
-def _section(name: str, cls: type, values: Mapping[str, Any]) -> Any:
-    defaults = cls()
-    known = {f.name for f in fields(cls)}
-    for key in values:
-        if key not in known:
-            raise ConfigError(f"unknown key [{name}] {key!r}; known keys: {', '.join(sorted(known))}")
-    coerced = {k: _coerce(f"[{name}] {k}", v, getattr(defaults, k)) for k, v in values.items()}
-    return replace(defaults, **coerced)
+def _where(loc: tuple[int | str, ...]) -> str:
+    """``('eping', 'page_size')`` -> ``[eping] page_size``; a top-level key as itself."""
+    parts = [str(p) for p in loc]
+    if len(parts) == 1:
+        return parts[0]
+    return f"[{parts[0]}] {'.'.join(parts[1:])}"
 
 
-def _validate(config: Config) -> None:
-    scheme = urlsplit(config.mail.smtp_url).scheme if config.mail.smtp_url else ""
-    if config.mail.smtp_url and scheme not in ("smtp", "smtps"):
-        raise ConfigError(f"[mail] smtp_url must look like smtp://host:port, got scheme {scheme!r}")
-    if urlsplit(config.eping.base_url).scheme not in ("http", "https"):
-        raise ConfigError("[eping] base_url must be an http(s) URL")
-    if not config.eping.base_url.endswith("/"):
-        raise ConfigError("[eping] base_url must end with '/'")
-    for url in (config.eutbt.base_url, config.eping.api_url, *config.feeds.urls):
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ConfigError(f"URL {url!r} must be http(s)")
-    if config.schedule.weekly_digest_day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        raise ConfigError("[schedule] weekly_digest_day must be one of mon, tue, ..., sun")
-    if not 0 <= config.schedule.digest_hour <= 23 or config.schedule.cycle_minutes < 5:
-        raise ConfigError("[schedule] digest_hour must be 0-23 and cycle_minutes at least 5")
+def _message(error: Any) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        if len(loc) == 1:
+            return f"unknown key {loc[0]!r}; known: data_dir, {', '.join(SECTIONS)}"
+        known = ", ".join(f.name for f in fields(SECTIONS[str(loc[0])]))
+        return f"unknown key {_where(loc)!r}; known keys of [{loc[0]}]: {known}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in ("dataclass_type", "dataclass_args_type", "model_type"):
+        return f"[{loc[0]}] must be a table, got {error.get('input')!r}"
+    message = message[:1].lower() + message[1:]
+    value = error.get("input")
+    shown = "" if isinstance(value, dict) or "got" in message else f" (got {value!r})"
+    return f"{_where(loc)}: {message}{shown}"
+
+
+def build_config(raw: Mapping[str, Any], *, source: str = "configuration") -> Config:
+    """Validate a parsed TOML document (sections as tables) into a ``Config``; the
+    ``ConfigError`` names the first wrong key and, when there are more, how many."""
     try:
-        ZoneInfo(config.schedule.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ConfigError(f"[schedule] timezone {config.schedule.timezone!r} is not a known zone") from e
-    if not 1 <= config.eping.page_size <= 100:
-        raise ConfigError("[eping] page_size must be between 1 and 100")
+        return _CONFIG.validate_python(dict(raw))
+    except ValidationError as e:
+        errors = e.errors()
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{source}: {_message(errors[0])}{more}") from None
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -230,33 +291,16 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     if path is not None:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise ConfigError(f"configuration file {path} does not exist") from e
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as e:
+            raise ConfigError(f"configuration file {path} cannot be read: {e}") from None
         except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"configuration file {path} is not valid TOML: {e}") from e
+            raise ConfigError(f"configuration file {path} is not valid TOML: {e}") from None
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
             target = raw.setdefault(section, {}) if section else raw
             if not isinstance(target, dict):
                 raise ConfigError(f"[{section}] must be a table")
             target[key] = env[var]
-    return _build(raw, source=str(path) if path else "defaults")
-
-
-def _build(raw: dict[str, Any], source: str) -> Config:
-    unknown = set(raw) - set(SECTIONS) - {"data_dir"}
-    if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
-    parts: dict[str, Any] = {}
-    for name, cls in SECTIONS.items():
-        values = raw.get(name, {})
-        if not isinstance(values, dict):
-            raise ConfigError(f"{source}: [{name}] must be a table")
-        parts[name] = _section(name, cls, values)
-    if "data_dir" in raw:
-        if not isinstance(raw["data_dir"], str) or not raw["data_dir"]:
-            raise ConfigError(f"{source}: data_dir must be a non-empty string")
-        parts["data_dir"] = Path(raw["data_dir"]).expanduser()
-    config = Config(**parts)
-    _validate(config)
-    return config
+    return build_config(raw, source=str(path) if path else "configuration")
