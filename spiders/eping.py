@@ -83,7 +83,9 @@ class EpingSpider(TbtSpider):
         if not 1 <= self.page_size <= 100 or self.since > self.until:
             raise ValueError(f"bad ePing crawl arguments: page_size={page_size} {since}..{until}")
         if api not in ("open", "keyed") or (api == "keyed" and not api_url):
-            raise ValueError(f"bad ePing crawl arguments: api={api!r} needs 'open' or 'keyed' + api_url")
+            raise ValueError(
+                f"bad ePing crawl arguments: api={api!r} needs 'open' or 'keyed' + api_url"
+            )
         self.details = parse_details(details)
         self.keyed = api == "keyed"
         self.search_base = _slash(api_url) if self.keyed else self.base_url
@@ -96,8 +98,14 @@ class EpingSpider(TbtSpider):
         self._waiting: dict[str, list[Pending]] = {}  # base symbol -> records awaiting it
 
     def page_request(self, page: int) -> scrapy.Request:
-        query = search_query(since=self.since, until=self.until, page=page,
-                             page_size=self.page_size, countries=self.countries, keyed=self.keyed)
+        query = search_query(
+            since=self.since,
+            until=self.until,
+            page=page,
+            page_size=self.page_size,
+            countries=self.countries,
+            keyed=self.keyed,
+        )
         headers = {"Accept": "application/json"}
         if self.keyed:
             headers[API_KEY_HEADER] = self._api_key
@@ -111,8 +119,14 @@ class EpingSpider(TbtSpider):
         )
 
     def detail_request(self, url: str, callback: Callable[..., Any], **kw: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True,
-                              headers={"Accept": "application/json"}, cb_kwargs=kw)
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            dont_filter=True,
+            headers={"Accept": "application/json"},
+            cb_kwargs=kw,
+        )
 
     async def start(self) -> AsyncIterator[Any]:
         if self.keyed and not self._api_key:
@@ -125,9 +139,12 @@ class EpingSpider(TbtSpider):
         except CrawlError as e:
             self.fail("eping_schema_drift", f"page {page} ({response.url}): {e}")
         if result.count_exceeded or result.total > self.max_results:
-            self.fail(COUNT_EXCEEDED, f"{result.total} notifications from {self.since} to "
-                      f"{self.until} (isCountExceeded={result.count_exceeded}, cap "
-                      f"{self.max_results}): split the window")
+            self.fail(
+                COUNT_EXCEEDED,
+                f"{result.total} notifications from {self.since} to "
+                f"{self.until} (isCountExceeded={result.count_exceeded}, cap "
+                f"{self.max_results}): split the window",
+            )
         for index, item in enumerate(result.items):
             try:
                 record = {**map_item(item).to_dict(), "source": SOURCE}
@@ -151,7 +168,9 @@ class EpingSpider(TbtSpider):
             self._waiting[base].append(pending)
         else:
             self._waiting[base] = [pending]
-            yield self.detail_request(related_url(self.base_url, base), self.parse_related, base=base)
+            yield self.detail_request(
+                related_url(self.base_url, base), self.parse_related, base=base
+            )
 
     def parse_related(self, response: Response, base: str) -> Iterator[Any]:
         try:
@@ -187,7 +206,9 @@ class EpingSpider(TbtSpider):
         url = request.url if request is not None else "?"
         status = getattr(getattr(failure.value, "response", None), "status", None)
         if self.keyed and status in (401, 403):
-            self.fail("eping_api_key_refused", f"{url}: HTTP {status}, the ePing API refused the "
-                      f"subscription key; check [eping] api_key or {API_KEY_ENV}")
+            self.fail(
+                "eping_api_key_refused",
+                f"{url}: HTTP {status}, the ePing API refused the "
+                f"subscription key; check [eping] api_key or {API_KEY_ENV}",
+            )
         self.fail("eping_request_failed", f"{url}: {failure.getErrorMessage()}")
-

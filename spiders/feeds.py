@@ -49,7 +49,6 @@ def published_in_range(published: datetime | None, since: date, until: date) -> 
     return published is None or since <= published.date() <= until
 
 
-
 def entry_item(entry: FeedEntry, feed_url: str) -> dict[str, Any] | None:
     """The item of one entry, None when it names no TBT notification; RecordError when invalid."""
     try:
@@ -127,4 +126,3 @@ class FeedsSpider(TbtSpider):
         self.keep_error("tbt/failed_feed_errors", f"{feed_url}: {message}")
         if len(self.failed) >= len(self.feed_urls):
             self.fail("feeds_all_failed", f"all {len(self.feed_urls)} feed(s) failed")
-

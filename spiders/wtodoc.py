@@ -106,7 +106,9 @@ def addendum_record(text: str, symbol: str, source_url: str) -> dict[str, Any]:
         "source": SOURCE,
         "parent_symbol": doc.parent_symbol,
         "layout": doc.layout,
-        "communication_date": doc.communication_date.isoformat() if doc.communication_date else None,
+        "communication_date": doc.communication_date.isoformat()
+        if doc.communication_date
+        else None,
         "events": events,
     }
     if doc.warnings:
@@ -151,24 +153,31 @@ class WtoDocSpider(TbtSpider):
     invalid_label = "WTO document skipped"
     name = "wtodoc"
 
-    def __init__(self, targets: str, since: str = "", until: str = "", base_url: str = "",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, targets: str, since: str = "", until: str = "", base_url: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.targets = read_targets(Path(targets))
         self.allowed_domains = sorted({urlsplit(t.url).hostname or "" for t in self.targets})
 
     async def start(self) -> AsyncIterator[Any]:
         for target in self.targets:
-            yield scrapy.Request(target.url, callback=self.parse, errback=self.on_error,
-                                 dont_filter=True, cb_kwargs={"target": target},
-                                 meta={"target": target})
+            yield scrapy.Request(
+                target.url,
+                callback=self.parse,
+                errback=self.on_error,
+                dont_filter=True,
+                cb_kwargs={"target": target},
+                meta={"target": target},
+            )
 
     def parse(self, response: Response, target: Target) -> Iterator[dict[str, Any]]:
         content_type = response.headers.get("Content-Type")
         mime = content_type.decode("latin-1") if content_type else None
         try:
-            record = document_record(extract_text(response.body, mime, response.url),
-                                     target.symbol, target.url)
+            record = document_record(
+                extract_text(response.body, mime, response.url), target.symbol, target.url
+            )
         except (CrawlError, RecordError, SymbolError) as e:
             self.count_invalid(f"{target.symbol} ({target.url}): {e}")
             return
@@ -181,4 +190,3 @@ class WtoDocSpider(TbtSpider):
         status = getattr(getattr(failure.value, "response", None), "status", None)
         reason = f"HTTP {status}" if status else failure.getErrorMessage()
         self.count_invalid(f"{where}: fetch failed: {reason}")
-

@@ -119,8 +119,9 @@ def covered(window: Window, spans: Sequence[tuple[date, date]]) -> bool:
 
 def done_spans(session: Session, source: str = SOURCE) -> list[tuple[date, date]]:
     """The date ranges of every successful crawl of ``source``: the checkpoints."""
-    runs = session.exec(select(CrawlRun).where(
-        CrawlRun.source == source, CrawlRun.status == RunStatus.SUCCESS))
+    runs = session.exec(
+        select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == RunStatus.SUCCESS)
+    )
     return [(run.since, run.until) for run in runs]
 
 
@@ -185,10 +186,19 @@ def _kind(error: str) -> str:
 Progress = Callable[[Window, CrawlRun], None]
 
 
-def backfill(engine: Engine, config: Config, *, since: date, until: date, now: datetime,
-             window: str = "month", crawler: Crawler = run_spider,
-             settings: dict[str, Any] | None = None, progress: Progress | None = None,
-             details: str = BACKFILL_DETAILS) -> BackfillReport:
+def backfill(
+    engine: Engine,
+    config: Config,
+    *,
+    since: date,
+    until: date,
+    now: datetime,
+    window: str = "month",
+    crawler: Crawler = run_spider,
+    settings: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    details: str = BACKFILL_DETAILS,
+) -> BackfillReport:
     """Crawl and ingest every window of ``since``..``until`` not yet done; see the module doc.
 
     ``progress`` is called after every crawl made (the parts of a split window too) with the
@@ -198,7 +208,9 @@ def backfill(engine: Engine, config: Config, *, since: date, until: date, now: d
     report.planned = len(windows)
     with Session(engine) as session:
         spans = done_spans(session)
-    job = _Job(engine, config, now, crawler, settings, {"details": details}, progress, report, spans)
+    job = _Job(
+        engine, config, now, crawler, settings, {"details": details}, progress, report, spans
+    )
     for part in windows:
         job.run(part)
     return report
@@ -233,9 +245,17 @@ class _Job:
             self.report.failed.append((window, _first_line(run.error)))
 
     def crawl(self, window: Window) -> CrawlRun:
-        run, _ = crawl_and_ingest(self.engine, self.config, source=SOURCE, since=window.since,
-                                  until=window.until, now=self.now, crawler=self.crawler,
-                                  settings=self.settings, spider_args=self.spider_args)
+        run, _ = crawl_and_ingest(
+            self.engine,
+            self.config,
+            source=SOURCE,
+            since=window.since,
+            until=window.until,
+            now=self.now,
+            crawler=self.crawler,
+            settings=self.settings,
+            spider_args=self.spider_args,
+        )
         with Session(self.engine) as session:
             row = session.get(CrawlRun, run.id)
             if row is None:  # the row is written by crawl_and_ingest before it crawls

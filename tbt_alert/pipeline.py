@@ -77,7 +77,8 @@ class CycleSummary:
 def default_since(session: Session, source: str, today: date, lookback_days: int) -> date:
     """The end of the last successful crawl (less an overlap), else ``lookback_days`` back."""
     last = session.exec(
-        select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == RunStatus.SUCCESS)
+        select(CrawlRun)
+        .where(CrawlRun.source == source, CrawlRun.status == RunStatus.SUCCESS)
         .order_by(col(CrawlRun.until).desc())
     ).first()
     if last is None:
@@ -85,10 +86,18 @@ def default_since(session: Session, source: str, today: date, lookback_days: int
     return min(last.until - OVERLAP, today)
 
 
-def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date, until: date,
-                     now: datetime, crawler: Crawler = run_spider, settings: dict | None = None,
-                     spider_args: dict[str, str] | None = None
-                     ) -> tuple[CrawlRun, IngestReport | None]:
+def crawl_and_ingest(
+    engine: Engine,
+    config: Config,
+    *,
+    source: str,
+    since: date,
+    until: date,
+    now: datetime,
+    crawler: Crawler = run_spider,
+    settings: dict | None = None,
+    spider_args: dict[str, str] | None = None,
+) -> tuple[CrawlRun, IngestReport | None]:
     """Crawl one source into the database, recording the run. Raises nothing for a failed crawl:
     the run row says failed and carries the error; nothing is ingested from it. ``settings`` and
     ``spider_args`` add to what the configuration implies (:mod:`tbt_alert.crawl.targets`)."""
@@ -97,39 +106,76 @@ def crawl_and_ingest(engine: Engine, config: Config, *, source: str, since: date
         run = CrawlRun(source=source, since=since, until=until, started_at=now)
         session.add(run)
     try:
-        output = crawler(source, since=since, until=until, base_url=target.base_url,
-                         workdir=config.work_dir, timeout_s=config.eping.timeout_s,
-                         settings={**target.settings, **(settings or {})},
-                         spider_args={**target.spider_args, **(spider_args or {})},
-                         max_invalid_ratio=target.max_invalid_ratio, env=target.env)
+        output = crawler(
+            source,
+            since=since,
+            until=until,
+            base_url=target.base_url,
+            workdir=config.work_dir,
+            timeout_s=config.eping.timeout_s,
+            settings={**target.settings, **(settings or {})},
+            spider_args={**target.spider_args, **(spider_args or {})},
+            max_invalid_ratio=target.max_invalid_ratio,
+            env=target.env,
+        )
     except CrawlError as e:
         _close_run(engine, run, RunStatus.FAILED, now, error=str(e))
         return run, None
     with session_scope(engine) as session:
         report = ingest_records(session, output.records, source=source, now=now)
-    _close_run(engine, run, RunStatus.SUCCESS, now, items=len(output.records),
-               invalid=output.invalid + len(report.invalid), new=len(report.new),
-               updated=len(report.updated))
+    _close_run(
+        engine,
+        run,
+        RunStatus.SUCCESS,
+        now,
+        items=len(output.records),
+        invalid=output.invalid + len(report.invalid),
+        new=len(report.new),
+        updated=len(report.updated),
+    )
     return run, report
 
 
-def fetch_documents(engine: Engine, config: Config, *, now: datetime, crawler: Crawler = run_spider,
-                    settings: dict | None = None) -> tuple[CrawlRun | None, IngestReport | None]:
+def fetch_documents(
+    engine: Engine,
+    config: Config,
+    *,
+    now: datetime,
+    crawler: Crawler = run_spider,
+    settings: dict | None = None,
+) -> tuple[CrawlRun | None, IngestReport | None]:
     """Fetch and parse the WTO documents of recent notifications whose record leaves something
     out (:mod:`tbt_alert.crawl.documents`); (None, None) when there is nothing to fetch."""
     wtodoc = crawl_target("wtodoc", config)
     with session_scope(engine) as session:
-        targets = document_targets(session, now, AllowList.parse(wtodoc.settings["TBT_ALLOWED_HOSTS"]))
+        targets = document_targets(
+            session, now, AllowList.parse(wtodoc.settings["TBT_ALLOWED_HOSTS"])
+        )
     if not targets:
         return None, None
     path = write_targets(targets, config.work_dir)
-    return crawl_and_ingest(engine, config, source="wtodoc", since=now.date(), until=now.date(),
-                            now=now, crawler=crawler, settings=settings,
-                            spider_args={"targets": str(path)})
+    return crawl_and_ingest(
+        engine,
+        config,
+        source="wtodoc",
+        since=now.date(),
+        until=now.date(),
+        now=now,
+        crawler=crawler,
+        settings=settings,
+        spider_args={"targets": str(path)},
+    )
 
 
-def _close_run(engine: Engine, run: CrawlRun, status: RunStatus, now: datetime, *,
-               error: str | None = None, **counts: int) -> None:
+def _close_run(
+    engine: Engine,
+    run: CrawlRun,
+    status: RunStatus,
+    now: datetime,
+    *,
+    error: str | None = None,
+    **counts: int,
+) -> None:
     with session_scope(engine) as session:
         row = session.get(CrawlRun, run.id)
         if row is None:
@@ -141,16 +187,33 @@ def _close_run(engine: Engine, run: CrawlRun, status: RunStatus, now: datetime, 
         session.add(row)
 
 
-def run_cycle(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
-              now: datetime, since: date | None = None, until: date | None = None,
-              crawler: Crawler = run_spider, spider_settings: dict | None = None) -> CycleSummary:
+def run_cycle(
+    engine: Engine,
+    config: Config,
+    *,
+    classifier: ClassifierLike,
+    mailer: Mailer,
+    now: datetime,
+    since: date | None = None,
+    until: date | None = None,
+    crawler: Crawler = run_spider,
+    spider_settings: dict | None = None,
+) -> CycleSummary:
     """Crawl ePing from ``since``, ingest, classify, plan and send due warnings."""
     today = now.date()
     with session_scope(engine) as session:
         start = since or default_since(session, "eping", today, config.eping.lookback_days)
     summary = CycleSummary(since=start, until=until or today)
-    run, report = crawl_and_ingest(engine, config, source="eping", since=start, until=summary.until,
-                                   now=now, crawler=crawler, settings=spider_settings)
+    run, report = crawl_and_ingest(
+        engine,
+        config,
+        source="eping",
+        since=start,
+        until=summary.until,
+        now=now,
+        crawler=crawler,
+        settings=spider_settings,
+    )
     if report is None:
         summary.failures.append(f"crawl eping failed: {run.error}")
         return summary
@@ -165,23 +228,36 @@ def run_cycle(engine: Engine, config: Config, *, classifier: ClassifierLike, mai
 
 
 def delivery_settings(config: Config) -> DeliverySettings:
-    return DeliverySettings(sender=config.mail.sender, public_url=config.web.public_url,
-                            domain=config.mail.message_id_domain, limit=config.mail.max_per_run)
+    return DeliverySettings(
+        sender=config.mail.sender,
+        public_url=config.web.public_url,
+        domain=config.mail.message_id_domain,
+        limit=config.mail.max_per_run,
+    )
 
 
-def deliver_pending(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
-                    now: datetime, summary: CycleSummary) -> None:
+def deliver_pending(
+    engine: Engine,
+    config: Config,
+    *,
+    classifier: ClassifierLike,
+    mailer: Mailer,
+    now: datetime,
+    summary: CycleSummary,
+) -> None:
     """Classify what is new, plan what is due, send it."""
     with session_scope(engine) as session:
         annotated = annotate_pending(session, classifier, now=now)
-        plan = plan_warnings(session, now=now, window_days=ALERT_WINDOW_DAYS,
-                             domain=config.mail.message_id_domain)
+        plan = plan_warnings(
+            session, now=now, window_days=ALERT_WINDOW_DAYS, domain=config.mail.message_id_domain
+        )
     summary.classified, summary.relevant = annotated.classified, annotated.with_alert
     summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
     settings = delivery_settings(config)
     with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(send_due(session, mailer, settings, now=now,
-                                     sector_names=classifier.sector_names()))
+        summary.sent.update(
+            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+        )
 
 
 @dataclass
@@ -198,22 +274,39 @@ class DigestSummary:
     def lines(self) -> list[str]:
         sent = ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())) or "none due"
         periods = ", ".join(b.rsplit(":", 1)[-1] for b in self.bulletins) or "none due"
-        return [f"{self.cadence} digests  periods {periods}",
-                f"planned     {self.deliveries_planned} deliveries", f"emails      {sent}"]
+        return [
+            f"{self.cadence} digests  periods {periods}",
+            f"planned     {self.deliveries_planned} deliveries",
+            f"emails      {sent}",
+        ]
 
 
-def deliver_digests(engine: Engine, config: Config, *, classifier: ClassifierLike, mailer: Mailer,
-                    now: datetime, cadence: str) -> DigestSummary:
+def deliver_digests(
+    engine: Engine,
+    config: Config,
+    *,
+    classifier: ClassifierLike,
+    mailer: Mailer,
+    now: datetime,
+    cadence: str,
+) -> DigestSummary:
     """Classify what is new, plan the digests of every closed period not yet planned, send."""
     rhythm = Cadence(cadence)
     summary = DigestSummary(cadence=rhythm.value)
     with session_scope(engine) as session:
         annotate_pending(session, classifier, now=now)
-        plan = plan_digests(session, rhythm, now=now, tz=ZoneInfo(config.schedule.timezone),
-                            window_days=ALERT_WINDOW_DAYS, domain=config.mail.message_id_domain)
+        plan = plan_digests(
+            session,
+            rhythm,
+            now=now,
+            tz=ZoneInfo(config.schedule.timezone),
+            window_days=ALERT_WINDOW_DAYS,
+            domain=config.mail.message_id_domain,
+        )
     summary.bulletins, summary.deliveries_planned = plan.bulletins, plan.deliveries
     settings = delivery_settings(config)
     with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(send_due(session, mailer, settings, now=now,
-                                     sector_names=classifier.sector_names()))
+        summary.sent.update(
+            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+        )
     return summary

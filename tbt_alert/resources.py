@@ -24,5 +24,7 @@ def resource_dir(name: str) -> Path:
     for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
-    raise ConfigError(f"the {name}/ folder is missing from this installation of tbt-alert "
-                      f"(looked in {PACKAGE_DIR} and {PACKAGE_DIR.parent}); reinstall the package")
+    raise ConfigError(
+        f"the {name}/ folder is missing from this installation of tbt-alert "
+        f"(looked in {PACKAGE_DIR} and {PACKAGE_DIR.parent}); reinstall the package"
+    )

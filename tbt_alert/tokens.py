@@ -76,8 +76,9 @@ def _mac(key: bytes, body: bytes) -> bytes:
     return hmac.new(key, body, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
-def make_token(secret: str, purpose: Purpose, subscriber_id: int, *, now: datetime,
-               ref_id: int = 0) -> str:
+def make_token(
+    secret: str, purpose: Purpose, subscriber_id: int, *, now: datetime, ref_id: int = 0
+) -> str:
     """A signed token, 42 lower-case base32 characters."""
     if not 0 < subscriber_id < 2**32 or not 0 <= ref_id < 2**32:
         raise ValueError("subscriber and reference ids must fit in 32 bits")
@@ -102,7 +103,9 @@ def read_token(secret: str, token: str, purpose: Purpose, *, now: datetime) -> T
         raise TokenError("forged", "the link was not issued by this service")
     version, purpose_value, subscriber_id, ref_id, issued = _BODY.unpack(body)
     if version != VERSION or purpose_value != int(purpose):
-        raise TokenError("wrong_purpose", f"the link is not meant for this ({purpose.name.lower()})")
+        raise TokenError(
+            "wrong_purpose", f"the link is not meant for this ({purpose.name.lower()})"
+        )
     issued_at = datetime.fromtimestamp(issued, UTC)
     if now - issued_at > MAX_AGE[purpose]:
         raise TokenError("expired", f"the link expired on {(issued_at + MAX_AGE[purpose]).date()}")

@@ -43,8 +43,10 @@ def _pg_available() -> bool:
     from sqlmodel import create_engine
 
     try:
-        eng = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                            connect_args={"connect_timeout": 3})
+        eng = create_engine(
+            PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+            connect_args={"connect_timeout": 3},
+        )
         with eng.connect():
             pass
         eng.dispose()
@@ -65,7 +67,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if os.environ.get("TBT_ALERT_TEST_SKIP_PG") == "1":
         pytest.skip("TBT_ALERT_TEST_SKIP_PG=1")
     if not _pg_available():
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL} (set TBT_ALERT_TEST_SKIP_PG=1 to skip)")
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_URL} (set TBT_ALERT_TEST_SKIP_PG=1 to skip)"
+        )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = _pg_engine("public")
     with admin.begin() as conn:

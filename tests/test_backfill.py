@@ -50,13 +50,19 @@ def items(count: int, first: str, last: str) -> list[dict[str, Any]]:
 
 
 def config(tmp_path: Path, server: FakeEping, db_url: str = "") -> Config:
-    return Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url),
-                  eping=EpingConfig(base_url=server.base_url, download_delay_s=0, timeout_s=60))
+    return Config(
+        data_dir=tmp_path,
+        database=DatabaseConfig(url=db_url),
+        eping=EpingConfig(base_url=server.base_url, download_delay_s=0, timeout_s=60),
+    )
 
 
 def search_dates(server: FakeEping) -> list[tuple[str, str]]:
-    return [(r.query["distributionDateFrom"][0], r.query["distributionDateTo"][0])
-            for r in server.requests if r.path.endswith("/getAll") and r.query["page"] == ["1"]]
+    return [
+        (r.query["distributionDateFrom"][0], r.query["distributionDateTo"][0])
+        for r in server.requests
+        if r.path.endswith("/getAll") and r.query["page"] == ["1"]
+    ]
 
 
 def runs(engine: Engine) -> list[CrawlRun]:
@@ -75,15 +81,24 @@ def notification_count(engine: Engine) -> int:
 def test_months_are_calendar_months_clipped_to_the_range() -> None:
     windows = split_windows(D("2024-01-15"), D("2024-03-10"), "month")
     assert [str(w) for w in windows] == [
-        "2024-01-15..2024-01-31", "2024-02-01..2024-02-29", "2024-03-01..2024-03-10"]
+        "2024-01-15..2024-01-31",
+        "2024-02-01..2024-02-29",
+        "2024-03-01..2024-03-10",
+    ]
 
 
 def test_weeks_run_monday_to_sunday_and_years_cover_the_range() -> None:
     weeks = split_windows(D("2024-01-03"), D("2024-01-20"), "week")
     assert [(w.since.isoformat(), w.until.isoformat()) for w in weeks] == [
-        ("2024-01-03", "2024-01-07"), ("2024-01-08", "2024-01-14"), ("2024-01-15", "2024-01-20")]
+        ("2024-01-03", "2024-01-07"),
+        ("2024-01-08", "2024-01-14"),
+        ("2024-01-15", "2024-01-20"),
+    ]
     years = split_windows(D("1995-01-01"), D("2026-11-26"), "year")
-    assert len(years) == 32 and sum(w.days for w in years) == (D("2026-11-26") - D("1995-01-01")).days + 1
+    assert (
+        len(years) == 32
+        and sum(w.days for w in years) == (D("2026-11-26") - D("1995-01-01")).days + 1
+    )
 
 
 def test_bad_unit_or_range_is_refused() -> None:
@@ -107,7 +122,9 @@ def test_coverage_is_the_union_of_successful_spans() -> None:
     assert covered(window, [(D("2024-01-20"), D("2024-02-10")), (D("2024-02-11"), D("2024-03-05"))])
     assert covered(window, [(D("2024-02-01"), D("2024-02-29"))])
     assert not covered(window, [(D("2024-02-01"), D("2024-02-27"))])
-    assert not covered(window, [(D("2024-02-01"), D("2024-02-10")), (D("2024-02-12"), D("2024-03-01"))])
+    assert not covered(
+        window, [(D("2024-02-01"), D("2024-02-10")), (D("2024-02-12"), D("2024-03-01"))]
+    )
     assert not covered(window, [])
 
 
@@ -125,17 +142,29 @@ def test_backfill_checkpoints_and_a_second_run_crawls_nothing(
 ) -> None:
     cfg = config(tmp_path, server)
     seen: list[str] = []
-    report = backfill(engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW,
-                      settings=FAST, progress=lambda w, run: seen.append(f"{w} {run.status}"))
+    report = backfill(
+        engine,
+        cfg,
+        since=D("2024-01-10"),
+        until=D("2024-03-20"),
+        now=NOW,
+        settings=FAST,
+        progress=lambda w, run: seen.append(f"{w} {run.status}"),
+    )
     assert report.ok and len(report.crawled) == report.planned == 3 and report.items == 300
-    assert seen == ["2024-01-10..2024-01-31 success", "2024-02-01..2024-02-29 success",
-                    "2024-03-01..2024-03-20 success"]
+    assert seen == [
+        "2024-01-10..2024-01-31 success",
+        "2024-02-01..2024-02-29 success",
+        "2024-03-01..2024-03-20 success",
+    ]
     assert [(r.since, r.until, r.status) for r in runs(engine)] == [
-        (w.since, w.until, RunStatus.SUCCESS) for w in report.crawled]
+        (w.since, w.until, RunStatus.SUCCESS) for w in report.crawled
+    ]
     assert notification_count(engine) == 300 and report.new == 300
     requests_before = len(server.requests)
-    again = backfill(engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW,
-                     settings=FAST)
+    again = backfill(
+        engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW, settings=FAST
+    )
     assert again.ok and len(again.skipped) == 3 and not again.crawled
     assert len(server.requests) == requests_before  # nothing fetched, not even robots.txt
     assert pending_windows(engine, D("2024-01-10"), D("2024-03-20")) == []
@@ -154,11 +183,19 @@ def test_interrupted_backfill_resumes_with_the_missing_windows_only(
 
     cfg = config(tmp_path, server)
     with pytest.raises(KeyboardInterrupt):
-        backfill(engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW,
-                 crawler=interrupted, settings=FAST)
+        backfill(
+            engine,
+            cfg,
+            since=D("2024-01-10"),
+            until=D("2024-03-20"),
+            now=NOW,
+            crawler=interrupted,
+            settings=FAST,
+        )
     assert search_dates(server) == [("2024-01-10", "2024-01-31"), ("2024-02-01", "2024-02-29")]
-    resumed = backfill(engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW,
-                       settings=FAST)
+    resumed = backfill(
+        engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW, settings=FAST
+    )
     assert [str(w) for w in resumed.crawled] == ["2024-03-01..2024-03-20"]
     assert len(resumed.skipped) == 2 and resumed.ok
     assert search_dates(server)[2:] == [("2024-03-01", "2024-03-20")]
@@ -174,21 +211,35 @@ def test_failed_window_is_reported_and_retried_alone(
         return run_spider(slug, **kwargs)
 
     cfg = config(tmp_path, server)
-    first = backfill(engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW,
-                     crawler=failing_february, settings=FAST)
+    first = backfill(
+        engine,
+        cfg,
+        since=D("2024-01-10"),
+        until=D("2024-03-20"),
+        now=NOW,
+        crawler=failing_february,
+        settings=FAST,
+    )
     assert not first.ok and [str(w) for w, _ in first.failed] == ["2024-02-01..2024-02-29"]
     assert "HTTP 503" in first.failed[0][1] and "failed" in "\n".join(first.lines())
-    retry = backfill(engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW,
-                     settings=FAST)
+    retry = backfill(
+        engine, cfg, since=D("2024-01-10"), until=D("2024-03-20"), now=NOW, settings=FAST
+    )
     assert [str(w) for w in retry.crawled] == ["2024-02-01..2024-02-29"] and retry.ok
 
 
 def test_a_too_wide_window_fails_the_crawl_with_the_count_exceeded_reason(tmp_path: Path) -> None:
     with FakeEping(items(40, "2024-01-01", "2024-01-04"), max_results=20) as fake:
         with pytest.raises(CrawlError, match="eping_count_exceeded") as caught:
-            run_spider("eping", since=D("2024-01-01"), until=D("2024-01-04"),
-                       base_url=fake.base_url, workdir=tmp_path, timeout_s=60,
-                       settings={**FAST, "TBT_ALLOWED_HOSTS": [host_port(fake.base_url)]})
+            run_spider(
+                "eping",
+                since=D("2024-01-01"),
+                until=D("2024-01-04"),
+                base_url=fake.base_url,
+                workdir=tmp_path,
+                timeout_s=60,
+                settings={**FAST, "TBT_ALLOWED_HOSTS": [host_port(fake.base_url)]},
+            )
         pages = [r for r in fake.requests if r.path.endswith("/getAll")]
     assert "40 notifications" in str(caught.value) and len(pages) == 1
 
@@ -207,15 +258,29 @@ def test_window_with_count_exceeded_is_split_into_days(engine: Engine, tmp_path:
     with FakeEping([]) as fake:
         cfg = config(tmp_path, fake)
     progress: list[bool] = []
-    report = backfill(engine, cfg, since=D("2024-02-26"), until=D("2024-03-03"), now=NOW,
-                      window="week", crawler=capped,
-                      progress=lambda w, run: progress.append(w.until == w.top.until))
+    report = backfill(
+        engine,
+        cfg,
+        since=D("2024-02-26"),
+        until=D("2024-03-03"),
+        now=NOW,
+        window="week",
+        crawler=capped,
+        progress=lambda w, run: progress.append(w.until == w.top.until),
+    )
     assert crawled[0] == "2024-02-26..2024-03-03" and len(crawled) == 8
     assert [str(w) for w in report.split] == ["2024-02-26..2024-03-03"]
     assert len(report.crawled) == 7 and report.ok and report.items == 60
     assert notification_count(engine) == 60
-    again = backfill(engine, cfg, since=D("2024-02-26"), until=D("2024-03-03"), now=NOW,
-                     window="week", crawler=capped)
+    again = backfill(
+        engine,
+        cfg,
+        since=D("2024-02-26"),
+        until=D("2024-03-03"),
+        now=NOW,
+        window="week",
+        crawler=capped,
+    )
     assert len(crawled) == 8 and len(again.skipped) == 1  # the days cover the week
 
 
@@ -229,14 +294,17 @@ def invoke(cfg: Config, tmp_path: Path, *args: str) -> Any:
     toml.write_text(
         f'data_dir = "{tmp_path}"\n[database]\nurl = "{cfg.database.url}"\n'
         f'[eping]\nbase_url = "{cfg.eping.base_url}"\ndownload_delay_s = 0\ntimeout_s = 60\n',
-        "utf-8")
+        "utf-8",
+    )
     return CliRunner().invoke(main, ["--config", str(toml), "backfill", *args])
 
 
 def test_command_shows_progress_reports_an_empty_window_and_exits_1(
     db_url: str, tmp_path: Path
 ) -> None:
-    served = [i for i in items(120, "2024-01-05", "2024-03-25") if i["distributionDate"][5:7] != "02"]
+    served = [
+        i for i in items(120, "2024-01-05", "2024-03-25") if i["distributionDate"][5:7] != "02"
+    ]
     with FakeEping(served) as fake:
         cfg = replace(config(tmp_path, fake), database=DatabaseConfig(url=db_url))
         result = invoke(cfg, tmp_path, "--since", "2024-01-01", "--until", "2024-03-31")

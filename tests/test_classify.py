@@ -27,11 +27,14 @@ def labelled() -> dict[str, dict]:
 
 
 def rec(title: str, **kw) -> CanonicalRecord:
-    return CanonicalRecord(symbol=kw.pop("symbol", "G/TBT/N/XXX/1"), member=kw.pop("member", "Test"),
-                           title=title, **kw)
+    return CanonicalRecord(
+        symbol=kw.pop("symbol", "G/TBT/N/XXX/1"), member=kw.pop("member", "Test"), title=title, **kw
+    )
 
 
-def alerted(clf: Classifier, record: CanonicalRecord, parent: CanonicalRecord | None = None) -> set[str]:
+def alerted(
+    clf: Classifier, record: CanonicalRecord, parent: CanonicalRecord | None = None
+) -> set[str]:
     return clf.classify(record, parent=parent, now=NOW).alerted()
 
 
@@ -48,7 +51,11 @@ TRAPS = [
     ("Aerosol dispensers and aerosol valves", {}, "pumps_valves"),
     ("Tyre valves for motor vehicles", {}, "pumps_valves"),
     ("Valve-regulated lead-acid batteries for stationary use", {}, "pumps_valves"),
-    ("Type approval of radio equipment and telecommunications terminal equipment", {}, "auto_moto_parts"),
+    (
+        "Type approval of radio equipment and telecommunications terminal equipment",
+        {},
+        "auto_moto_parts",
+    ),
     ("Labelling of prepackaged foods", {}, "packaging_printing"),
     ("Groundnuts and tree nuts: maximum aflatoxin levels", {}, "fasteners"),
     ("Safety of high-pressure washers and dishwashers", {}, "fasteners"),
@@ -57,20 +64,35 @@ TRAPS = [
     ("Push buttons for industrial control stations", {}, "garment_accessories"),
     ("Flammability of leather upholstery in furniture", {}, "footwear_leather"),
     ("Leather seats and car seats for passenger cars", {}, "footwear_leather"),
-    ("Restriction of N,N-dimethylformamide (DMF) in mixtures", {"hs_codes": ["2924.19"]},
-     "synthetic_leather"),
-    ("Restriction of N,N-dimethylformamide (DMF) in mixtures", {"hs_codes": ["2924.19"]},
-     "footwear_leather"),
-    ("Restriction of N,N-dimethylformamide (DMF) in mixtures", {"hs_codes": ["2924.19"]},
-     "apparel_textiles"),
+    (
+        "Restriction of N,N-dimethylformamide (DMF) in mixtures",
+        {"hs_codes": ["2924.19"]},
+        "synthetic_leather",
+    ),
+    (
+        "Restriction of N,N-dimethylformamide (DMF) in mixtures",
+        {"hs_codes": ["2924.19"]},
+        "footwear_leather",
+    ),
+    (
+        "Restriction of N,N-dimethylformamide (DMF) in mixtures",
+        {"hs_codes": ["2924.19"]},
+        "apparel_textiles",
+    ),
     ("数据锁定与访问控制技术要求", {}, "locks"),
     ("笔记本电脑安全要求", {}, "pens_stationery"),
     ("热泵热水机(器)能效限定值及能效等级", {}, "pumps_valves"),
     ("胰岛素泵注册技术审查指导原则", {}, "pumps_valves"),
-    ("Electric vehicles safety requirements", {"hs_codes": ["87"], "ics_codes": ["43.020"]},
-     "auto_moto_parts"),
-    ("Motor vehicles - emergency calls (eCall) technical requirements", {"ics_codes": ["43.020"]},
-     "auto_moto_parts"),
+    (
+        "Electric vehicles safety requirements",
+        {"hs_codes": ["87"], "ics_codes": ["43.020"]},
+        "auto_moto_parts",
+    ),
+    (
+        "Motor vehicles - emergency calls (eCall) technical requirements",
+        {"ics_codes": ["43.020"]},
+        "auto_moto_parts",
+    ),
     ("Azodicarbonamide purity specification", {"hs_codes": ["2927.00"]}, "apparel_textiles"),
     ("Safety matches", {"hs_codes": ["3605"], "ics_codes": ["97.180"]}, "lighters"),
 ]
@@ -88,13 +110,20 @@ POSITIVES = [
     ("Energy efficiency requirements for water pumps and circulators", {}, "pumps_valves"),
     ("Industrial valves: gate valves and ball valves", {}, "pumps_valves"),
     ("Brake linings and brake pads for motor vehicles", {}, "auto_moto_parts"),
-    ("Ban on products containing the biocide dimethylfumarate (DMF), such as footwear and sofas",
-     {}, "footwear_leather"),
+    (
+        "Ban on products containing the biocide dimethylfumarate (DMF), such as footwear and sofas",
+        {},
+        "footwear_leather",
+    ),
     ("Chromium VI in leather articles coming into contact with the skin", {}, "footwear_leather"),
     ("门锁安全技术要求", {}, "locks"),
     ("离心泵能效限定值及节能评价值", {}, "pumps_valves"),
     ("水彩笔安全要求", {}, "pens_stationery"),
-    ("Lampholders for tubular fluorescent lamps", {"hs_codes": ["8536.61"]}, "low_voltage_electrical"),
+    (
+        "Lampholders for tubular fluorescent lamps",
+        {"hs_codes": ["8536.61"]},
+        "low_voltage_electrical",
+    ),
 ]
 
 
@@ -108,7 +137,8 @@ def test_negative_phrase_reason_names_the_veto(clf: Classifier) -> None:
     reasons = [r for m in result.sectors for r in m.reasons]
     assert "footwear_leather" not in result.alerted()
     assert not any("vetoed 'shoes'" in r for r in reasons) or all(
-        m.sector != "footwear_leather" or m.tier == "possible" for m in result.sectors)
+        m.sector != "footwear_leather" or m.tier == "possible" for m in result.sectors
+    )
 
 
 def test_wrong_hs_code_is_overruled_by_text(clf: Classifier, labelled: dict[str, dict]) -> None:
@@ -119,22 +149,31 @@ def test_wrong_hs_code_is_overruled_by_text(clf: Classifier, labelled: dict[str,
     assert "eyewear" not in alerted(clf, parse_record(labelled["G/TBT/N/CHN/1183"]))
 
 
-@pytest.mark.parametrize(("symbol", "sector"), [
-    ("G/TBT/N/CHN/1792", "low_voltage_electrical"),  # simplified Chinese, no codes
-    ("G/TBT/N/THA/731", "low_voltage_electrical"),  # simplified Chinese, RCBO
-    ("NOSYMBOL-001", "footwear_leather"),  # traditional Chinese 鞋類標簽
-    ("G/TBT/N/IDN/64", "toys_playground"),  # traditional Chinese 玩具
-    ("G/TBT/N/TPKM/13", "lighters"),
-    ("G/TBT/N/ISR/999", "pumps_valves"),  # 金属楔形闸阀
-    ("G/TBT/N/KEN/1850", "apparel_textiles"),  # 纺织品 窗帘
-])
-def test_real_chinese_records(clf: Classifier, labelled: dict[str, dict], symbol: str, sector: str) -> None:
+@pytest.mark.parametrize(
+    ("symbol", "sector"),
+    [
+        ("G/TBT/N/CHN/1792", "low_voltage_electrical"),  # simplified Chinese, no codes
+        ("G/TBT/N/THA/731", "low_voltage_electrical"),  # simplified Chinese, RCBO
+        ("NOSYMBOL-001", "footwear_leather"),  # traditional Chinese 鞋類標簽
+        ("G/TBT/N/IDN/64", "toys_playground"),  # traditional Chinese 玩具
+        ("G/TBT/N/TPKM/13", "lighters"),
+        ("G/TBT/N/ISR/999", "pumps_valves"),  # 金属楔形闸阀
+        ("G/TBT/N/KEN/1850", "apparel_textiles"),  # 纺织品 窗帘
+    ],
+)
+def test_real_chinese_records(
+    clf: Classifier, labelled: dict[str, dict], symbol: str, sector: str
+) -> None:
     assert sector in alerted(clf, parse_record(labelled[symbol]))
 
 
-@pytest.mark.parametrize("symbol", ["G/TBT/N/CHN/1827", "G/TBT/N/MAC/4", "G/TBT/N/CHN/1659",
-                                    "G/TBT/N/IND/288", "G/TBT/N/TZA/756"])
-def test_real_chinese_negatives_stay_quiet(clf: Classifier, labelled: dict[str, dict], symbol: str) -> None:
+@pytest.mark.parametrize(
+    "symbol",
+    ["G/TBT/N/CHN/1827", "G/TBT/N/MAC/4", "G/TBT/N/CHN/1659", "G/TBT/N/IND/288", "G/TBT/N/TZA/756"],
+)
+def test_real_chinese_negatives_stay_quiet(
+    clf: Classifier, labelled: dict[str, dict], symbol: str
+) -> None:
     # prepackaged food labels, motorcycle helmets, complete EVs, agro-textiles, water chemicals
     assert not alerted(clf, parse_record(labelled[symbol]))
 
@@ -149,16 +188,25 @@ def test_real_spanish_record_title_alone(clf: Classifier, labelled: dict[str, di
 
 # No French record is in the labelled set: these titles are written in the style of French
 # notification titles to exercise the French vocabulary and boundaries.
-@pytest.mark.parametrize(("title", "present", "absent"), [
-    ("Projet de décret relatif à l'étiquetage des chaussures", "footwear_leather", None),
-    ("Jouets - Sécurité des jouets - Migration de certains éléments", "toys_playground", None),
-    ("Briquets - Sécurité enfants - Exigences", "lighters", None),
-    ("Pompes à chaleur - Efficacité énergétique saisonnière", None, "pumps_valves"),
-    ("Disjoncteurs et dispositifs différentiels pour usages domestiques", "low_voltage_electrical", None),
-    ("Vis et boulons pour la construction", "fasteners", None),
-    ("Avis relatif aux visas", None, "fasteners"),
-])
-def test_french_titles(clf: Classifier, title: str, present: str | None, absent: str | None) -> None:
+@pytest.mark.parametrize(
+    ("title", "present", "absent"),
+    [
+        ("Projet de décret relatif à l'étiquetage des chaussures", "footwear_leather", None),
+        ("Jouets - Sécurité des jouets - Migration de certains éléments", "toys_playground", None),
+        ("Briquets - Sécurité enfants - Exigences", "lighters", None),
+        ("Pompes à chaleur - Efficacité énergétique saisonnière", None, "pumps_valves"),
+        (
+            "Disjoncteurs et dispositifs différentiels pour usages domestiques",
+            "low_voltage_electrical",
+            None,
+        ),
+        ("Vis et boulons pour la construction", "fasteners", None),
+        ("Avis relatif aux visas", None, "fasteners"),
+    ],
+)
+def test_french_titles(
+    clf: Classifier, title: str, present: str | None, absent: str | None
+) -> None:
     got = alerted(clf, rec(title))
     if present:
         assert present in got
@@ -183,15 +231,21 @@ def test_addendum_with_own_scope_keeps_it(clf: Classifier) -> None:
     assert "toys_playground" in got and "footwear_leather" not in got
 
 
-def test_horizontal_measure_flagged_without_sector(clf: Classifier, labelled: dict[str, dict]) -> None:
-    result = clf.classify(parse_record(labelled["G/TBT/N/USA/548"]), now=NOW)  # 消费品 component testing
+def test_horizontal_measure_flagged_without_sector(
+    clf: Classifier, labelled: dict[str, dict]
+) -> None:
+    result = clf.classify(
+        parse_record(labelled["G/TBT/N/USA/548"]), now=NOW
+    )  # 消费品 component testing
     assert result.horizontal and not result.alerted()
     general = clf.classify(rec("General product safety regulation for consumer products"), now=NOW)
     assert general.horizontal and not general.alerted()
 
 
 def test_to_json_shape(clf: Classifier) -> None:
-    result = clf.classify(rec("Safety of toys", member="European Union", symbol="G/TBT/N/EU/9"), now=NOW)
+    result = clf.classify(
+        rec("Safety of toys", member="European Union", symbol="G/TBT/N/EU/9"), now=NOW
+    )
     assert isinstance(result, Classification)
     data = result.to_json()
     assert {"symbol", "sectors", "horizontal", "risk"} <= set(data)

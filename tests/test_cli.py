@@ -8,7 +8,9 @@ from click.testing import CliRunner
 
 from tbt_alert.cli.main import main
 
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+LABELLED = (
+    Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+)
 
 
 @pytest.fixture
@@ -39,14 +41,19 @@ def test_init_import_list_show_stats(run, tmp_path):
     assert "3 notification(s)" in run("list", "--limit", "3").output
     shown = run("show", "g/tbt/n/ecu/386")  # any case: symbols are normalised
     assert shown.exit_code == 0 and "Ecuador" in shown.output and "ECU" in shown.output
-    assert "footwear_leather [alert]" in shown.output and "measure      G/TBT/N/ECU/386: draft" in shown.output
+    assert (
+        "footwear_leather [alert]" in shown.output
+        and "measure      G/TBT/N/ECU/386: draft" in shown.output
+    )
     adopted = run("show", "G/TBT/N/KEN/1307/Add.1").output  # an addendum stating an adoption
     assert "adopted on 2023-06-09" in adopted
     as_json = json.loads(run("show", "G/TBT/N/ECU/386", "--json").output)
     assert as_json["symbol"] == "G/TBT/N/ECU/386" and "6404" in as_json["hs_codes"]
     coverage = run("stats", "coverage").output
     shares = {line.split()[0]: int(line.split()[1]) for line in coverage.splitlines()}
-    assert shares["total"] == sum(shares[k] for k in ("hs_4plus", "hs_chapter_only", "ics_only", "none"))
+    assert shares["total"] == sum(
+        shares[k] for k in ("hs_4plus", "hs_chapter_only", "ics_only", "none")
+    )
     assert shares["hs_4plus"] > 0 and shares["none"] > 0
     missing = run("show", "G/TBT/N/XXX/1")
     assert missing.exit_code != 0 and "no notification" in missing.output
@@ -54,9 +61,12 @@ def test_init_import_list_show_stats(run, tmp_path):
 
 def test_import_reports_bad_lines_and_keeps_the_rest(run, tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text('{"symbol": "G/TBT/N/EU/1", "member": "European Union", "title": "Toys"}\n'
-                    "not json\n"
-                    '{"symbol": "G/TBT/N/EU/2", "member": "European Union"}\n', encoding="utf-8")
+    path.write_text(
+        '{"symbol": "G/TBT/N/EU/1", "member": "European Union", "title": "Toys"}\n'
+        "not json\n"
+        '{"symbol": "G/TBT/N/EU/2", "member": "European Union"}\n',
+        encoding="utf-8",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "line 2" in result.output and "line 3" in result.output and "1 new" in result.output
@@ -64,17 +74,37 @@ def test_import_reports_bad_lines_and_keeps_the_rest(run, tmp_path):
 
 def test_subscribers_add_list_remove(run):
     run("init")
-    added = run("subscribers", "add", "Chen@Example.COM", "--sector", "footwear_leather",
-                "--sector", "apparel_textiles", "--market", "European Union", "--market", "USA",
-                "--lang", "zh", "--cadence", "immediate", "--confirmed")
+    added = run(
+        "subscribers",
+        "add",
+        "Chen@Example.COM",
+        "--sector",
+        "footwear_leather",
+        "--sector",
+        "apparel_textiles",
+        "--market",
+        "European Union",
+        "--market",
+        "USA",
+        "--lang",
+        "zh",
+        "--cadence",
+        "immediate",
+        "--confirmed",
+    )
     assert added.exit_code == 0 and "added Chen@example.com (active)" in added.output
     listed = run("subscribers", "list").output
-    assert "Chen@example.com\tactive\tzh\tapparel_textiles,footwear_leather\tEU,USA\timmediate" in listed
+    assert (
+        "Chen@example.com\tactive\tzh\tapparel_textiles,footwear_leather\tEU,USA\timmediate"
+        in listed
+    )
     bad = run("subscribers", "add", "x@example.com", "--sector", "spaceships")
     assert bad.exit_code == 1 and "unknown sector" in bad.output and "spaceships" in bad.output
     bad_mail = run("subscribers", "add", "not-an-address", "--sector", "eyewear")
     assert bad_mail.exit_code == 1 and "not a valid email" in bad_mail.output
-    assert run("subscribers", "remove", "chen@example.com").exit_code == 1  # local part is kept as given
+    assert (
+        run("subscribers", "remove", "chen@example.com").exit_code == 1
+    )  # local part is kept as given
     assert run("subscribers", "remove", "Chen@example.com").exit_code == 0
     assert "Chen@example.com" not in run("subscribers", "list").output
 

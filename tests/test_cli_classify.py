@@ -14,9 +14,11 @@ DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data
 
 def test_help_texts() -> None:
     runner = CliRunner()
-    for cmd, words in ((classify_cmd, ["--input", "--output", "error", "exits with"]),
-                       (evaluate_cmd, ["--gold", "hs_only", "held-out"]),
-                       (train_cmd, ["deterministic", "--output"])):
+    for cmd, words in (
+        (classify_cmd, ["--input", "--output", "error", "exits with"]),
+        (evaluate_cmd, ["--gold", "hs_only", "held-out"]),
+        (train_cmd, ["deterministic", "--output"]),
+    ):
         result = runner.invoke(cmd, ["--help"])
         assert result.exit_code == 0
         for w in words:
@@ -45,15 +47,25 @@ def test_classify_preserves_order_and_reports_bad_line(tmp_path: Path) -> None:
 
 
 def test_classify_stdin_and_addendum_parent() -> None:
-    parent = {"symbol": "G/TBT/N/COL/9", "member": "Colombia", "title": "Footwear labelling",
-              "hs_codes": ["6403"]}
-    child = {"symbol": "G/TBT/N/COL/9/Add.1", "member": "Colombia", "title": "Entry into force postponed"}
+    parent = {
+        "symbol": "G/TBT/N/COL/9",
+        "member": "Colombia",
+        "title": "Footwear labelling",
+        "hs_codes": ["6403"],
+    }
+    child = {
+        "symbol": "G/TBT/N/COL/9/Add.1",
+        "member": "Colombia",
+        "title": "Entry into force postponed",
+    }
     stdin = json.dumps(parent) + "\n" + json.dumps(child) + "\n"
     result = CliRunner().invoke(classify_cmd, [], input=stdin)
     assert result.exit_code == 0
     out = [json.loads(x) for x in result.output.splitlines()]
     assert [o["symbol"] for o in out] == ["G/TBT/N/COL/9", "G/TBT/N/COL/9/Add.1"]
-    assert any(s["sector"] == "footwear_leather" and s["tier"] == "alert" for s in out[1]["sectors"])
+    assert any(
+        s["sector"] == "footwear_leather" and s["tier"] == "alert" for s in out[1]["sectors"]
+    )
 
 
 def test_parent_symbol() -> None:
@@ -77,9 +89,12 @@ def test_train_writes_versioned_model(tmp_path: Path) -> None:
 def test_stale_model_is_retrained_with_warning(tmp_path: Path, caplog) -> None:
     from tbt_alert.classify.rules import load_rules
     from tbt_alert.classify.textmodel import load_model
+
     path = tmp_path / "model.joblib"
     path.write_bytes(b"not a model")
-    path.with_suffix(".json").write_text(json.dumps({"sklearn_version": "0.0", "model_version": "1"}))
+    path.with_suffix(".json").write_text(
+        json.dumps({"sklearn_version": "0.0", "model_version": "1"})
+    )
     model = load_model(load_rules().ids, path)
     assert "footwear_leather" in model.sectors
     assert "scikit-learn 0.0" in caplog.text and "retraining" in caplog.text

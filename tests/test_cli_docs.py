@@ -27,8 +27,27 @@ PATHS = command_paths(main)
 
 def test_the_expected_commands_exist():
     names = {" ".join(p) for p in PATHS}
-    expected = {"init", "import", "run", "daemon", "digest", "backfill", "crawl", "demo", "dev record-fixture", "list", "show", "sources", "stats coverage",
-                "subscribers add", "subscribers list", "subscribers remove", "classify", "evaluate", "train"}
+    expected = {
+        "init",
+        "import",
+        "run",
+        "daemon",
+        "digest",
+        "backfill",
+        "crawl",
+        "demo",
+        "dev record-fixture",
+        "list",
+        "show",
+        "sources",
+        "stats coverage",
+        "subscribers add",
+        "subscribers list",
+        "subscribers remove",
+        "classify",
+        "evaluate",
+        "train",
+    }
     assert expected <= names
 
 
@@ -41,7 +60,9 @@ def test_every_command_has_help_and_is_in_the_readme(path):
     for part in path:
         cmd = cmd.commands[part]  # type: ignore[attr-defined]
     assert cmd.help and len(cmd.help.strip()) > 20, f"{path} has no real help text"
-    assert f"`tbt-alert {' '.join(path)}" in README, f"tbt-alert {' '.join(path)} is not in the README"
+    assert f"`tbt-alert {' '.join(path)}" in README, (
+        f"tbt-alert {' '.join(path)} is not in the README"
+    )
 
 
 def test_readme_starts_with_the_two_setup_commands_and_ci_runs_the_test_one():

@@ -17,18 +17,21 @@ from tbt_alert.text.codes import (
 )
 
 
-@pytest.mark.parametrize(("raw", "codes"), [
-    ("8534.40", ["853440"]),
-    ("84.19", ["8419"]),
-    ("4818900000", ["481890"]),  # national tariff line -> 6 digits
-    ("9503.0089", ["950300"]),
-    ("64029", ["6402"]),  # odd length: cut to the heading
-    ("64", ["64"]),
-    ("0401-0402", ["0401", "0402"]),
-    ("6401到6405", ["6401", "6402", "6403", "6404", "6405"]),
-    ("8", []),
-    ("HS 85", ["85"]),
-])
+@pytest.mark.parametrize(
+    ("raw", "codes"),
+    [
+        ("8534.40", ["853440"]),
+        ("84.19", ["8419"]),
+        ("4818900000", ["481890"]),  # national tariff line -> 6 digits
+        ("9503.0089", ["950300"]),
+        ("64029", ["6402"]),  # odd length: cut to the heading
+        ("64", ["64"]),
+        ("0401-0402", ["0401", "0402"]),
+        ("6401到6405", ["6401", "6402", "6403", "6404", "6405"]),
+        ("8", []),
+        ("HS 85", ["85"]),
+    ],
+)
 def test_normalise_hs(raw: str, codes: list[str]) -> None:
     assert [c.code for c in normalise_hs(raw)] == codes
 
@@ -38,22 +41,35 @@ def test_wide_range_and_placeholder_are_broad() -> None:
     assert normalise_hs("8700")[0].broad
 
 
-@pytest.mark.parametrize(("text", "codes"), [
-    ("Footwear with outer soles of rubber (HS 6404); Other footwear (HS 6405)", ["6404", "6405"]),
-    ("一次性打火机(CCCN 9613.10.00.00-9,可充气的)", ["961310"]),
-    ("HS Code: from 870310 to 870390", ["8703"]),  # a range inside one heading -> the heading
-    ("帶有外底的鞋類,關稅稅目號6401到6405.", ["6401", "6402", "6403", "6404", "6405"]),
-    ("Machines of Chapter 85 and 第84章", ["85", "84"]),
-    ("Productos de petróleo. SA: 2710", ["2710"]),
-    ("IS 16008(第1部分):2016 遮阳网", []),  # numbers without an HS marker are not codes
-])
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        (
+            "Footwear with outer soles of rubber (HS 6404); Other footwear (HS 6405)",
+            ["6404", "6405"],
+        ),
+        ("一次性打火机(CCCN 9613.10.00.00-9,可充气的)", ["961310"]),
+        ("HS Code: from 870310 to 870390", ["8703"]),  # a range inside one heading -> the heading
+        ("帶有外底的鞋類,關稅稅目號6401到6405.", ["6401", "6402", "6403", "6404", "6405"]),
+        ("Machines of Chapter 85 and 第84章", ["85", "84"]),
+        ("Productos de petróleo. SA: 2710", ["2710"]),
+        ("IS 16008(第1部分):2016 遮阳网", []),  # numbers without an HS marker are not codes
+    ],
+)
 def test_hs_in_text(text: str, codes: list[str]) -> None:
     assert [c.code for c in hs_in_text(text)] == codes
 
 
-@pytest.mark.parametrize(("raw", "code"), [
-    ("29.120.50", "29.120.50"), ("43.", "43"), ("23.04.01", "23.040.01"), ("ICS 67", "67"), ("x", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("29.120.50", "29.120.50"),
+        ("43.", "43"),
+        ("23.04.01", "23.040.01"),
+        ("ICS 67", "67"),
+        ("x", None),
+    ],
+)
 def test_normalise_ics(raw: str, code: str | None) -> None:
     assert normalise_ics(raw) == code
 

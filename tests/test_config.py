@@ -30,7 +30,7 @@ def test_environment_overrides_the_file(tmp_path: Path):
 
 def test_config_file_from_environment_variable(tmp_path: Path):
     path = tmp_path / "c.toml"
-    path.write_text('[eping]\npage_size = 50\n')
+    path.write_text("[eping]\npage_size = 50\n")
     assert load_config(None, environ={"TBT_ALERT_CONFIG": str(path)}).eping.page_size == 50
 
 

@@ -79,7 +79,9 @@ def test_listing_crawl_matches_golden(tmp_path: Path, update_golden: bool) -> No
     eu489 = by_symbol["G/TBT/N/EU/489"]
     assert eu489.comment_deadline == "2017-08-27" and eu489.source == "eutbt"
     assert eu489.extra["eu_comments"][1] == {
-        "kind": "answer", "member": "European Union", "date": "2018-01-22"
+        "kind": "answer",
+        "member": "European Union",
+        "date": "2018-01-22",
     }
     assert by_symbol["G/TBT/N/EU/1097"].extra["eu_comments"] == []
     assert by_symbol["G/TBT/N/EU/666"].source_id == "27581"
@@ -91,8 +93,12 @@ def test_ids_skip_the_listing_and_the_date_range_and_a_missing_page_is_counted(
 ) -> None:
     with serve(site({}, PAGES)) as (base, seen):
         out = crawl(
-            base, tmp_path, since=date(2030, 1, 1), until=date(2030, 1, 31),
-            spider_args={"ids": "20733,99999,35249"}, max_invalid_ratio=0.5,
+            base,
+            tmp_path,
+            since=date(2030, 1, 1),
+            until=date(2030, 1, 31),
+            spider_args={"ids": "20733,99999,35249"},
+            max_invalid_ratio=0.5,
         )
     assert not any(p.startswith("/en/search") for p in seen)
     assert "/en/notification/99999" in seen

@@ -32,7 +32,10 @@ from tests.support_http import Reply, Route, check_golden, fixture_reply, serve
 ROOT = Path(__file__).parents[1]
 FAST = {"DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20}
 WIDE = {"since": date(2000, 1, 1), "until": date(2030, 12, 31)}
-VALID = {"atom.xml": ("feeds", "enquiry_point_atom.xml"), "rss2.xml": ("feeds", "enquiry_point_rss2.xml")}
+VALID = {
+    "atom.xml": ("feeds", "enquiry_point_atom.xml"),
+    "rss2.xml": ("feeds", "enquiry_point_rss2.xml"),
+}
 _LOOPBACK = re.compile(r"http://127\.0\.0\.1:\d+")
 BOMB_SECONDS = 6.0  # the whole subprocess crawl, Scrapy start-up (~1.5 s) included
 BOMB_MAX_RSS_MB = 150  # a plain crawl process peaks near 90 MB; an expanded bomb takes GBs
@@ -120,15 +123,24 @@ def test_valid_feeds_match_golden_and_the_dtd_is_never_fetched(
 ) -> None:
     with listener() as (port, hits):
         with serve(feeds_site({b"LISTENER_PORT": str(port).encode()})) as (base, seen):
-            out = crawl(base, tmp_path, "atom.xml", "rss2.xml", "external_dtd.xml",
-                        settings={**FAST, "ROBOTSTXT_OBEY": True})
+            out = crawl(
+                base,
+                tmp_path,
+                "atom.xml",
+                "rss2.xml",
+                "external_dtd.xml",
+                settings={**FAST, "ROBOTSTXT_OBEY": True},
+            )
         assert hits == []  # the external DTDs (rss2: port 9, external_dtd: this listener)
         socket.create_connection(("127.0.0.1", port), timeout=2).close()  # the detector works
         threading.Event().wait(0.5)
         assert len(hits) == 1
     assert seen[0] == "/robots.txt"
     assert sorted(r.symbol for r in out.records) == [
-        "G/TBT/N/COL/20/Add.5", "G/TBT/N/EU/1097", "G/TBT/N/EU/666", "G/TBT/N/KOR/700",
+        "G/TBT/N/COL/20/Add.5",
+        "G/TBT/N/EU/1097",
+        "G/TBT/N/EU/666",
+        "G/TBT/N/KOR/700",
         "G/TBT/N/USA/532",
     ]
     assert all(r.source == "feeds" for r in out.records) and out.invalid == 0
@@ -139,8 +151,15 @@ def test_valid_feeds_match_golden_and_the_dtd_is_never_fetched(
 
 def test_one_truncated_feed_among_three_is_logged_and_the_others_yield(tmp_path: Path) -> None:
     with serve(feeds_site()) as (base, _):
-        out = crawl(base, tmp_path, "atom.xml", "truncated.xml", "rss2.xml",
-                    since=date(2017, 1, 1), until=date(2024, 12, 31))
+        out = crawl(
+            base,
+            tmp_path,
+            "atom.xml",
+            "truncated.xml",
+            "rss2.xml",
+            since=date(2017, 1, 1),
+            until=date(2024, 12, 31),
+        )
     assert sorted(r.symbol for r in out.records) == ["G/TBT/N/EU/1097", "G/TBT/N/KOR/700"]
     assert out.stats["tbt/out_of_range"] == 2  # USA/532 (2010) and COL/20/Add.5 (2005)
     assert out.stats["tbt/failed_feeds"] == 1
@@ -196,7 +215,11 @@ def test_entity_bombs_fail_fast_with_bounded_memory(tmp_path: Path) -> None:
         }
         done = subprocess.run(
             [sys.executable, "-c", CRAWL_IN_A_SMALL_PARENT, json.dumps(args)],
-            cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
     result = json.loads(done.stdout.splitlines()[-1])
     assert "feeds_all_failed: all 2 feed(s) failed" in result["error"]
@@ -256,7 +279,9 @@ def test_spiders_never_hand_feedparser_anything() -> None:
     sources = {p.name: p.read_text("utf-8") for p in (ROOT / "spiders").glob("*.py")}
     uses = re.compile(r"^\s*(?:import|from)\s+feedparser\b|feedparser\.\w+\(", re.M)
     assert not any(uses.search(text) for text in sources.values())
-    assert uses.search((ROOT / "tbt_alert" / "sources" / "feeds.py").read_text("utf-8"))  # the check can fail
+    assert uses.search(
+        (ROOT / "tbt_alert" / "sources" / "feeds.py").read_text("utf-8")
+    )  # the check can fail
     assert "parse_feed(response.body, response.url)" in sources["feeds.py"]
 
 
@@ -267,12 +292,24 @@ def test_an_unreachable_feed_after_retries_does_not_fail_the_others(tmp_path: Pa
         dead = probe.getsockname()[1]
     with serve(feeds_site()) as (base, _):
         root = base.split("/api/v1/")[0]
-        settings = {**FAST, "RETRY_TIMES": 1, "TBT_RETRY_BACKOFF_BASE": 0.05,
-                    "TBT_ALLOWED_HOSTS": [host_port(base), f"127.0.0.1:{dead}"]}
-        out = run_spider("feeds", base_url="", workdir=tmp_path, timeout_s=60, settings=settings,
-                         since=date(2000, 1, 1), until=date(2030, 12, 31),
-                         spider_args={"urls": json.dumps([f"{root}/tbt/atom.xml",
-                                                          f"http://127.0.0.1:{dead}/feed.xml"])})
+        settings = {
+            **FAST,
+            "RETRY_TIMES": 1,
+            "TBT_RETRY_BACKOFF_BASE": 0.05,
+            "TBT_ALLOWED_HOSTS": [host_port(base), f"127.0.0.1:{dead}"],
+        }
+        out = run_spider(
+            "feeds",
+            base_url="",
+            workdir=tmp_path,
+            timeout_s=60,
+            settings=settings,
+            since=date(2000, 1, 1),
+            until=date(2030, 12, 31),
+            spider_args={
+                "urls": json.dumps([f"{root}/tbt/atom.xml", f"http://127.0.0.1:{dead}/feed.xml"])
+            },
+        )
     assert out.records and out.stats["tbt/failed_feeds"] == 1
     assert out.stats["finish_reason"] == "finished"
     assert any("Connection refused" in e for e in out.stats["tbt/failed_feed_errors"])

@@ -42,11 +42,22 @@ def crawl(base_url: str, workdir: Path, targets: list[dict[str, str]] | str) -> 
     path = workdir / "targets.json"
     path.write_text(targets if isinstance(targets, str) else json.dumps(targets), "utf-8")
     settings: dict[str, Any] = {
-        "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20,
+        "DOWNLOAD_DELAY": 0,
+        "ROBOTSTXT_OBEY": False,
+        "RETRY_TIMES": 0,
+        "DOWNLOAD_TIMEOUT": 20,
         "TBT_ALLOWED_HOSTS": [f"127.0.0.1:{port}"],
     }
-    return run_spider("wtodoc", since=SINCE, until=UNTIL, base_url=base_url, workdir=workdir,
-                      timeout_s=90, settings=settings, spider_args={"targets": str(path)})
+    return run_spider(
+        "wtodoc",
+        since=SINCE,
+        until=UNTIL,
+        base_url=base_url,
+        workdir=workdir,
+        timeout_s=90,
+        settings=settings,
+        spider_args={"targets": str(path)},
+    )
 
 
 def targets_for(base_url: str, names: dict[str, str]) -> list[dict[str, str]]:
@@ -64,15 +75,18 @@ def test_documents_of_every_format_match_golden(tmp_path: Path, update_golden: b
     items = read_jsonl(out.items_path)
     by_symbol = {item["symbol"]: item for item in items}
     assert set(by_symbol) == set(GOOD.values())
-    assert all(item["source"] == "wtodoc" and item["source_url"].endswith(("docx", "pdf", "html"))
-               for item in items)
+    assert all(
+        item["source"] == "wtodoc" and item["source_url"].endswith(("docx", "pdf", "html"))
+        for item in items
+    )
     assert by_symbol["G/TBT/N/USA/532"]["member"] == "United States"
     assert by_symbol["G/TBT/N/KOR/700"]["distribution_date"] == "2017-01-09"
     assert by_symbol["G/TBT/N/EU/1097"]["articles"] == ["2.9.2", "5.6.2"]
     assert "events" not in by_symbol["G/TBT/N/EU/1097"]
     col = by_symbol["G/TBT/N/COL/20/Add.5"]
-    assert col["events"] == [{"kind": "interpretive_guidance", "date": "2005-11-01",
-                              "text": col["events"][0]["text"]}]
+    assert col["events"] == [
+        {"kind": "interpretive_guidance", "date": "2005-11-01", "text": col["events"][0]["text"]}
+    ]
     assert (col["communication_date"], col["parent_symbol"]) == ("2005-11-09", "G/TBT/N/COL/20")
     mex = by_symbol["G/TBT/N/MEX/178/Add.9"]
     assert [e["kind"] for e in mex["events"]] == ["final_text_available"]
@@ -85,8 +99,11 @@ def test_documents_of_every_format_match_golden(tmp_path: Path, update_golden: b
 
 
 def test_all_garbage_fails_the_crawl(tmp_path: Path) -> None:
-    names = {"maintenance.html": "G/TBT/N/KOR/700", "legacy.doc": "G/TBT/N/COL/20/Add.5",
-             "missing.pdf": "G/TBT/N/USA/532"}
+    names = {
+        "maintenance.html": "G/TBT/N/KOR/700",
+        "legacy.doc": "G/TBT/N/COL/20/Add.5",
+        "missing.pdf": "G/TBT/N/USA/532",
+    }
     with serve(route) as (base_url, _), pytest.raises(CrawlError, match=r"no items \(3 invalid\)"):
         crawl(base_url, tmp_path, targets_for(base_url, names))
     stats = json.loads((tmp_path / "wtodoc.jsonl.stats.json").read_text())
@@ -108,8 +125,13 @@ def test_read_targets_rejects_what_it_cannot_use(tmp_path: Path) -> None:
     good = [{"symbol": " G/TBT/N/USA/532 ", "url": "https://docs.wto.org/x.docx"}]
     path.write_text(json.dumps(good))
     assert read_targets(path) == [Target("G/TBT/N/USA/532", "https://docs.wto.org/x.docx")]
-    for bad in ([], {"symbol": "x"}, [{"symbol": "nonsense", "url": "https://a/"}],
-                [{"symbol": "G/TBT/N/USA/532", "url": "ftp://docs.wto.org/x"}], "[" * 3):
+    for bad in (
+        [],
+        {"symbol": "x"},
+        [{"symbol": "nonsense", "url": "https://a/"}],
+        [{"symbol": "G/TBT/N/USA/532", "url": "ftp://docs.wto.org/x"}],
+        "[" * 3,
+    ):
         path.write_text(bad if isinstance(bad, str) else json.dumps(bad))
         with pytest.raises(ValueError, match="wtodoc target"):
             read_targets(path)
@@ -123,8 +145,13 @@ def test_revision_is_read_as_a_form_and_addendum_falls_back_to_the_form_reader()
     addendum_text = "G/TBT/N/USA/532/Add.2\nAddendum\nThe comment period is extended to 1 May 2012."
     record = document_record(addendum_text, "G/TBT/N/USA/532/Add.2", "https://docs.wto.org/a")
     assert record["member"] == "United States"  # no "at the request of": read from the symbol
-    assert record["events"] == [{"kind": "comment_period_changed", "date": "2012-05-01",
-                                 "text": "The comment period is extended to 1 May 2012."}]
+    assert record["events"] == [
+        {
+            "kind": "comment_period_changed",
+            "date": "2012-05-01",
+            "text": "The comment period is extended to 1 May 2012.",
+        }
+    ]
     assert any("member read from the symbol" in w for w in record["parse_warnings"])
     with pytest.raises(CrawlError, match="not a TBT"):
         document_record("Service unavailable", "G/TBT/N/USA/532/Add.2", "https://x/")

@@ -80,10 +80,14 @@ def wait_for(condition, seconds, what):
 
 def served_items(today: date):
     rows = [json.loads(line) for line in LABELLED.read_text("utf-8").splitlines()[:6]]
-    records = [replace(parse_record(row),
-                       distribution_date=(today - timedelta(days=1 + i)).isoformat(),
-                       comment_deadline=(today + timedelta(days=50)).isoformat())
-               for i, row in enumerate(rows)]
+    records = [
+        replace(
+            parse_record(row),
+            distribution_date=(today - timedelta(days=1 + i)).isoformat(),
+            comment_deadline=(today + timedelta(days=50)).isoformat(),
+        )
+        for i, row in enumerate(rows)
+    ]
     return items_from_records(records, as_of=today)
 
 
@@ -107,9 +111,15 @@ def classifier():
 
 
 def test_every_job_coalesces_runs_alone_and_has_an_explicit_misfire_grace():
-    config = Config(schedule=ScheduleConfig(timezone="Europe/Berlin", cycle_minutes=45,
-                                            digest_hour=7, weekly_digest_day="wed",
-                                            misfire_grace_s=1234))
+    config = Config(
+        schedule=ScheduleConfig(
+            timezone="Europe/Berlin",
+            cycle_minutes=45,
+            digest_hour=7,
+            weekly_digest_day="wed",
+            misfire_grace_s=1234,
+        )
+    )
     before = datetime.now(UTC)
     scheduler = build_scheduler(config, stub_jobs())
     scheduler.start(paused=True)
@@ -126,8 +136,9 @@ def test_every_job_coalesces_runs_alone_and_has_an_explicit_misfire_grace():
     assert cycle.trigger.interval == timedelta(minutes=45)
     assert before <= cycle.next_run_time <= datetime.now(UTC)  # the first cycle runs at start
     berlin = ZoneInfo("Europe/Berlin")
-    daily, weekly = (jobs[j].next_run_time.astimezone(berlin) for j in ("daily-digest",
-                                                                       "weekly-digest"))
+    daily, weekly = (
+        jobs[j].next_run_time.astimezone(berlin) for j in ("daily-digest", "weekly-digest")
+    )
     assert (daily.hour, daily.minute) == (7, 0) and daily - before < timedelta(days=1, hours=2)
     assert (weekly.hour, weekly.weekday()) == (7, 2) and weekly - before < timedelta(days=8)
     assert str(jobs["weekly-digest"].trigger) == "weekly on wed at 07:00 Europe/Berlin"
@@ -135,8 +146,9 @@ def test_every_job_coalesces_runs_alone_and_has_an_explicit_misfire_grace():
 
 
 def test_without_the_initial_run_the_first_cycle_waits_one_interval():
-    scheduler = build_scheduler(Config(schedule=ScheduleConfig(cycle_minutes=30)), stub_jobs(),
-                                initial_run=False)
+    scheduler = build_scheduler(
+        Config(schedule=ScheduleConfig(cycle_minutes=30)), stub_jobs(), initial_run=False
+    )
     scheduler.start(paused=True)
     try:
         wait = scheduler.get_job("cycle").next_run_time - datetime.now(UTC)
@@ -174,7 +186,11 @@ def test_a_digest_fires_once_per_local_day_or_week_for_three_years_across_dst(zo
         assert all(a.astimezone(UTC) < b.astimezone(UTC) for a, b in itertools.pairwise(fires))
         local = [f.astimezone(zone) for f in fires]
         per_day = Counter(f.date() for f in local)
-        assert len(per_day) == len(fires) == expected, (hour, len(fires), expected)  # no skip, no double
+        assert len(per_day) == len(fires) == expected, (
+            hour,
+            len(fires),
+            expected,
+        )  # no skip, no double
         assert weekday is None or {f.weekday() for f in local} == {weekday}
         for f in local:
             if hour_exists(f.date(), hour, zone):
@@ -186,12 +202,19 @@ def test_a_digest_fires_once_per_local_day_or_week_for_three_years_across_dst(zo
 def test_the_berlin_dst_days_of_2027_fire_at_the_right_instants():
     berlin = ZoneInfo("Europe/Berlin")
     at_two = LocalTimeTrigger(2, berlin)
-    spring = fire_times(at_two, datetime(2027, 3, 27, 12, tzinfo=UTC), datetime(2027, 3, 29, tzinfo=UTC))
+    spring = fire_times(
+        at_two, datetime(2027, 3, 27, 12, tzinfo=UTC), datetime(2027, 3, 29, tzinfo=UTC)
+    )
     assert spring == [datetime(2027, 3, 28, 1, tzinfo=UTC)]  # 03:00 CEST, right after the gap
-    autumn = fire_times(at_two, datetime(2027, 10, 30, 12, tzinfo=UTC), datetime(2027, 11, 1, tzinfo=UTC))
+    autumn = fire_times(
+        at_two, datetime(2027, 10, 30, 12, tzinfo=UTC), datetime(2027, 11, 1, tzinfo=UTC)
+    )
     assert autumn == [datetime(2027, 10, 31, 0, tzinfo=UTC)]  # the first 02:00 (CEST), once
-    at_midnight = fire_times(LocalTimeTrigger(0, berlin), datetime(2027, 3, 27, 12, tzinfo=UTC),
-                             datetime(2027, 3, 30, 12, tzinfo=UTC))
+    at_midnight = fire_times(
+        LocalTimeTrigger(0, berlin),
+        datetime(2027, 3, 27, 12, tzinfo=UTC),
+        datetime(2027, 3, 30, 12, tzinfo=UTC),
+    )
     assert [f.astimezone(berlin).day for f in at_midnight] == [28, 29, 30]
 
 
@@ -206,7 +229,9 @@ def test_away_from_dst_hours_the_digest_trigger_agrees_with_crontrigger(zone_nam
 
 def test_the_cycle_interval_is_exact_in_real_time_across_dst():
     trigger = IntervalTrigger(minutes=45, timezone=UTC)  # the scheduler keeps time in UTC
-    fires = fire_times(trigger, datetime(2027, 3, 27, tzinfo=UTC), datetime(2027, 11, 1, tzinfo=UTC))
+    fires = fire_times(
+        trigger, datetime(2027, 3, 27, tzinfo=UTC), datetime(2027, 11, 1, tzinfo=UTC)
+    )
     assert {b - a for a, b in itertools.pairwise(fires)} == {timedelta(minutes=45)}
 
 
@@ -215,7 +240,9 @@ def test_apscheduler_is_pinned_to_3x_from_3_11_2():
 
     from packaging.requirements import Requirement
 
-    pins = [Requirement(r) for r in requires("tbt-alert") or [] if r.lower().startswith("apscheduler")]
+    pins = [
+        Requirement(r) for r in requires("tbt-alert") or [] if r.lower().startswith("apscheduler")
+    ]
     assert [str(p.specifier) for p in pins] in (["<4,>=3.11.2"], [">=3.11.2,<4"])
     assert version("apscheduler") in pins[0].specifier
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
@@ -223,7 +250,8 @@ def test_apscheduler_is_pinned_to_3x_from_3_11_2():
 
 
 def test_the_digest_jobs_call_deliver_digests_with_their_cadence_a_mailer_and_the_clock(
-        monkeypatch, tmp_path):
+    monkeypatch, tmp_path
+):
     from tbt_alert.daemon import scheduler as daemon
 
     calls = []
@@ -236,19 +264,28 @@ def test_the_digest_jobs_call_deliver_digests_with_their_cadence_a_mailer_and_th
     config, moment = Config(), datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
     engine: Any = "ENGINE"
     classifier: Any = "CLASSIFIER"
-    jobs = make_jobs(engine, config, classifier=classifier, clock=lambda: moment,
-                     mailer_factory=lambda: OutboxMailer(tmp_path))
+    jobs = make_jobs(
+        engine,
+        config,
+        classifier=classifier,
+        clock=lambda: moment,
+        mailer_factory=lambda: OutboxMailer(tmp_path),
+    )
     assert jobs.daily_digest().ok and jobs.weekly_digest().ok
-    assert calls == [("ENGINE", config, "CLASSIFIER", OutboxMailer, moment, "daily"),
-                     ("ENGINE", config, "CLASSIFIER", OutboxMailer, moment, "weekly")]
+    assert calls == [
+        ("ENGINE", config, "CLASSIFIER", OutboxMailer, moment, "daily"),
+        ("ENGINE", config, "CLASSIFIER", OutboxMailer, moment, "weekly"),
+    ]
 
 
 # ---------------------------------------------------------------- the job wrapper
 
 
 def secret_config() -> Config:
-    return Config(database=DatabaseConfig(url=f"postgresql://tbt:{DB_SECRET}@127.0.0.1:5432/x"),
-                  mail=MailConfig(smtp_url="smtp://relay.example:587", smtp_password=SMTP_SECRET))
+    return Config(
+        database=DatabaseConfig(url=f"postgresql://tbt:{DB_SECRET}@127.0.0.1:5432/x"),
+        mail=MailConfig(smtp_url="smtp://relay.example:587", smtp_password=SMTP_SECRET),
+    )
 
 
 def test_a_failing_job_is_logged_without_secrets_recorded_and_does_not_raise(caplog):
@@ -256,8 +293,9 @@ def test_a_failing_job_is_logged_without_secrets_recorded_and_does_not_raise(cap
         raise RuntimeError(f"cannot connect postgresql://tbt:{DB_SECRET}@db/x, smtp {SMTP_SECRET}")
 
     status = DaemonStatus()
-    run = guarded("cycle", broken, status, redact=redactor(secret_config()),
-                  serial=threading.Lock())
+    run = guarded(
+        "cycle", broken, status, redact=redactor(secret_config()), serial=threading.Lock()
+    )
     with caplog.at_level("INFO", logger="tbt_alert.daemon.scheduler"):
         run()
         run()
@@ -270,8 +308,13 @@ def test_a_failing_job_is_logged_without_secrets_recorded_and_does_not_raise(cap
 
 def test_a_job_with_failures_is_logged_as_an_error_and_counted(caplog):
     status = DaemonStatus()
-    run = guarded("daily-digest", lambda: Done(ok=False, note=f"smtp {SMTP_SECRET} refused"),
-                  status, redact=redactor(secret_config()), serial=threading.Lock())
+    run = guarded(
+        "daily-digest",
+        lambda: Done(ok=False, note=f"smtp {SMTP_SECRET} refused"),
+        status,
+        redact=redactor(secret_config()),
+        serial=threading.Lock(),
+    )
     with caplog.at_level("INFO", logger="tbt_alert.daemon.scheduler"):
         run()
     assert [r.levelname for r in caplog.records] == ["ERROR"]
@@ -324,8 +367,14 @@ def test_sigterm_waits_for_the_running_job_then_stops_and_prints_the_status(tmp_
     threading.Thread(target=terminate_mid_job, daemon=True).start()
     before = signal.getsignal(signal.SIGTERM)
     with acquire_leadership(engine) as leadership:
-        serve(scheduler, status, leadership=leadership, zone=ZoneInfo("UTC"), echo=out.append,
-              check_every_s=0.05)
+        serve(
+            scheduler,
+            status,
+            leadership=leadership,
+            zone=ZoneInfo("UTC"),
+            echo=out.append,
+            check_every_s=0.05,
+        )
     assert finished.is_set() and not scheduler.running
     assert signal.getsignal(signal.SIGTERM) is before
     assert any(line.startswith("received SIGTERM") for line in out)
@@ -349,31 +398,48 @@ def test_losing_the_lock_stops_the_daemon_with_an_error():
     scheduler = build_scheduler(Config(), stub_jobs(), initial_run=False)
     out = list[str]()
     with pytest.raises(LeadershipLost):
-        serve(scheduler, DaemonStatus(), leadership=Fickle(), zone=ZoneInfo("UTC"),
-              echo=out.append, check_every_s=0.05)
+        serve(
+            scheduler,
+            DaemonStatus(),
+            leadership=Fickle(),
+            zone=ZoneInfo("UTC"),
+            echo=out.append,
+            check_every_s=0.05,
+        )
     assert not scheduler.running and "stopped; job status:" in out
 
 
 # ---------------------------------------------------------------- crawl isolation (check 23)
 
 
-def test_consecutive_scheduled_crawls_succeed_and_a_hung_crawl_is_killed(engine, tmp_path,
-                                                                          classifier):
+def test_consecutive_scheduled_crawls_succeed_and_a_hung_crawl_is_killed(
+    engine, tmp_path, classifier
+):
     today = datetime.now(UTC).date()
     stalled = threading.Event()
 
     with FakeEping(served_items(today)) as fake:
+
         def route(path: str, query: dict[str, list[str]]) -> Reply:
             if stalled.is_set():
                 return Reply(b"", stall=True)
-            return Reply(json.dumps(fake.search(query)).encode(),
-                         headers={"Content-Type": "application/json"})
+            return Reply(
+                json.dumps(fake.search(query)).encode(),
+                headers={"Content-Type": "application/json"},
+            )
 
         with serve_http(route) as (base_url, _seen):
-            config = Config(data_dir=tmp_path, database=DatabaseConfig(url=str(engine.url)),
-                            eping=EpingConfig(base_url=base_url, download_delay_s=0, timeout_s=5))
-            jobs = make_jobs(engine, config, classifier=classifier,
-                             mailer_factory=lambda: OutboxMailer(tmp_path / "outbox"))
+            config = Config(
+                data_dir=tmp_path,
+                database=DatabaseConfig(url=str(engine.url)),
+                eping=EpingConfig(base_url=base_url, download_delay_s=0, timeout_s=5),
+            )
+            jobs = make_jobs(
+                engine,
+                config,
+                classifier=classifier,
+                mailer_factory=lambda: OutboxMailer(tmp_path / "outbox"),
+            )
             status = DaemonStatus()
             scheduler = build_scheduler(config, jobs, status=status, interval=timedelta(seconds=1))
             scheduler.start()
@@ -401,8 +467,13 @@ class Daemon:
     """``tbt-alert daemon`` in a subprocess; its output lines are collected as they come."""
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", RUN_CLI, "daemon", *args], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", RUN_CLI, "daemon", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None and self.proc.stderr is not None
         self.stdout, self.stderr = self.proc.stdout, self.proc.stderr
         self.lines: queue.Queue[str] = queue.Queue()
@@ -439,13 +510,18 @@ def daemon_env(db_url: str, tmp_path: Path, base_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TBT_ALERT_")}
     if db_url.startswith("postgresql"):  # trust auth ignores the password: a sentinel to hide
         db_url = db_url.replace("postgres@", f"postgres:{DB_SECRET}@", 1)
-    env.update(TBT_ALERT_DATABASE_URL=db_url, TBT_ALERT_EPING_BASE_URL=base_url,
-               TBT_ALERT_DATA_DIR=str(tmp_path), TBT_ALERT_SMTP_PASSWORD=SMTP_SECRET)
+    env.update(
+        TBT_ALERT_DATABASE_URL=db_url,
+        TBT_ALERT_EPING_BASE_URL=base_url,
+        TBT_ALERT_DATA_DIR=str(tmp_path),
+        TBT_ALERT_SMTP_PASSWORD=SMTP_SECRET,
+    )
     return env
 
 
 def test_a_second_daemon_exits_non_zero_while_the_first_runs_then_sigterm_stops_it(
-        engine, db_url, tmp_path):
+    engine, db_url, tmp_path
+):
     today = datetime.now(UTC).date()
     with FakeEping(served_items(today)) as fake:
         env = daemon_env(db_url, tmp_path, fake.base_url)
@@ -453,8 +529,13 @@ def test_a_second_daemon_exits_non_zero_while_the_first_runs_then_sigterm_stops_
         try:
             assert first.wait_for_line("holding the ", 30)
             first.wait_for_line("weekly-digest", 30)  # the schedule is printed at start
-            second = subprocess.run([sys.executable, "-c", RUN_CLI, "daemon"], env=env,
-                                    capture_output=True, text=True, timeout=60)
+            second = subprocess.run(
+                [sys.executable, "-c", RUN_CLI, "daemon"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             code, out, err = first.stop()
         finally:
             if first.proc.poll() is None:
@@ -477,8 +558,11 @@ def test_the_daemon_refuses_a_database_that_is_not_at_head(engine, db_url, tmp_p
     from tbt_alert.store.engine import alembic_config
 
     command.downgrade(alembic_config(engine), target)
-    env = {"TBT_ALERT_DATABASE_URL": db_url, "TBT_ALERT_DATA_DIR": str(tmp_path),
-           "TBT_ALERT_CONFIG": ""}
+    env = {
+        "TBT_ALERT_DATABASE_URL": db_url,
+        "TBT_ALERT_DATA_DIR": str(tmp_path),
+        "TBT_ALERT_CONFIG": "",
+    }
     result = CliRunner().invoke(main, ["daemon"], env=env)
     assert result.exit_code == 1
     assert "run 'tbt-alert init'" in result.output and "holding the" not in result.output
@@ -489,6 +573,12 @@ def test_the_daemon_refuses_a_database_that_is_not_at_head(engine, db_url, tmp_p
 def test_daemon_help_describes_the_jobs_the_lock_and_the_option():
     result = CliRunner().invoke(main, ["daemon", "--help"])
     assert result.exit_code == 0
-    for words in ("--no-initial-run", "daily-digest", "weekly-digest", "SIGTERM", "status 1",
-                  "tbt-alert init"):
+    for words in (
+        "--no-initial-run",
+        "daily-digest",
+        "weekly-digest",
+        "SIGTERM",
+        "status 1",
+        "tbt-alert init",
+    ):
         assert words in result.output

@@ -18,7 +18,9 @@ from tbt_alert.text.dates import (
     utc_from_date,
 )
 
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+LABELLED = (
+    Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+)
 D = dt.date
 
 
@@ -189,7 +191,9 @@ def test_empty_deadline(text: str | None) -> None:
 
 
 def test_deadline_text_is_stripped_original() -> None:
-    assert parse_deadline("  21 October 2025 \n", None) == Deadline(D(2025, 10, 21), None, "21 October 2025")
+    assert parse_deadline("  21 October 2025 \n", None) == Deadline(
+        D(2025, 10, 21), None, "21 October 2025"
+    )
 
 
 def test_every_labelled_deadline() -> None:

@@ -20,26 +20,50 @@ from tbt_alert.store.tables import Delivery, Notification
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SECTORS = ["footwear_leather", "eyewear", "low_voltage_electrical"]
 NAMES = {"footwear_leather": ("Footwear and leather", "鞋革"), "eyewear": ("Eyewear", "眼镜")}
-SETTINGS = DeliverySettings(sender="alerts@tbt-alert.test", public_url="https://tbt.example/",
-                            domain="tbt-alert.test")
+SETTINGS = DeliverySettings(
+    sender="alerts@tbt-alert.test", public_url="https://tbt.example/", domain="tbt-alert.test"
+)
 
 
-def seed(session: Session, *emails: str, sector: str = "footwear_leather", lang: str = "zh") -> None:
-    record = {"symbol": "G/TBT/N/EU/1097", "member": "European Union",
-              "title": "Draft regulation on the labelling of footwear", "distribution_date": "2026-11-20",
-              "comment_deadline": "2027-01-19", "hs_codes": ["6403"]}
+def seed(
+    session: Session, *emails: str, sector: str = "footwear_leather", lang: str = "zh"
+) -> None:
+    record = {
+        "symbol": "G/TBT/N/EU/1097",
+        "member": "European Union",
+        "title": "Draft regulation on the labelling of footwear",
+        "distribution_date": "2026-11-20",
+        "comment_deadline": "2027-01-19",
+        "hs_codes": ["6403"],
+    }
     import_jsonl(session, io.StringIO(json.dumps(record) + "\n"), source="import", now=NOW)
     row = session.exec(select(Notification)).one()
     # what the classifier decided, stored as annotate() stores it
-    row.classification = {"symbol": row.symbol, "horizontal": False, "sectors": [
-        {"sector": "footwear_leather", "tier": "alert", "score": 0.97,
-         "reasons": ["HS 6403 (strong match for footwear_leather)"],
-         "risk": {"level": "red", "reasons": ["EU: main footwear market"]}}]}
+    row.classification = {
+        "symbol": row.symbol,
+        "horizontal": False,
+        "sectors": [
+            {
+                "sector": "footwear_leather",
+                "tier": "alert",
+                "score": 0.97,
+                "reasons": ["HS 6403 (strong match for footwear_leather)"],
+                "risk": {"level": "red", "reasons": ["EU: main footwear market"]},
+            }
+        ],
+    }
     row.alert_sectors, row.classified_hash = ["footwear_leather"], "x"
     session.add(row)
     for email in emails:
-        add_subscriber(session, email, sectors=[sector], known_sectors=SECTORS, language=lang,
-                       confirmed=True, now=NOW)
+        add_subscriber(
+            session,
+            email,
+            sectors=[sector],
+            known_sectors=SECTORS,
+            language=lang,
+            confirmed=True,
+            now=NOW,
+        )
     session.commit()
 
 
@@ -52,13 +76,17 @@ def plan(session: Session, now: datetime = NOW):
 def deliveries(session: Session) -> dict[str, Delivery]:
     from tbt_alert.store.tables import Subscriber
 
-    rows = session.exec(select(Delivery, Subscriber).where(Delivery.subscriber_id == Subscriber.id)).all()
+    rows = session.exec(
+        select(Delivery, Subscriber).where(Delivery.subscriber_id == Subscriber.id)
+    ).all()
     return {s.email: d for d, s in rows}
 
 
 def send(session, sink, now=NOW):
     with SmtpMailer(sink.url, timeout=5, sender=SETTINGS.sender) as mailer:
-        return send_due(session, mailer, SETTINGS, now=now, sector_names=NAMES, rng=random.Random(1))
+        return send_due(
+            session, mailer, SETTINGS, now=now, sector_names=NAMES, rng=random.Random(1)
+        )
 
 
 def test_planning_is_idempotent_and_the_database_refuses_duplicates(engine):
@@ -69,8 +97,14 @@ def test_planning_is_idempotent_and_the_database_refuses_duplicates(engine):
         assert (len(second.bulletins), second.deliveries) == (0, 0)
         assert session.exec(select(func.count()).select_from(Delivery)).one() == 2
         d = session.exec(select(Delivery)).first()
-        session.add(Delivery(bulletin_id=d.bulletin_id, subscriber_id=d.subscriber_id,
-                             message_id="<dup@x>", created_at=NOW))
+        session.add(
+            Delivery(
+                bulletin_id=d.bulletin_id,
+                subscriber_id=d.subscriber_id,
+                message_id="<dup@x>",
+                created_at=NOW,
+            )
+        )
         with pytest.raises(IntegrityError):
             session.commit()
 
@@ -102,7 +136,9 @@ def test_temporary_failure_backs_off_then_succeeds(engine, smtp_sink):
         assert timedelta(minutes=4) <= first_wait <= timedelta(minutes=6)
         assert send(session, smtp_sink, NOW + timedelta(minutes=1)) == {}  # not due yet
         assert send(session, smtp_sink, NOW + timedelta(minutes=7)) == {"failed_temp": 1}
-        second_wait = deliveries(session)["a@example.com"].next_attempt_at - (NOW + timedelta(minutes=7))
+        second_wait = deliveries(session)["a@example.com"].next_attempt_at - (
+            NOW + timedelta(minutes=7)
+        )
         assert second_wait > first_wait  # exponential
         smtp_sink.handler.behave_normally("a@example.com")
         assert send(session, smtp_sink, NOW + timedelta(minutes=30)) == {"sent": 1}
@@ -153,12 +189,23 @@ def test_never_sent_late(engine, smtp_sink):
 def test_pending_subscribers_and_stale_notifications_are_not_planned(engine):
     with Session(engine) as session:
         seed(session)
-        add_subscriber(session, "pending@example.com", sectors=["footwear_leather"],
-                       known_sectors=SECTORS, now=NOW)
+        add_subscriber(
+            session,
+            "pending@example.com",
+            sectors=["footwear_leather"],
+            known_sectors=SECTORS,
+            now=NOW,
+        )
         session.commit()
         assert plan(session).deliveries == 0
-        add_subscriber(session, "active@example.com", sectors=["footwear_leather"],
-                       known_sectors=SECTORS, confirmed=True, now=NOW)
+        add_subscriber(
+            session,
+            "active@example.com",
+            sectors=["footwear_leather"],
+            known_sectors=SECTORS,
+            confirmed=True,
+            now=NOW,
+        )
         session.commit()
         assert plan(session, now=NOW + timedelta(days=90)).deliveries == 0  # deadline passed
         assert plan(session).deliveries == 1

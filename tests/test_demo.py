@@ -23,8 +23,11 @@ def test_demo_writes_warnings_to_the_outbox_and_a_second_run_sends_nothing(tmp_p
             msg = parser.parse(fh)
         recipients.add(msg["To"])
         assert msg.get_body(("plain",)) is not None and msg.get_body(("html",)) is not None
-    assert recipients == {"footwear-exporter@example.com", "electrical-exporter@example.com",
-                          "parts-exporter@example.com"}
+    assert recipients == {
+        "footwear-exporter@example.com",
+        "electrical-exporter@example.com",
+        "parts-exporter@example.com",
+    }
     assert f"outbox: {directory / 'outbox'} ({len(messages)} message(s))" in first.output
 
     second = CliRunner().invoke(main, ["demo", "--dir", str(directory)], catch_exceptions=False)

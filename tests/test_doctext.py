@@ -22,7 +22,9 @@ from tests.wtodoc_fixtures_build import docx_bytes, paragraph_xml, pdf_bytes, zi
 
 HERE = Path(__file__).parent / "fixtures" / "wtodoc"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-DOL_PDF = "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename=q:/G/TBTN11/MYS27R1.pdf&Open=True"
+DOL_PDF = (
+    "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename=q:/G/TBTN11/MYS27R1.pdf&Open=True"
+)
 DOL_WORD = "https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx"
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
@@ -33,7 +35,9 @@ def fixture(name: str) -> tuple[bytes, str, str]:
 
 
 def word(document_xml: str | bytes, **extra: str | bytes) -> bytes:
-    return zip_bytes({"[Content_Types].xml": "<Types/>", "word/document.xml": document_xml, **extra})
+    return zip_bytes(
+        {"[Content_Types].xml": "<Types/>", "word/document.xml": document_xml, **extra}
+    )
 
 
 # --- each format -------------------------------------------------------------------------------
@@ -52,13 +56,17 @@ def test_docx_paragraphs_runs_and_table_cells_become_lines() -> None:
 def test_docx_checklist_table_keeps_the_tick_and_the_reason() -> None:
     lines = extract_text(*fixture("mex178_add9.docx")).splitlines()
     ticked = lines.index("[X]")
-    assert lines[ticked + 1].startswith("Text of final measure available from: https://www.dof.gob.mx/")
+    assert lines[ticked + 1].startswith(
+        "Text of final measure available from: https://www.dof.gob.mx/"
+    )
 
 
 def test_docx_tabs_and_breaks() -> None:
-    body = (f'<w:document {W}><w:body><w:p><w:r><w:t>1.</w:t><w:tab/><w:t>Notifying Member:</w:t>'
-            "<w:br/><w:t>CHINA</w:t></w:r></w:p><w:p/><w:p><w:r><w:t>next</w:t></w:r></w:p>"
-            "</w:body></w:document>")
+    body = (
+        f"<w:document {W}><w:body><w:p><w:r><w:t>1.</w:t><w:tab/><w:t>Notifying Member:</w:t>"
+        "<w:br/><w:t>CHINA</w:t></w:r></w:p><w:p/><w:p><w:r><w:t>next</w:t></w:r></w:p>"
+        "</w:body></w:document>"
+    )
     assert extract_text(word(body), DOCX, DOL_WORD) == "1.\tNotifying Member:\nCHINA\n\nnext"
 
 
@@ -83,7 +91,9 @@ def test_pdf_without_text_layer_is_refused() -> None:
 def test_html_drops_script_and_style() -> None:
     text = extract_text(*fixture("eu1097.html"))
     assert "Notifying Member: EUROPEAN UNION" in text.splitlines()
-    assert "analytics" not in text and "vertical-align" not in text and "G/TBT/N/EU/1097" not in text
+    assert (
+        "analytics" not in text and "vertical-align" not in text and "G/TBT/N/EU/1097" not in text
+    )
 
 
 def test_html_and_text_encodings() -> None:
@@ -139,7 +149,9 @@ def test_empty_body_is_refused(body: bytes) -> None:
 
 def test_html_without_text_is_refused() -> None:
     with pytest.raises(CrawlError, match="no text"):
-        extract_text(b"<html><head><script>x()</script></head><body> </body></html>", None, "https://x/")
+        extract_text(
+            b"<html><head><script>x()</script></head><body> </body></html>", None, "https://x/"
+        )
 
 
 # --- hostile .docx ---------------------------------------------------------------------------------
@@ -177,15 +189,25 @@ def lie_about_size(archive: bytes, name: bytes, size: int) -> bytes:
 
 
 def test_zip_lying_about_its_size_is_refused() -> None:
-    liar = lie_about_size(word(b"<w:document>" + b" " * 5_000_000 + b"</w:document>"),
-                          b"word/document.xml", 100)
+    liar = lie_about_size(
+        word(b"<w:document>" + b" " * 5_000_000 + b"</w:document>"), b"word/document.xml", 100
+    )
     assert zipfile.ZipFile(io.BytesIO(liar)).getinfo("word/document.xml").file_size == 100
     with pytest.raises(CrawlError, match=r"not a readable \.docx"):
         extract_text(liar, DOCX, DOL_WORD)
 
 
-@pytest.mark.parametrize("name", ["../evil.xml", "word/../../evil.xml", "/etc/passwd",
-                                  "C:/Windows/evil.xml", "\\\\server\\share\\x", "word\\..\\..\\x"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.xml",
+        "word/../../evil.xml",
+        "/etc/passwd",
+        "C:/Windows/evil.xml",
+        "\\\\server\\share\\x",
+        "word\\..\\..\\x",
+    ],
+)
 def test_member_names_leaving_the_archive_are_refused(name: str) -> None:
     with pytest.raises(CrawlError, match="absolute or leaves the archive"):
         extract_text(word("<x/>", **{name: b"x"}), DOCX, DOL_WORD)
@@ -235,7 +257,9 @@ def test_pypdf_errors_reach_the_root_logger_as_warnings() -> None:
         logging.getLogger("pypdf._cmap").error("Advanced encoding /X not implemented yet")
     finally:
         root.removeHandler(collect)
-    assert [(r.name, r.levelno) for r in collect.records] == [("tbt_alert.text.documents", logging.WARNING)]
+    assert [(r.name, r.levelno) for r in collect.records] == [
+        ("tbt_alert.text.documents", logging.WARNING)
+    ]
     assert "Advanced encoding /X" in collect.records[0].getMessage()
 
 
@@ -249,16 +273,27 @@ def test_truncated_pdf_is_refused(keep: float) -> None:
         extract_text(body[: int(len(body) * keep)], content_type, url)
 
 
-CONTENT_TYPES = st.sampled_from([None, "application/pdf", DOCX, "text/html", "text/plain",
-                                 "application/msword", "application/octet-stream", "image/png"])
+CONTENT_TYPES = st.sampled_from(
+    [
+        None,
+        "application/pdf",
+        DOCX,
+        "text/html",
+        "text/plain",
+        "application/msword",
+        "application/octet-stream",
+        "image/png",
+    ]
+)
 URLS = st.sampled_from([DOL_PDF, DOL_WORD, "https://x/a.txt", "https://x/a.html", "https://x/"])
 PREFIXES = st.sampled_from([b"", b"%PDF-1.4\n", b"PK\x03\x04", b"<html><body>", b"{\\rtf1"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prefix=PREFIXES, body=st.binary(max_size=2000), content_type=CONTENT_TYPES, url=URLS)
-def test_arbitrary_bytes_give_text_or_crawl_error(prefix: bytes, body: bytes,
-                                                  content_type: str | None, url: str) -> None:
+def test_arbitrary_bytes_give_text_or_crawl_error(
+    prefix: bytes, body: bytes, content_type: str | None, url: str
+) -> None:
     try:
         text = extract_text(prefix + body, content_type, url)
     except CrawlError:

@@ -24,14 +24,28 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 def test_which_notifications_need_their_document():
-    addendum = Notification(symbol="G/TBT/N/MEX/178/Add.9", measure_key="G/TBT/N/MEX/178", title="t",
-                            kind=NotificationKind.ADDENDUM, content_hash="", first_seen_at=NOW,
-                            updated_at=NOW)
+    addendum = Notification(
+        symbol="G/TBT/N/MEX/178/Add.9",
+        measure_key="G/TBT/N/MEX/178",
+        title="t",
+        kind=NotificationKind.ADDENDUM,
+        content_hash="",
+        first_seen_at=NOW,
+        updated_at=NOW,
+    )
     assert needs_document(addendum)
     assert not needs_document(replace_events(addendum))
-    full = Notification(symbol="G/TBT/N/EU/1", measure_key="G/TBT/N/EU/1", title="t", description="d",
-                        hs_codes=["6403"], comment_deadline=date(2027, 1, 1), content_hash="",
-                        first_seen_at=NOW, updated_at=NOW)
+    full = Notification(
+        symbol="G/TBT/N/EU/1",
+        measure_key="G/TBT/N/EU/1",
+        title="t",
+        description="d",
+        hs_codes=["6403"],
+        comment_deadline=date(2027, 1, 1),
+        content_hash="",
+        first_seen_at=NOW,
+        updated_at=NOW,
+    )
     assert not needs_document(full)
     full.comment_deadline = None
     assert needs_document(full)
@@ -43,13 +57,33 @@ def replace_events(row: Notification) -> Notification:
     return row
 
 
-@pytest.mark.parametrize(("payloads", "url"), [
-    ([{"document_url": "https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx"}],
-     "https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx"),
-    ([{"document_url": "javascript:alert(1)", "dol_link": "G\\TBTN11\\MYS27R1"}],
-     DOL_PDF.format(name="G/TBTN11/MYS27R1")),
-    ([{"document_links": ["https://members.wto.org/crnattachments/2026/TBT/ARE/26_02883_00_e.pdf"]}], None),
-])
+@pytest.mark.parametrize(
+    ("payloads", "url"),
+    [
+        (
+            [
+                {
+                    "document_url": "https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx"
+                }
+            ],
+            "https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx",
+        ),
+        (
+            [{"document_url": "javascript:alert(1)", "dol_link": "G\\TBTN11\\MYS27R1"}],
+            DOL_PDF.format(name="G/TBTN11/MYS27R1"),
+        ),
+        (
+            [
+                {
+                    "document_links": [
+                        "https://members.wto.org/crnattachments/2026/TBT/ARE/26_02883_00_e.pdf"
+                    ]
+                }
+            ],
+            None,
+        ),
+    ],
+)
 def test_the_form_not_the_draft_is_fetched(payloads, url):
     assert document_url(payloads) == url
 
@@ -67,17 +101,32 @@ def test_a_cycle_reads_the_addendum_document_for_its_events(db_url, tmp_path: Pa
     upgrade(engine)
     with serve(route) as (doc_base, seen):
         root = doc_base.split("/api/")[0]
-        record = parse_record({
-            "symbol": "G/TBT/N/MEX/178/Add.9", "member": "Mexico", "title": "NOM-051 labelling",
-            "distribution_date": (NOW - timedelta(days=1)).date().isoformat(),
-            "document_url": f"{root}/dol/mex178_add9.docx"})
+        record = parse_record(
+            {
+                "symbol": "G/TBT/N/MEX/178/Add.9",
+                "member": "Mexico",
+                "title": "NOM-051 labelling",
+                "distribution_date": (NOW - timedelta(days=1)).date().isoformat(),
+                "document_url": f"{root}/dol/mex178_add9.docx",
+            }
+        )
         with FakeEping(items_from_records([record])) as eping:
-            config = Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url),
-                            eping=EpingConfig(base_url=eping.base_url, download_delay_s=0),
-                            fetch=FetchConfig(allowed_hosts=(*DEFAULT_ALLOWED_HOSTS, root.split("//")[1])))
+            config = Config(
+                data_dir=tmp_path,
+                database=DatabaseConfig(url=db_url),
+                eping=EpingConfig(base_url=eping.base_url, download_delay_s=0),
+                fetch=FetchConfig(allowed_hosts=(*DEFAULT_ALLOWED_HOSTS, root.split("//")[1])),
+            )
             with OutboxMailer(tmp_path / "outbox") as mailer:
-                summary = run_cycle(engine, config, classifier=load_classifier(), mailer=mailer,
-                                    now=NOW, since=NOW.date() - timedelta(days=5), until=NOW.date())
+                summary = run_cycle(
+                    engine,
+                    config,
+                    classifier=load_classifier(),
+                    mailer=mailer,
+                    now=NOW,
+                    since=NOW.date() - timedelta(days=5),
+                    until=NOW.date(),
+                )
     assert summary.ok, summary.lines()
     assert any(p.endswith("mex178_add9.docx") for p in seen)
     with Session(engine) as session:

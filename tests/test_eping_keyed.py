@@ -31,9 +31,16 @@ FAST = {"DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "DOWNLOAD_TIMEOUT": 20}
 
 def keyed_crawl(server: FakeEping, workdir: Path, **args: str) -> CrawlOutput:
     settings = {**FAST, "TBT_ALLOWED_HOSTS": [host_port(server.base_url)]}
-    return run_spider("eping", since=date(2024, 5, 1), until=date(2024, 5, 31),
-                      base_url=server.base_url, workdir=workdir, timeout_s=60, settings=settings,
-                      spider_args={"api": "keyed", "api_url": server.api_url, **args})
+    return run_spider(
+        "eping",
+        since=date(2024, 5, 1),
+        until=date(2024, 5, 31),
+        base_url=server.base_url,
+        workdir=workdir,
+        timeout_s=60,
+        settings=settings,
+        spider_args={"api": "keyed", "api_url": server.api_url, **args},
+    )
 
 
 def traces(workdir: Path) -> str:
@@ -79,11 +86,18 @@ def test_missing_key_fails_before_any_request(
 
 
 def test_keyed_query_joins_countries_and_the_open_one_repeats_them() -> None:
-    common: dict[str, Any] = dict(since="2024-01-01", until="2024-01-31", page=2, page_size=50,
-                                  countries=["C156", "C840"])
+    common: dict[str, Any] = dict(
+        since="2024-01-01", until="2024-01-31", page=2, page_size=50, countries=["C156", "C840"]
+    )
     keyed = dict(search_query(keyed=True, **common))
-    assert keyed == {"domainIds": 1, "countryIds": "C156,C840", "distributionDateFrom": "2024-01-01",
-                     "distributionDateTo": "2024-01-31", "page": 2, "pageSize": 50}
+    assert keyed == {
+        "domainIds": 1,
+        "countryIds": "C156,C840",
+        "distributionDateFrom": "2024-01-01",
+        "distributionDateTo": "2024-01-31",
+        "page": 2,
+        "pageSize": 50,
+    }
     open_query = search_query(keyed=False, **common)
     assert [v for k, v in open_query if k == "countryIds"] == ["C156", "C840"]
 
@@ -107,11 +121,21 @@ def test_backfill_with_a_configured_key_uses_the_keyed_api(
 ) -> None:
     monkeypatch.delenv(API_KEY_ENV, raising=False)
     with FakeEping(ITEMS, api_key=KEY) as server:
-        config = Config(data_dir=tmp_path, database=DatabaseConfig(url=str(engine.url)),
-                        eping=EpingConfig(base_url=server.base_url, api_key=KEY,
-                                          api_url=server.api_url, download_delay_s=0))
-        report = backfill(engine, config, since=date(2024, 5, 1), until=date(2024, 5, 31),
-                          now=datetime(2024, 6, 1, tzinfo=UTC), settings=FAST)
+        config = Config(
+            data_dir=tmp_path,
+            database=DatabaseConfig(url=str(engine.url)),
+            eping=EpingConfig(
+                base_url=server.base_url, api_key=KEY, api_url=server.api_url, download_delay_s=0
+            ),
+        )
+        report = backfill(
+            engine,
+            config,
+            since=date(2024, 5, 1),
+            until=date(2024, 5, 31),
+            now=datetime(2024, 6, 1, tzinfo=UTC),
+            settings=FAST,
+        )
     assert report.ok and report.items == 30, report.lines()
     keyed = [r for r in server.requests if r.path == "/eping/notifications/search"]
     assert len(keyed) == 1 and keyed[0].subscription_key == KEY

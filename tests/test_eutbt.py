@@ -46,7 +46,11 @@ def test_new_site_text_copy() -> None:
     assert notice.comments == []
     assert notice.warnings == []
     record = notice.to_record()
-    assert (record.symbol, record.comment_deadline, record.source_url) == ("G/TBT/N/EU/1097", "2025-01-21", NEW_URL)
+    assert (record.symbol, record.comment_deadline, record.source_url) == (
+        "G/TBT/N/EU/1097",
+        "2025-01-21",
+        NEW_URL,
+    )
     assert record.extra["date_of_arrival"] == "2024-11-22"
 
 
@@ -68,7 +72,11 @@ def test_old_site_text_copy_with_comments() -> None:
     record = notice.to_record()
     assert record.objective == "Protection of Human Health or Safety"
     assert record.products_text == "Cosmetics. Toiletries"
-    assert record.extra["comments"][0] == {"kind": "comment", "member": "United States", "date": "2017-10-06"}
+    assert record.extra["comments"][0] == {
+        "kind": "comment",
+        "member": "United States",
+        "date": "2017-10-06",
+    }
 
 
 def test_reconstructed_html_gives_the_same_notice_as_the_text_copy() -> None:
@@ -96,7 +104,9 @@ def test_products_and_codes_when_the_page_has_them() -> None:
 
 def test_drift_renamed_date_labels_are_flagged() -> None:
     text = read("pages", "eu_tbt_db_new_notification_35249.txt")
-    text = text.replace("Date of arrival", "Received").replace("Final date for comments", "Comments until")
+    text = text.replace("Date of arrival", "Received").replace(
+        "Final date for comments", "Comments until"
+    )
     notice = parse_eu_tbt_page(text, NEW_URL)
     assert notice.final_date_for_comments is None
     assert "label 'Final date for comments' not found" in notice.warnings
@@ -104,7 +114,9 @@ def test_drift_renamed_date_labels_are_flagged() -> None:
 
 
 def test_drift_renamed_description_heading_is_flagged() -> None:
-    text = read("pages", "eu_tbt_db_new_notification_35249.txt").replace("\nDescription\n", "\nSummary\n")
+    text = read("pages", "eu_tbt_db_new_notification_35249.txt").replace(
+        "\nDescription\n", "\nSummary\n"
+    )
     notice = parse_eu_tbt_page(text, NEW_URL)
     assert notice.description is None
     assert "heading 'Description' not found" in notice.warnings
@@ -117,7 +129,8 @@ def test_page_without_symbol_raises() -> None:
 
 
 @pytest.mark.parametrize(
-    "page", ["", "<html><body><h1>Service unavailable</h1></body></html>", "Maintenance until 10:00"]
+    "page",
+    ["", "<html><body><h1>Service unavailable</h1></body></html>", "Maintenance until 10:00"],
 )
 def test_maintenance_pages_raise(page: str) -> None:
     with pytest.raises(CrawlError):
@@ -125,26 +138,52 @@ def test_maintenance_pages_raise(page: str) -> None:
 
 
 def test_unknown_member_code_is_not_a_record() -> None:
-    notice = parse_eu_tbt_page("Some title\nG/TBT/N/XYZ/1\nDescription\nText.", "https://x.example/n")
+    notice = parse_eu_tbt_page(
+        "Some title\nG/TBT/N/XYZ/1\nDescription\nText.", "https://x.example/n"
+    )
     assert notice.member is None
     with pytest.raises(RecordError):
         notice.to_record()
 
 
 FRAGMENTS = [
-    "G/TBT/N/EU/1097", "Date of arrival:", "2024 November 22", "Final date for comments:", "-",
-    "Description", "Objectives", "Fields of Activity", "Products", "Comments, answers or reactions",
-    "Comment - United States - (06 October 2017)", "Disclaimer:", "<h1>", "</h1>", "<p>", "<script>",
-    "<html>", "<!DOCTYPE x [<!ENTITY a 'b'>]>", "&a;", "\n", ":", "Member:",
+    "G/TBT/N/EU/1097",
+    "Date of arrival:",
+    "2024 November 22",
+    "Final date for comments:",
+    "-",
+    "Description",
+    "Objectives",
+    "Fields of Activity",
+    "Products",
+    "Comments, answers or reactions",
+    "Comment - United States - (06 October 2017)",
+    "Disclaimer:",
+    "<h1>",
+    "</h1>",
+    "<p>",
+    "<script>",
+    "<html>",
+    "<!DOCTYPE x [<!ENTITY a 'b'>]>",
+    "&a;",
+    "\n",
+    ":",
+    "Member:",
 ]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.text(max_size=2000),
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=20)), max_size=60).map(" ".join),
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=20)), max_size=60).map("\n".join),
-))
+@given(
+    st.one_of(
+        st.text(max_size=2000),
+        st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=20)), max_size=60).map(
+            " ".join
+        ),
+        st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=20)), max_size=60).map(
+            "\n".join
+        ),
+    )
+)
 def test_hostile_text_raises_only_our_errors(text: str) -> None:
     try:
         notice = parse_eu_tbt_page(text, "https://x.example/n")

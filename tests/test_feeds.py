@@ -39,7 +39,9 @@ def test_atom_feed() -> None:
     kor, usa, news = entries
     assert kor.id == "urn:tbt-alert:fixture:G-TBT-N-KOR-700"
     assert kor.title.startswith("G/TBT/N/KOR/700 – Revised version of the Act on Registration")
-    assert kor.link == "https://enquiry-point.example/tbt/notifications/KOR/700"  # relative, resolved
+    assert (
+        kor.link == "https://enquiry-point.example/tbt/notifications/KOR/700"
+    )  # relative, resolved
     assert kor.published == datetime(2017, 1, 9, 8, 30, tzinfo=UTC)
     assert kor.summary_text.startswith("Notifying Member: Republic of Korea\nProducts covered:")
     assert "<" not in kor.summary_text and "&amp;" not in kor.summary_text
@@ -53,7 +55,11 @@ def test_atom_entries_to_records() -> None:
     kor, usa, news = parse_feed(fixture("enquiry_point_atom.xml"), FEED_URL)
     record = entry_to_record(kor)
     assert record is not None
-    assert (record.symbol, record.member, record.source) == ("G/TBT/N/KOR/700", "Republic of Korea", "feed")
+    assert (record.symbol, record.member, record.source) == (
+        "G/TBT/N/KOR/700",
+        "Republic of Korea",
+        "feed",
+    )
     assert record.source_id == kor.id and record.source_url == kor.link
     assert record.extra["published"] == "2017-01-09T08:30:00+00:00"
     usa_record = entry_to_record(usa)
@@ -63,7 +69,10 @@ def test_atom_entries_to_records() -> None:
 
 def test_rss2_feed_windows_1252_with_netscape_doctype() -> None:
     entries = parse_feed(fixture("enquiry_point_rss2.xml"), FEED_URL)
-    assert [e.id for e in entries] == ["eu-tbt-35249", "https://enquiry-point.example/tbt/COL/20/Add.5"]
+    assert [e.id for e in entries] == [
+        "eu-tbt-35249",
+        "https://enquiry-point.example/tbt/COL/20/Add.5",
+    ]
     eu, col = entries
     assert eu.symbols == ["G/TBT/N/EU/1097"]
     assert eu.published == datetime(2024, 11, 22, tzinfo=UTC)
@@ -81,7 +90,9 @@ def test_rss2_feed_windows_1252_with_netscape_doctype() -> None:
 
 
 def test_entry_with_old_symbol_and_no_member_gives_no_record() -> None:
-    entry = FeedEntry("1", "G/TBT/Notif.97.323 electrical appliances", None, None, "", ["G/TBT/Notif.97.323"])
+    entry = FeedEntry(
+        "1", "G/TBT/Notif.97.323 electrical appliances", None, None, "", ["G/TBT/Notif.97.323"]
+    )
     assert entry_to_record(entry) is None
 
 
@@ -188,9 +199,7 @@ ITEM = "<item><title>G/TBT/N/KOR/700 &{e};</title><description>&{e};</descriptio
 
 
 def attacks(secret_path: Path, port: int) -> dict[str, str]:
-    laughs = "".join(
-        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
-    )
+    laughs = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
     big = "A" * 50_000
     return {
         "billion_laughs": f'<!DOCTYPE rss [<!ENTITY lol0 "lol">{laughs}]>'
@@ -238,7 +247,9 @@ def _run_bounded(func: Callable[..., object], *args: object) -> tuple[object, fl
 
 @pytest.mark.parametrize("name", ATTACKS)
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
-def test_xml_attacks_on_the_feed_path(name: str, encoding: str, secret_file: Path, listener: Listener) -> None:
+def test_xml_attacks_on_the_feed_path(
+    name: str, encoding: str, secret_file: Path, listener: Listener
+) -> None:
     text = attacks(secret_file, listener.port)[name]
     data = (f'<?xml version="1.0" encoding="{encoding}"?>' + text).encode(encoding)
     result, elapsed, peak = _run_bounded(parse_feed, data, FEED_URL)
@@ -280,19 +291,44 @@ def test_the_listener_does_notice_a_connection(listener: Listener) -> None:
 # --- hostile bytes: only our documented errors ----------------------------------------------
 
 XML_PIECES = [
-    b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-16"?>', b"<rss version=\"2.0\">",
-    b"<channel>", b"<item>", b"<title>", b"G/TBT/N/EU/1097", b"</title>", b"</item>", b"</channel>",
-    b"</rss>", b'<feed xmlns="http://www.w3.org/2005/Atom">', b"<entry>", b"</entry>", b"</feed>",
-    b"<link>", b"javascript:x", b"</link>", b"<pubDate>Mon, 99 Foo 2017</pubDate>", b"&amp;", b"&x;",
-    b"<!DOCTYPE rss>", b"<![CDATA[<p>x</p>]]>", b"\x00", b"\xff\xfe", b"\xe9",
+    b'<?xml version="1.0"?>',
+    b'<?xml version="1.0" encoding="utf-16"?>',
+    b'<rss version="2.0">',
+    b"<channel>",
+    b"<item>",
+    b"<title>",
+    b"G/TBT/N/EU/1097",
+    b"</title>",
+    b"</item>",
+    b"</channel>",
+    b"</rss>",
+    b'<feed xmlns="http://www.w3.org/2005/Atom">',
+    b"<entry>",
+    b"</entry>",
+    b"</feed>",
+    b"<link>",
+    b"javascript:x",
+    b"</link>",
+    b"<pubDate>Mon, 99 Foo 2017</pubDate>",
+    b"&amp;",
+    b"&x;",
+    b"<!DOCTYPE rss>",
+    b"<![CDATA[<p>x</p>]]>",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xe9",
 ]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.binary(max_size=2000),
-    st.lists(st.one_of(st.sampled_from(XML_PIECES), st.binary(max_size=10)), max_size=60).map(b"".join),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        st.lists(st.one_of(st.sampled_from(XML_PIECES), st.binary(max_size=10)), max_size=60).map(
+            b"".join
+        ),
+    )
+)
 def test_hostile_bytes_raise_only_our_errors(data: bytes) -> None:
     try:
         entries = parse_feed(data, FEED_URL)

@@ -307,7 +307,9 @@ def test_backoff_reads_its_settings() -> None:
 def test_settings_keep_the_guard_when_middlewares_are_overridden() -> None:
     settings = crawl_settings({"DOWNLOADER_MIDDLEWARES": {"x.Y": 1}, "DOWNLOAD_DELAY": 0})
     middlewares = settings["DOWNLOADER_MIDDLEWARES"]
-    assert middlewares["tbt_alert.crawl.middlewares.FetchGuardMiddleware"] == 40 < 50  # before Offsite
+    assert (
+        middlewares["tbt_alert.crawl.middlewares.FetchGuardMiddleware"] == 40 < 50
+    )  # before Offsite
     assert middlewares["x.Y"] == 1 and settings["DOWNLOAD_DELAY"] == 0
     assert settings["TBT_ALLOWED_HOSTS"] == PRODUCTION
     assert crawl_settings()["DOWNLOADER_MIDDLEWARES"] == {

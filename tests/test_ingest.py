@@ -16,9 +16,15 @@ DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data
 
 
 def line(**fields) -> str:
-    base = {"symbol": "G/TBT/N/EU/1097", "member": "European Union", "title": "Footwear labelling",
-            "distribution_date": "2026-11-02", "comment_deadline": "2027-01-01",
-            "hs_codes": ["6403"], "ics_codes": []}
+    base = {
+        "symbol": "G/TBT/N/EU/1097",
+        "member": "European Union",
+        "title": "Footwear labelling",
+        "distribution_date": "2026-11-02",
+        "comment_deadline": "2027-01-01",
+        "hs_codes": ["6403"],
+        "ics_codes": [],
+    }
     base.update(fields)
     return json.dumps(base, ensure_ascii=False)
 
@@ -32,8 +38,12 @@ def test_reimport_updates_and_never_duplicates(engine):
         first = import_jsonl(session, io.StringIO(line() + "\n"), source="import", now=NOW)
         session.commit()
         again = import_jsonl(session, io.StringIO(line() + "\n"), source="import", now=NOW)
-        changed = import_jsonl(session, io.StringIO(line(title="Footwear labelling (revised)") + "\n"),
-                               source="import", now=NOW)
+        changed = import_jsonl(
+            session,
+            io.StringIO(line(title="Footwear labelling (revised)") + "\n"),
+            source="import",
+            now=NOW,
+        )
         session.commit()
         assert (len(first.new), again.unchanged, len(changed.updated)) == (1, 1, 1)
         assert count(session) == 1
@@ -45,14 +55,31 @@ def test_reimport_updates_and_never_duplicates(engine):
 
 def test_bad_lines_are_reported_with_their_number_and_nothing_stored_is_lost(engine):
     good = line()
-    stream = io.StringIO("\n".join([good, "{not json", line(title="", description=None), '["a list"]',
-                                    line(symbol="G/TBT/N/USA/1", hs_codes=5), line(symbol="nonsense")]) + "\n")
+    stream = io.StringIO(
+        "\n".join(
+            [
+                good,
+                "{not json",
+                line(title="", description=None),
+                '["a list"]',
+                line(symbol="G/TBT/N/USA/1", hs_codes=5),
+                line(symbol="nonsense"),
+            ]
+        )
+        + "\n"
+    )
     with Session(engine) as session:
         import_jsonl(session, io.StringIO(good + "\n"), source="import", now=NOW)
         session.commit()
         report = import_jsonl(session, stream, source="import", now=NOW)
         session.commit()
-        assert [p.split(":")[0] for p in report.invalid] == ["line 2", "line 3", "line 4", "line 5", "line 6"]
+        assert [p.split(":")[0] for p in report.invalid] == [
+            "line 2",
+            "line 3",
+            "line 4",
+            "line 5",
+            "line 6",
+        ]
         assert "title" in report.invalid[1] and "hs_codes" in report.invalid[3]
         assert "nonsense" in report.invalid[4]
         assert report.unchanged == 1
@@ -62,8 +89,11 @@ def test_bad_lines_are_reported_with_their_number_and_nothing_stored_is_lost(eng
 def test_joint_notifications_are_one_measure_whatever_the_order(engine):
     joint = "G/TBT/N/BHR/780, G/TBT/N/ARE/703, G/TBT/N/KWT/764"
     a = line(symbol="G/TBT/N/BHR/780", member="Bahrain, Kingdom of", joint_symbols=[joint])
-    b = line(symbol=" G/TBT/N/KWT/764", member="Kuwait, the State of",
-             joint_symbols=["G/TBT/N/KWT/764, G/TBT/N/BHR/780, G/TBT/N/ARE/703"])
+    b = line(
+        symbol=" G/TBT/N/KWT/764",
+        member="Kuwait, the State of",
+        joint_symbols=["G/TBT/N/KWT/764, G/TBT/N/BHR/780, G/TBT/N/ARE/703"],
+    )
     with Session(engine) as session:
         report = import_jsonl(session, io.StringIO(a + "\n" + b + "\n"), source="eping", now=NOW)
         session.commit()
@@ -75,17 +105,26 @@ def test_joint_notifications_are_one_measure_whatever_the_order(engine):
 
 
 def test_addenda_are_linked_to_their_parent(engine):
-    records = [line(symbol="G/TBT/N/BRA/312/Add.9", title="Addendum"),
-               line(symbol="G/TBT/N/EU/1097/Add.1/Corr.1", title="Corrigendum")]
+    records = [
+        line(symbol="G/TBT/N/BRA/312/Add.9", title="Addendum"),
+        line(symbol="G/TBT/N/EU/1097/Add.1/Corr.1", title="Corrigendum"),
+    ]
     with Session(engine) as session:
         import_jsonl(session, io.StringIO("\n".join(records) + "\n"), source="import", now=NOW)
         session.commit()
         rows = {r.symbol: r for r in session.exec(select(Notification)).all()}
         add = rows["G/TBT/N/BRA/312/Add.9"]
         corr = rows["G/TBT/N/EU/1097/Add.1/Corr.1"]
-        assert (add.parent_symbol, add.measure_key, add.kind) == ("G/TBT/N/BRA/312", "G/TBT/N/BRA/312", "addendum")
+        assert (add.parent_symbol, add.measure_key, add.kind) == (
+            "G/TBT/N/BRA/312",
+            "G/TBT/N/BRA/312",
+            "addendum",
+        )
         assert (corr.parent_symbol, corr.measure_key, corr.kind) == (
-            "G/TBT/N/EU/1097/Add.1", "G/TBT/N/EU/1097", "corrigendum")
+            "G/TBT/N/EU/1097/Add.1",
+            "G/TBT/N/EU/1097",
+            "corrigendum",
+        )
 
 
 def test_every_bundled_real_notification_imports(engine):
@@ -114,7 +153,9 @@ def test_relative_deadlines_are_resolved_from_the_distribution_date(engine):
 def test_hostile_record_values_are_refused_clearly():
     with pytest.raises(RecordError, match="title"):
         parse_line(line(title=None))
-    derived = parse_line(line(title=None, description="Kenya informs Members that KS 2975 was adopted. It applies."))
+    derived = parse_line(
+        line(title=None, description="Kenya informs Members that KS 2975 was adopted. It applies.")
+    )
     assert derived.title == "Kenya informs Members that KS 2975 was adopted"
     with pytest.raises(RecordError, match="JSON object"):
         parse_line("42")
@@ -124,11 +165,22 @@ def test_hostile_record_values_are_refused_clearly():
 
 
 def test_a_secondary_source_fills_gaps_and_a_recrawl_does_not_undo_it(engine):
-    eping = line(symbol="G/TBT/N/KEN/1307/Add.1", title="Edible ices", description=None,
-                 hs_codes=[], comment_deadline=None, source_id="99001")
-    document = line(symbol="G/TBT/N/KEN/1307/Add.1", title="Addendum", description="Adopted text",
-                    hs_codes=["2105"], events=[{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}],
-                    member="Kenya")
+    eping = line(
+        symbol="G/TBT/N/KEN/1307/Add.1",
+        title="Edible ices",
+        description=None,
+        hs_codes=[],
+        comment_deadline=None,
+        source_id="99001",
+    )
+    document = line(
+        symbol="G/TBT/N/KEN/1307/Add.1",
+        title="Addendum",
+        description="Adopted text",
+        hs_codes=["2105"],
+        events=[{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}],
+        member="Kenya",
+    )
     with Session(engine) as session:
         import_jsonl(session, io.StringIO(eping + "\n"), source="eping", now=NOW)
         report = import_jsonl(session, io.StringIO(document + "\n"), source="wtodoc", now=NOW)
@@ -149,6 +201,13 @@ def test_the_merge_of_one_source_is_that_source_exactly():
 
     for text in DATA.read_text(encoding="utf-8").splitlines():
         record = parse_record(json.loads(text))
-        alone = SourceRecord(source="eping", source_key="1", notification_id=1, payload=record.to_dict(),
-                             content_hash="", first_seen_at=NOW, fetched_at=NOW)
+        alone = SourceRecord(
+            source="eping",
+            source_key="1",
+            notification_id=1,
+            payload=record.to_dict(),
+            content_hash="",
+            first_seen_at=NOW,
+            fetched_at=NOW,
+        )
         assert content_hash(merge_records([alone])) == content_hash(record), record.symbol

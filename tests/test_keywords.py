@@ -8,28 +8,44 @@ from hypothesis import strategies as st
 
 from tbt_alert.text.phrases import PhraseMatcher, normalise_text, to_simplified
 
-M = PhraseMatcher(["pumps", "heat pumps", "low voltage", "vis", "锁", "锁定", "鞋类标签", "cr(vi)",
-                   "étiquetage des chaussures", "calzado", "PU革"])
+M = PhraseMatcher(
+    [
+        "pumps",
+        "heat pumps",
+        "low voltage",
+        "vis",
+        "锁",
+        "锁定",
+        "鞋类标签",
+        "cr(vi)",
+        "étiquetage des chaussures",
+        "calzado",
+        "PU革",
+    ]
+)
 
 
 def found(text: str) -> list[str]:
     return [h.phrase for h in M.find(normalise_text(text))]
 
 
-@pytest.mark.parametrize(("text", "phrases"), [
-    ("Water PUMPS", ["pumps"]),
-    ("Heat-pumps", ["heat pumps", "pumps"]),  # overlapping hits: the veto needs both
-    ("low-voltage and low  voltage", ["low voltage", "low voltage"]),
-    ("visas and revision", []),  # 'vis' only as a word
-    ("Vis à tête hexagonale", ["vis"]),
-    ("数据锁定", ["锁定"]),  # the longer phrase at that position, never the bare 锁
-    ("电子门锁", ["锁"]),
-    ("鞋類標簽的技術法規", ["鞋类标签"]),  # traditional characters
-    ("Cr(VI) in leather", ["cr(vi)"]),
-    ("Étiquetage des chaussures", ["étiquetage des chaussures"]),
-    ("Etiquetado de Calzado", ["calzado"]),
-    ("ＰＵ革", ["pu革"]),  # full-width letters
-])
+@pytest.mark.parametrize(
+    ("text", "phrases"),
+    [
+        ("Water PUMPS", ["pumps"]),
+        ("Heat-pumps", ["heat pumps", "pumps"]),  # overlapping hits: the veto needs both
+        ("low-voltage and low  voltage", ["low voltage", "low voltage"]),
+        ("visas and revision", []),  # 'vis' only as a word
+        ("Vis à tête hexagonale", ["vis"]),
+        ("数据锁定", ["锁定"]),  # the longer phrase at that position, never the bare 锁
+        ("电子门锁", ["锁"]),
+        ("鞋類標簽的技術法規", ["鞋类标签"]),  # traditional characters
+        ("Cr(VI) in leather", ["cr(vi)"]),
+        ("Étiquetage des chaussures", ["étiquetage des chaussures"]),
+        ("Etiquetado de Calzado", ["calzado"]),
+        ("ＰＵ革", ["pu革"]),  # full-width letters
+    ],
+)
 def test_find(text: str, phrases: list[str]) -> None:
     assert found(text) == phrases
 

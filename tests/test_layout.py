@@ -140,7 +140,8 @@ def test_no_import_cycles_between_modules():
 def test_the_package_never_imports_spiders():
     offences = [
         f"{path.relative_to(ROOT)}:{line}: imports {target}"
-        for name, path in modules().items() if name.startswith("tbt_alert")
+        for name, path in modules().items()
+        if name.startswith("tbt_alert")
         for target, line in imported_names(path)
         if target == "spiders" or target.startswith("spiders.")
     ]
@@ -154,7 +155,9 @@ def test_every_room_has_a_rank():
         rank(r)
 
 
-@pytest.mark.xfail(strict=True, reason="alerts<->mail and store->classify are untangled in the next change")
+@pytest.mark.xfail(
+    strict=True, reason="alerts<->mail and store->classify are untangled in the next change"
+)
 def test_dependencies_run_one_way():
     """A module imports only from its own room or rooms of a lower rank."""
     offences = []
@@ -168,7 +171,9 @@ def test_dependencies_run_one_way():
                 continue
             there = room(target)
             if there != here and rank(there) >= rank(here):
-                offences.append(f"{path.relative_to(ROOT)}:{line}: {here} imports {there} ({target})")
+                offences.append(
+                    f"{path.relative_to(ROOT)}:{line}: {here} imports {there} ({target})"
+                )
     assert sorted(set(offences)) == []
 
 
@@ -179,7 +184,9 @@ def test_rank_check_catches_an_upward_import():
 
 
 def test_wheel_package_list_matches_the_folders():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
     listed = set(config["packages"])
     mapped = set(config["package-dir"])
     folders = {module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}

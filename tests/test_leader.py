@@ -34,8 +34,12 @@ HOLDER = textwrap.dedent("""
 @pytest.fixture
 def holder(db_url):
     """A separate process that holds the lock until it is killed."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, db_url], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, db_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     line = proc.stdout.readline()
     assert line.startswith("held"), proc.stderr.read()
@@ -119,10 +123,17 @@ def test_a_terminated_postgresql_session_is_noticed_as_lost_leadership(db_url):
     assert isinstance(leadership, AdvisoryLeadership)
     admin = make_engine(db_url)
     with admin.begin() as conn:
-        killed = conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-            " AND classid = :a AND objid = :b"), {"a": leadership.key[0], "b": leadership.key[1]}
-        ).scalars().all()
+        killed = (
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND classid = :a AND objid = :b"
+                ),
+                {"a": leadership.key[0], "b": leadership.key[1]},
+            )
+            .scalars()
+            .all()
+        )
     assert killed == [True]
     with pytest.raises(LeadershipLost):
         leadership.check()

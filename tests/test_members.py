@@ -10,17 +10,92 @@ from hypothesis import strategies as st
 from tbt_alert.text.members import MEMBERS, Member, member_by_code, normalise_member
 from tbt_alert.text.symbols import is_placeholder, parse_symbol
 
-LABELLED = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+LABELLED = (
+    Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
+)
 GCC_LIST = "阿拉伯联合酋长国、巴林王国、科威特国、阿曼、卡塔尔、沙特阿拉伯王国、也门"
 
 REQUIRED = (
-    "EU", "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC",
-    "HUN", "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN",
-    "ESP", "SWE", "USA", "CAN", "MEX", "BRA", "ARG", "CHL", "COL", "PER", "ECU", "JPN", "KOR",
-    "CHN", "TPKM", "HKG", "MAC", "IND", "IDN", "THA", "VNM", "MYS", "PHL", "SGP", "AUS", "NZL",
-    "GBR", "CHE", "NOR", "RUS", "UKR", "TUR", "ISR", "SAU", "ARE", "BHR", "KWT", "OMN", "QAT",
-    "YEM", "EGY", "KEN", "UGA", "TZA", "RWA", "BDI", "ZAF", "BWA", "GUY", "JAM", "TTO", "CRI",
-    "DOM", "GEO",
+    "EU",
+    "AUT",
+    "BEL",
+    "BGR",
+    "HRV",
+    "CYP",
+    "CZE",
+    "DNK",
+    "EST",
+    "FIN",
+    "FRA",
+    "DEU",
+    "GRC",
+    "HUN",
+    "IRL",
+    "ITA",
+    "LVA",
+    "LTU",
+    "LUX",
+    "MLT",
+    "NLD",
+    "POL",
+    "PRT",
+    "ROU",
+    "SVK",
+    "SVN",
+    "ESP",
+    "SWE",
+    "USA",
+    "CAN",
+    "MEX",
+    "BRA",
+    "ARG",
+    "CHL",
+    "COL",
+    "PER",
+    "ECU",
+    "JPN",
+    "KOR",
+    "CHN",
+    "TPKM",
+    "HKG",
+    "MAC",
+    "IND",
+    "IDN",
+    "THA",
+    "VNM",
+    "MYS",
+    "PHL",
+    "SGP",
+    "AUS",
+    "NZL",
+    "GBR",
+    "CHE",
+    "NOR",
+    "RUS",
+    "UKR",
+    "TUR",
+    "ISR",
+    "SAU",
+    "ARE",
+    "BHR",
+    "KWT",
+    "OMN",
+    "QAT",
+    "YEM",
+    "EGY",
+    "KEN",
+    "UGA",
+    "TZA",
+    "RWA",
+    "BDI",
+    "ZAF",
+    "BWA",
+    "GUY",
+    "JAM",
+    "TTO",
+    "CRI",
+    "DOM",
+    "GEO",
 )
 
 
@@ -98,12 +173,16 @@ def test_name_variants(name: str, code: str) -> None:
 
 
 def test_member_fields() -> None:
-    assert normalise_member("Saudi Arabia, Kingdom of") == Member("SAU", "Saudi Arabia, Kingdom of", "沙特阿拉伯")
+    assert normalise_member("Saudi Arabia, Kingdom of") == Member(
+        "SAU", "Saudi Arabia, Kingdom of", "沙特阿拉伯"
+    )
     assert normalise_member("美國") == Member("USA", "United States", "美国")
     assert normalise_member("Chinese Taipei").name_zh == "台澎金马单独关税区"
 
 
-@pytest.mark.parametrize("name", ["Atlantis", "  Atlantis \n Republic ", "XX Atlantis", "", "???", "NA"])
+@pytest.mark.parametrize(
+    "name", ["Atlantis", "  Atlantis \n Republic ", "XX Atlantis", "", "???", "NA"]
+)
 def test_unknown_names_keep_cleaned_text(name: str) -> None:
     member = normalise_member(name)
     assert member.code == "" and member.name_zh == ""

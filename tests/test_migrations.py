@@ -41,17 +41,23 @@ def test_rows_stored_before_an_upgrade_survive_it(db_url):
     engine = make_engine(db_url)
     command.upgrade(alembic_config(engine), "0001")
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO notification (symbol, measure_key, kind, member_code, member_name, markets, "
-            "joint_symbols, title, hs_codes, ics_codes, document_links, content_hash, first_seen_at, "
-            "updated_at, alert_sectors, horizontal, classified_hash) VALUES ('G/TBT/N/EU/1', "
-            "'G/TBT/N/EU/1', 'regular', 'EU', 'European Union', '[\"EU\"]', '[]', 'Toys', '[\"9503\"]', "
-            "'[]', '[]', 'abc', '2026-11-01 00:00:00', '2026-11-01 00:00:00', '[\"toys_playground\"]', "
-            "false, 'old-stamp')"))
+        conn.execute(
+            text(
+                "INSERT INTO notification (symbol, measure_key, kind, member_code, member_name, markets, "
+                "joint_symbols, title, hs_codes, ics_codes, document_links, content_hash, first_seen_at, "
+                "updated_at, alert_sectors, horizontal, classified_hash) VALUES ('G/TBT/N/EU/1', "
+                "'G/TBT/N/EU/1', 'regular', 'EU', 'European Union', '[\"EU\"]', '[]', 'Toys', '[\"9503\"]', "
+                "'[]', '[]', 'abc', '2026-11-01 00:00:00', '2026-11-01 00:00:00', '[\"toys_playground\"]', "
+                "false, 'old-stamp')"
+            )
+        )
     upgrade(engine)
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT symbol, title, events, parallel_key, classified_hash "
-                                "FROM notification")).one()
+        row = conn.execute(
+            text("SELECT symbol, title, events, parallel_key, classified_hash FROM notification")
+        ).one()
     assert row.symbol == "G/TBT/N/EU/1" and row.title == "Toys"
-    assert row.events in ([], "[]") and row.parallel_key is None and row.classified_hash == "old-stamp"
+    assert (
+        row.events in ([], "[]") and row.parallel_key is None and row.classified_hash == "old-stamp"
+    )
     engine.dispose()

@@ -39,7 +39,11 @@ def route(path: str, query: dict[str, list[str]]) -> Reply:
     if path.endswith("/to-file"):
         return Reply(b"", 302, {"Location": "file:///etc/passwd"})
     if path.endswith("/moved"):
-        return Reply(b"", 301, {"Location": "/dol2fe/Pages/SS/directdoc.aspx?filename=q:/G/TBTN17/KOR700.pdf"})
+        return Reply(
+            b"",
+            301,
+            {"Location": "/dol2fe/Pages/SS/directdoc.aspx?filename=q:/G/TBTN17/KOR700.pdf"},
+        )
     return Reply(PDF, headers=HEADERS)
 
 
@@ -75,18 +79,30 @@ def test_records_body_and_provenance(cli: CliRunner, server: str, tmp_path: Path
     before = datetime.now(UTC).replace(microsecond=0)
     result = invoke(cli, "wtodoc", url, "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
-    body_path, meta_path = tmp_path / "wtodoc" / "KOR700.pdf", tmp_path / "wtodoc" / "KOR700.meta.json"
+    body_path, meta_path = (
+        tmp_path / "wtodoc" / "KOR700.pdf",
+        tmp_path / "wtodoc" / "KOR700.meta.json",
+    )
     assert body_path.read_bytes() == PDF
     assert "recorded" in result.output and str(body_path) in result.output
     meta = json.loads(meta_path.read_text("utf-8"))
     fetched_at = datetime.fromisoformat(meta.pop("fetched_at"))
     assert fetched_at.utcoffset() == timedelta(0) and before <= fetched_at <= datetime.now(UTC)
     assert meta == {
-        "url": url, "status": 200,
-        "headers": {"Content-Type": "application/pdf", "Content-Length": str(len(PDF)), "ETag": '"abc"',
-                    "Date": meta["headers"]["Date"], "Server": meta["headers"]["Server"]},
-        "reconstructed": False, "recorded_live": True, "recorded_by": "tbt-alert dev record-fixture",
-        "sha256": hashlib.sha256(PDF).hexdigest(), "size": len(PDF),
+        "url": url,
+        "status": 200,
+        "headers": {
+            "Content-Type": "application/pdf",
+            "Content-Length": str(len(PDF)),
+            "ETag": '"abc"',
+            "Date": meta["headers"]["Date"],
+            "Server": meta["headers"]["Server"],
+        },
+        "reconstructed": False,
+        "recorded_live": True,
+        "recorded_by": "tbt-alert dev record-fixture",
+        "sha256": hashlib.sha256(PDF).hexdigest(),
+        "size": len(PDF),
     }
     assert not list(tmp_path.rglob("*.partial"))
 
@@ -131,8 +147,16 @@ def test_sends_an_identifying_user_agent() -> None:
     assert agents == [USER_AGENT] and USER_AGENT.startswith("tbt-alert/")
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://docs.wto.org/x.pdf",
-                                 "data:text/plain,hello", "http:///no-host", "docs.wto.org/x.pdf"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://docs.wto.org/x.pdf",
+        "data:text/plain,hello",
+        "http:///no-host",
+        "docs.wto.org/x.pdf",
+    ],
+)
 def test_refuses_non_http_urls(cli: CliRunner, tmp_path: Path, url: str) -> None:
     result = invoke(cli, "wtodoc", url, "--out", str(tmp_path))
     assert result.exit_code == 2 and "only http(s) URLs" in result.output
@@ -154,7 +178,10 @@ def test_size_cap(cli: CliRunner, server: str, tmp_path: Path) -> None:
 
 def test_streamed_body_over_the_cap_is_refused() -> None:
     big = b"x" * 300_000
-    with one_request(big, []) as url, pytest.raises(CrawlError, match="Content-Length 300000 is over"):
+    with (
+        one_request(big, []) as url,
+        pytest.raises(CrawlError, match="Content-Length 300000 is over"),
+    ):
         fetch_url(url, max_bytes=100_000)
     with (
         one_request(big, [], length=False) as url,
@@ -170,7 +197,9 @@ def test_does_not_overwrite_without_force(cli: CliRunner, server: str, tmp_path:
     result = invoke(cli, "wtodoc", f"{server}/x.pdf", "--out", str(tmp_path))
     assert result.exit_code == 1 and "not overwritten (use --force)" in result.output
     assert target.read_bytes() == b"hand-made"
-    assert invoke(cli, "wtodoc", f"{server}/x.pdf", "--out", str(tmp_path), "--force").exit_code == 0
+    assert (
+        invoke(cli, "wtodoc", f"{server}/x.pdf", "--out", str(tmp_path), "--force").exit_code == 0
+    )
     assert target.read_bytes() == PDF
 
 
@@ -183,30 +212,48 @@ def test_error_status_is_refused_unless_kept(cli: CliRunner, server: str, tmp_pa
 
 
 def test_offline_says_so(cli: CliRunner, tmp_path: Path) -> None:
-    result = invoke(cli, "wtodoc", f"http://127.0.0.1:{closed_port()}/x.pdf", "--out", str(tmp_path))
+    result = invoke(
+        cli, "wtodoc", f"http://127.0.0.1:{closed_port()}/x.pdf", "--out", str(tmp_path)
+    )
     assert result.exit_code == 1
     assert "error: cannot reach 127.0.0.1" in result.output and "seems offline" in result.output
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("source", "name"), [("../etc", None), ("wtodoc", "../x.pdf"),
-                                              ("wtodoc", "x.meta.json"), ("WTO DOC", None)])
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [("../etc", None), ("wtodoc", "../x.pdf"), ("wtodoc", "x.meta.json"), ("WTO DOC", None)],
+)
 def test_refuses_bad_source_or_name(tmp_path: Path, source: str, name: str | None) -> None:
     def never(url: str) -> Fetched:
         raise AssertionError("fetched despite bad arguments")
 
     with pytest.raises(ValueError, match=r"SOURCE|--name"):
-        record_fixture(source, "https://docs.wto.org/x.pdf", root=tmp_path,
-                       now=datetime.now(UTC), name=name, fetch=never)
+        record_fixture(
+            source,
+            "https://docs.wto.org/x.pdf",
+            root=tmp_path,
+            now=datetime.now(UTC),
+            name=name,
+            fetch=never,
+        )
 
 
 @pytest.mark.parametrize(
     ("url", "name"),
     [
-        ("https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename=q:/G/TBTN11/MYS27R1.pdf&Open=True",
-         "MYS27R1.pdf"),
-        ("https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx", "ARE703.docx"),
-        ("https://members.wto.org/crnattachments/2026/TBT/ARE/26_02883_00_e.pdf", "26_02883_00_e.pdf"),
+        (
+            "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename=q:/G/TBTN11/MYS27R1.pdf&Open=True",
+            "MYS27R1.pdf",
+        ),
+        (
+            "https://docs.wto.org/imrd/directdoc.asp?DDFDocuments/T/G/TBTN26/ARE703.docx",
+            "ARE703.docx",
+        ),
+        (
+            "https://members.wto.org/crnattachments/2026/TBT/ARE/26_02883_00_e.pdf",
+            "26_02883_00_e.pdf",
+        ),
         ("https://technical-barriers-trade.ec.europa.eu/en/notification/35249", "35249"),
         ("https://epingalert.org/", "response"),
         ("https://x.org/a%20b%2F..%2Fc.html", "c.html"),

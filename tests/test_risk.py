@@ -18,45 +18,81 @@ def rec(**kw: str) -> CanonicalRecord:
 
 
 def test_eu_ban_with_closing_comment_window_is_red() -> None:
-    risk = assess(rec(title="Draft Commission Regulation: restriction of chromium VI in leather footwear",
-                      comment_deadline="2025-03-20"), "footwear_leather", NOW)
+    risk = assess(
+        rec(
+            title="Draft Commission Regulation: restriction of chromium VI in leather footwear",
+            comment_deadline="2025-03-20",
+        ),
+        "footwear_leather",
+        NOW,
+    )
     assert risk.level == "red"
     text = " ".join(risk.reasons)
     assert "major market" in text and "ban or restriction" in text and "closes in 19 days" in text
 
 
 def test_small_market_voluntary_labelling_standard_is_green() -> None:
-    risk = assess(rec(symbol="G/TBT/N/UGA/9", member="Uganda",
-                      title="Voluntary standard for labelling of textiles"), "apparel_textiles", NOW)
+    risk = assess(
+        rec(
+            symbol="G/TBT/N/UGA/9",
+            member="Uganda",
+            title="Voluntary standard for labelling of textiles",
+        ),
+        "apparel_textiles",
+        NOW,
+    )
     assert risk.level == "green"
     assert any("voluntary" in r for r in risk.reasons)
 
 
 def test_russia_weighs_more_for_footwear_than_for_pumps() -> None:
-    r = rec(symbol="G/TBT/N/RUS/5", member="Russian Federation", title="Technical regulation on products")
+    r = rec(
+        symbol="G/TBT/N/RUS/5",
+        member="Russian Federation",
+        title="Technical regulation on products",
+    )
     assert assess(r, "footwear_leather", NOW).reasons[1].startswith("major market")
     assert assess(r, "pumps_valves", NOW).reasons[1].startswith("significant market")
 
 
 def test_time_left_depends_on_now_only() -> None:
     r = rec(title="Technical regulation: certification of toys", comment_deadline="2025-04-15")
-    assert any("closes in" in x for x in assess(r, "toys_playground", datetime(2025, 4, 1, tzinfo=UTC)).reasons)
-    assert any("open until" in x for x in assess(r, "toys_playground", datetime(2025, 1, 1, tzinfo=UTC)).reasons)
-    assert any("closed on" in x for x in assess(r, "toys_playground", datetime(2025, 5, 1, tzinfo=UTC)).reasons)
+    assert any(
+        "closes in" in x
+        for x in assess(r, "toys_playground", datetime(2025, 4, 1, tzinfo=UTC)).reasons
+    )
+    assert any(
+        "open until" in x
+        for x in assess(r, "toys_playground", datetime(2025, 1, 1, tzinfo=UTC)).reasons
+    )
+    assert any(
+        "closed on" in x
+        for x in assess(r, "toys_playground", datetime(2025, 5, 1, tzinfo=UTC)).reasons
+    )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2017-01-15", date(2017, 1, 15)), ("2013/6/19", date(2013, 6, 19)), ("2007 May 09", date(2007, 5, 9)),
-    ("2025年5月5日", date(2025, 5, 5)), ("60 days after notification", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2017-01-15", date(2017, 1, 15)),
+        ("2013/6/19", date(2013, 6, 19)),
+        ("2007 May 09", date(2007, 5, 9)),
+        ("2025年5月5日", date(2025, 5, 5)),
+        ("60 days after notification", None),
+        (None, None),
+    ],
+)
 def test_parse_date(text: str | None, expected: date | None) -> None:
     assert parse_date(text) == expected
 
 
 def test_days_after_distribution() -> None:
-    assert comment_deadline(rec(comment_deadline="60 days after Notification",
-                                distribution_date="2010-04-09")) == date(2010, 6, 8)
-    assert comment_deadline(rec(comment_deadline="自分发日期起60天", distribution_date="2020-01-01")) == date(2020, 3, 1)
+    assert comment_deadline(
+        rec(comment_deadline="60 days after Notification", distribution_date="2010-04-09")
+    ) == date(2010, 6, 8)
+    assert comment_deadline(
+        rec(comment_deadline="自分发日期起60天", distribution_date="2020-01-01")
+    ) == date(2020, 3, 1)
 
 
 def test_member_code() -> None:

@@ -21,36 +21,69 @@ def _write(tmp_path: Path, mutate) -> Path:
 
 def test_bundled_rules_load() -> None:
     rules = load_rules()
-    assert set(rules.core_ids) == {"footwear_leather", "apparel_textiles", "low_voltage_electrical",
-                                   "pumps_valves", "auto_moto_parts", "eyewear", "lighters",
-                                   "toys_playground"}
+    assert set(rules.core_ids) == {
+        "footwear_leather",
+        "apparel_textiles",
+        "low_voltage_electrical",
+        "pumps_valves",
+        "auto_moto_parts",
+        "eyewear",
+        "lighters",
+        "toys_playground",
+    }
     assert rules.sector("lighters").hs == ("9613", "360610")
     assert "heat pumps" in rules.sector("pumps_valves").negatives
-    assert {c.id for c in rules.cross_cutting} >= {"chemicals_in_articles", "general_product_safety",
-                                                   "ecodesign_energy", "conformity_assessment_schemes"}
+    assert {c.id for c in rules.cross_cutting} >= {
+        "chemicals_in_articles",
+        "general_product_safety",
+        "ecodesign_energy",
+        "conformity_assessment_schemes",
+    }
 
 
 def _sector(data, sid):
     return next(s for s in data["sectors"] if s["id"] == sid)
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: _sector(d, "eyewear").update(keywords_de=["Brille"]),
-     ["sector 'eyewear'", "unknown key", "keywords_de"]),
-    (lambda d: _sector(d, "lighters").update(hs=["9613", "96.13"]),
-     ["sector 'lighters'", "malformed HS code '96.13'"]),
-    (lambda d: _sector(d, "lighters").update(hs=["961"]),
-     ["sector 'lighters'", "malformed HS code '961'"]),
-    (lambda d: _sector(d, "eyewear").update(ics=["11.40.70"]),
-     ["sector 'eyewear'", "malformed ICS code '11.40.70'"]),
-    (lambda d: _sector(d, "eyewear").update(priority="urgent"), ["sector 'eyewear'", "priority"]),
-    (lambda d: d["sectors"].append(dict(_sector(d, "eyewear"))), ["duplicate sector id", "eyewear"]),
-    (lambda d: d["cross_cutting"][0]["fan_out"].update(shoes=["no_such_sector"]),
-     ["cross_cutting 'chemicals_in_articles'", "no_such_sector"]),
-    (lambda d: d.update(colour="blue"), ["top level", "colour"]),
-    (lambda d: d["thresholds"].update(alert="high"), ["thresholds", "'alert' must be a number"]),
-    (lambda d: d["weights"].pop("hs_strong"), ["weights", "missing", "hs_strong"]),
-])
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: _sector(d, "eyewear").update(keywords_de=["Brille"]),
+            ["sector 'eyewear'", "unknown key", "keywords_de"],
+        ),
+        (
+            lambda d: _sector(d, "lighters").update(hs=["9613", "96.13"]),
+            ["sector 'lighters'", "malformed HS code '96.13'"],
+        ),
+        (
+            lambda d: _sector(d, "lighters").update(hs=["961"]),
+            ["sector 'lighters'", "malformed HS code '961'"],
+        ),
+        (
+            lambda d: _sector(d, "eyewear").update(ics=["11.40.70"]),
+            ["sector 'eyewear'", "malformed ICS code '11.40.70'"],
+        ),
+        (
+            lambda d: _sector(d, "eyewear").update(priority="urgent"),
+            ["sector 'eyewear'", "priority"],
+        ),
+        (
+            lambda d: d["sectors"].append(dict(_sector(d, "eyewear"))),
+            ["duplicate sector id", "eyewear"],
+        ),
+        (
+            lambda d: d["cross_cutting"][0]["fan_out"].update(shoes=["no_such_sector"]),
+            ["cross_cutting 'chemicals_in_articles'", "no_such_sector"],
+        ),
+        (lambda d: d.update(colour="blue"), ["top level", "colour"]),
+        (
+            lambda d: d["thresholds"].update(alert="high"),
+            ["thresholds", "'alert' must be a number"],
+        ),
+        (lambda d: d["weights"].pop("hs_strong"), ["weights", "missing", "hs_strong"]),
+    ],
+)
 def test_invalid_rules_name_file_and_entry(tmp_path: Path, mutate, expected: list[str]) -> None:
     path = _write(tmp_path, mutate)
     with pytest.raises(RulesError) as err:

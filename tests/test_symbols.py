@@ -199,10 +199,16 @@ def test_labelled_joint_lists_join_and_split_back() -> None:
 def test_split_joint() -> None:
     text = "G/TBT/N/ARE/703, G/TBT/N/BHR/780, G/TBT/N/KWT/764"
     assert [s.canonical for s in split_joint(text)] == [
-        "G/TBT/N/ARE/703", "G/TBT/N/BHR/780", "G/TBT/N/KWT/764"]
+        "G/TBT/N/ARE/703",
+        "G/TBT/N/BHR/780",
+        "G/TBT/N/KWT/764",
+    ]
     messy = " G/TBT/N/ARE/703 ;; g/tbt/n/bhr/780\n\nG/TBT/N/ARE/703，G/TBT/N/KWT/764、, "
     assert [s.canonical for s in split_joint(messy)] == [
-        "G/TBT/N/ARE/703", "G/TBT/N/BHR/780", "G/TBT/N/KWT/764"]
+        "G/TBT/N/ARE/703",
+        "G/TBT/N/BHR/780",
+        "G/TBT/N/KWT/764",
+    ]
     assert split_joint("") == []
     assert split_joint(" , ; \n") == []
     with pytest.raises(SymbolError, match="nonsense"):
@@ -237,7 +243,10 @@ def test_find_symbols_in_free_text() -> None:
         "G/TBT/CS/N/75; not G/SPS/N/COL/1. Form: G/TBT/Notif.97.323."
     )
     assert [s.canonical for s in find_symbols(text)] == [
-        "G/TBT/N/COL/20/Add.4", "G/TBT/N/COL/20", "G/TBT/Notif.97.323"]
+        "G/TBT/N/COL/20/Add.4",
+        "G/TBT/N/COL/20",
+        "G/TBT/Notif.97.323",
+    ]
     assert find_symbols("") == []
     assert find_symbols("no symbols here, only 2024/11/22") == []
 
@@ -246,13 +255,23 @@ def test_find_symbols_in_free_text() -> None:
     ("page", "expected"),
     [
         ("chemycal_EU666.txt", ["G/TBT/N/EU/666"]),
-        ("wto_addendum_old_format_COL20Add5_copy.txt", ["G/TBT/N/COL/20/Add.5", "G/TBT/N/COL/20/Add.4"]),
+        (
+            "wto_addendum_old_format_COL20Add5_copy.txt",
+            ["G/TBT/N/COL/20/Add.5", "G/TBT/N/COL/20/Add.4"],
+        ),
         ("wto_form_1997_cbd_reprint.txt", ["G/TBT/Notif.97.323"]),
         ("eu_tbt_db_old_detail_EU489.txt", ["G/TBT/N/EU/489"]),
         ("tbtims_code_of_good_practice_search_p1.txt", []),
-        ("eping_mirror_portal_KEN1412Rev1.txt", [
-            "G/TBT/N/BDI/344/Rev.1", "G/TBT/N/KEN/1412/Rev.1", "G/TBT/N/RWA/851/Rev.1",
-            "G/TBT/N/TZA/934/Rev.1", "G/TBT/N/UGA/1760/Rev.1"]),
+        (
+            "eping_mirror_portal_KEN1412Rev1.txt",
+            [
+                "G/TBT/N/BDI/344/Rev.1",
+                "G/TBT/N/KEN/1412/Rev.1",
+                "G/TBT/N/RWA/851/Rev.1",
+                "G/TBT/N/TZA/934/Rev.1",
+                "G/TBT/N/UGA/1760/Rev.1",
+            ],
+        ),
     ],
 )
 def test_find_symbols_in_real_pages(page: str, expected: list[str]) -> None:
@@ -292,8 +311,14 @@ def test_canonical_is_a_fixed_point(symbol: Symbol) -> None:
 _space = st.text(alphabet=" \t\u3000\u00a0", max_size=3)
 
 
-@given(symbols(), _space, _space, st.lists(st.booleans(), min_size=100, max_size=100),
-       st.sampled_from(["/", "\\", "／", " / "]), st.booleans())
+@given(
+    symbols(),
+    _space,
+    _space,
+    st.lists(st.booleans(), min_size=100, max_size=100),
+    st.sampled_from(["/", "\\", "／", " / "]),
+    st.booleans(),
+)
 def test_noise_gives_the_same_symbol(
     symbol: Symbol, before: str, after: str, lower: list[bool], slash: str, drop_dots: bool
 ) -> None:

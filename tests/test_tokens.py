@@ -18,7 +18,12 @@ NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 def test_round_trip_keeps_purpose_subscriber_reference_and_time():
     token = make_token(SECRET, Purpose.REPLY, 42, ref_id=1097, now=NOW)
     read = read_token(SECRET, token, Purpose.REPLY, now=NOW + timedelta(days=1))
-    assert (read.purpose, read.subscriber_id, read.ref_id, read.issued_at) == (Purpose.REPLY, 42, 1097, NOW)
+    assert (read.purpose, read.subscriber_id, read.ref_id, read.issued_at) == (
+        Purpose.REPLY,
+        42,
+        1097,
+        NOW,
+    )
 
 
 def test_token_fits_an_email_local_part_and_survives_case_changes():

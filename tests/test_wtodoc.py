@@ -52,8 +52,13 @@ def test_current_layout_eu1097() -> None:
     assert doc.products_text.startswith("Recently classified carcinogens, germ cell mutagens")
     assert "(HS codes" not in doc.products_text
     assert (doc.hs_codes, doc.ics_codes) == ([], [])
-    assert doc.description is not None and doc.description.startswith("This draft Commission Regulation")
-    assert doc.texts_available_from is not None and "grow-eu-tbt@ec.europa.eu" in doc.texts_available_from
+    assert doc.description is not None and doc.description.startswith(
+        "This draft Commission Regulation"
+    )
+    assert (
+        doc.texts_available_from is not None
+        and "grow-eu-tbt@ec.europa.eu" in doc.texts_available_from
+    )
     assert doc.document_links == ["https://technical-barriers-trade.ec.europa.eu/en/home"]
     assert set(doc.boxes) == {1, 2, 3, 4, 5, 6}
     # the copy is an excerpt: boxes 7-11 are missing and that is said, not hidden
@@ -87,10 +92,17 @@ def test_2017_layout_kor700() -> None:
         "Non-phase-in substance & Phase-in Substance, Product containing carcinogenic or mutagenic "
         "substance, restricted substance, substance subject to authorization"
     )
-    assert doc.title == "Revised version of the Act on Registration, Evaluation, etc. of Chemical Substances"
+    assert (
+        doc.title
+        == "Revised version of the Act on Registration, Evaluation, etc. of Chemical Substances"
+    )
     assert doc.description is not None and doc.description.startswith("Phase-in substances placing")
     record = doc.to_record()
-    assert (record.distribution_date, record.language, record.source) == ("2017-01-09", "en", "wto_document")
+    assert (record.distribution_date, record.language, record.source) == (
+        "2017-01-09",
+        "en",
+        "wto_document",
+    )
 
 
 def test_2010_layout_usa532_member_to_agreement_notifying() -> None:
@@ -116,15 +128,22 @@ def test_1997_single_paragraph_reprint() -> None:
     assert doc.agency == "Korean National Institute of Technology and Quality (KNITQ)"
     assert doc.articles == ["2.9.2"]  # no check boxes in 1997: the article is simply named
     assert doc.products_text == "Household electrical appliances and wiring devices."
-    assert doc.title == "Proposed Amendment to the Technical Criteria for Electrical Appliances and Materials"
+    assert (
+        doc.title
+        == "Proposed Amendment to the Technical Criteria for Electrical Appliances and Materials"
+    )
     assert doc.objective == "Safety and consumer protection."
-    assert doc.relevant_documents is not None and doc.relevant_documents.startswith("Electrical Appliance")
+    assert doc.relevant_documents is not None and doc.relevant_documents.startswith(
+        "Electrical Appliance"
+    )
     assert doc.proposed_adoption == "1 October 1997"
     assert doc.proposed_entry_into_force is not None
     assert doc.proposed_entry_into_force.startswith("1 October 1997. Some provisions")
     assert doc.comment_deadline_text == "31 August 1997"
     assert doc.comment_deadline == date(1997, 8, 31)
-    assert doc.texts_available_from is not None and doc.texts_available_from.startswith("National enquiry point")
+    assert doc.texts_available_from is not None and doc.texts_available_from.startswith(
+        "National enquiry point"
+    )
     assert sorted(doc.boxes) == list(range(1, 12))
     assert doc.warnings == []
     assert doc.to_record().comment_deadline == "31 August 1997"
@@ -135,7 +154,9 @@ def test_relative_deadline_is_counted_from_the_distribution_date() -> None:
     doc = parse_notification_text(text)
     assert doc.comment_deadline_text == "60 days from notification"
     assert doc.comment_deadline == date(2017, 3, 10)
-    assert doc.to_record().comment_deadline == "60 days from notification"  # as read; ingest decides
+    assert (
+        doc.to_record().comment_deadline == "60 days from notification"
+    )  # as read; ingest decides
 
 
 def test_typos_encoding_artefacts_and_checkbox_glyphs() -> None:
@@ -175,7 +196,9 @@ def test_drift_member_label_renamed_is_flagged_and_not_a_record() -> None:
 
 
 def test_drift_title_label_renamed_is_flagged_and_not_a_record() -> None:
-    text = page(USA532).replace("Title, number of pages and language(s) of the notified document", "Document")
+    text = page(USA532).replace(
+        "Title, number of pages and language(s) of the notified document", "Document"
+    )
     doc = parse_notification_text(text)
     assert doc.title is None
     assert any("box 5" in w for w in doc.warnings)
@@ -198,7 +221,9 @@ def test_drift_all_labels_renamed_raises() -> None:
         parse_notification_text(text)
 
 
-@pytest.mark.parametrize("text", ["", "Maintenance: the site is down.", "<html><body></body></html>"])
+@pytest.mark.parametrize(
+    "text", ["", "Maintenance: the site is down.", "<html><body></body></html>"]
+)
 def test_not_a_form_raises(text: str) -> None:
     with pytest.raises(CrawlError):
         parse_notification_text(text)
@@ -210,8 +235,12 @@ def test_label_words_inside_a_box_do_not_start_a_new_box() -> None:
         "6. Description of content: See relevant documents: none. Revision",
     )
     doc = parse_notification_text(text)
-    assert doc.description is not None and doc.description.startswith("See relevant documents: none.")
-    assert doc.relevant_documents is not None and doc.relevant_documents.startswith("Electrical Appliance")
+    assert doc.description is not None and doc.description.startswith(
+        "See relevant documents: none."
+    )
+    assert doc.relevant_documents is not None and doc.relevant_documents.startswith(
+        "Electrical Appliance"
+    )
 
 
 # --- addenda ---------------------------------------------------------------------------------
@@ -240,7 +269,9 @@ def test_current_checklist_addendum_mex_nom051() -> None:
     assert (doc.symbol, doc.parent_symbol) == ("G/TBT/N/MEX/178/Add.9", "G/TBT/N/MEX/178")
     assert doc.communication_date == date(2020, 8, 12)
     assert doc.member == "Mexico"
-    assert doc.title is not None and doc.title.startswith("Mexican Official Standard PROY-NOM-051-SCFI/SSA1-2009")
+    assert doc.title is not None and doc.title.startswith(
+        "Mexican Official Standard PROY-NOM-051-SCFI/SSA1-2009"
+    )
     # only the ticked box: none of the seven unticked reasons becomes an event
     assert [e.kind for e in doc.events] == [EventKind.final_text_available]
     assert doc.events[0].date is None
@@ -275,7 +306,11 @@ Description: The Regulation was adopted and published in the Official Journal.
 def test_checklist_tick_glyphs(tick: str) -> None:
     text = CHECKLIST.format(a=tick, b=tick, c="[ ]", d="☐")
     doc = parse_addendum_text(text)
-    assert (doc.symbol, doc.parent_symbol, doc.date) == ("G/TBT/N/EU/1097/Add.2", "G/TBT/N/EU/1097", date(2026, 3, 14))
+    assert (doc.symbol, doc.parent_symbol, doc.date) == (
+        "G/TBT/N/EU/1097/Add.2",
+        "G/TBT/N/EU/1097",
+        date(2026, 3, 14),
+    )
     assert [(e.kind, e.date) for e in doc.events] == [
         (EventKind.comment_period_changed, date(2026, 4, 30)),
         (EventKind.adopted, date(2026, 3, 2)),
@@ -305,7 +340,9 @@ def test_drift_checklist_label_renamed_raises() -> None:
 
 
 def test_drift_unknown_ticked_reason_is_flagged() -> None:
-    text = CHECKLIST.format(a="[ ]", b="[ ]", c="[ ]", d="[ ]").replace("[ ] Other:", "[X] Measure finalised:")
+    text = CHECKLIST.format(a="[ ]", b="[ ]", c="[ ]", d="[ ]").replace(
+        "[ ] Other:", "[X] Measure finalised:"
+    )
     doc = parse_addendum_text(text)
     assert [e.kind for e in doc.events] == [EventKind.other]
     assert any("unknown ticked reason" in w for w in doc.warnings)
@@ -314,18 +351,31 @@ def test_drift_unknown_ticked_reason_is_flagged() -> None:
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [
-        ("The comment period has been extended until 15 September 2026.",
-         [(EventKind.comment_period_changed, date(2026, 9, 15))]),
-        ("The regulation was adopted on 3 February 2011 and will enter into force on 1 July 2011.",
-         [(EventKind.enters_into_force, date(2011, 7, 1)), (EventKind.adopted, date(2011, 2, 3))]),
-        ("The final rule was published in the Federal Register on 12 May 2012.",
-         [(EventKind.published, date(2012, 5, 12))]),
+        (
+            "The comment period has been extended until 15 September 2026.",
+            [(EventKind.comment_period_changed, date(2026, 9, 15))],
+        ),
+        (
+            "The regulation was adopted on 3 February 2011 and will enter into force on 1 July 2011.",
+            [
+                (EventKind.enters_into_force, date(2011, 7, 1)),
+                (EventKind.adopted, date(2011, 2, 3)),
+            ],
+        ),
+        (
+            "The final rule was published in the Federal Register on 12 May 2012.",
+            [(EventKind.published, date(2012, 5, 12))],
+        ),
         ("The notified draft has been withdrawn.", [(EventKind.withdrawn, None)]),
-        ("The new final date for comments is 30 June 2012.",
-         [(EventKind.comment_period_changed, date(2012, 6, 30))]),
+        (
+            "The new final date for comments is 30 June 2012.",
+            [(EventKind.comment_period_changed, date(2012, 6, 30))],
+        ),
         ("A new version of the standard is open for comments.", [(EventKind.other, None)]),
-        ("Decree No. 5 of 1 June 2015 amends the scope of the notified measure.",
-         [(EventKind.scope_changed, date(2015, 6, 1))]),
+        (
+            "Decree No. 5 of 1 June 2015 amends the scope of the notified measure.",
+            [(EventKind.scope_changed, date(2015, 6, 1))],
+        ),
     ],
 )
 def test_free_text_phrases(sentence: str, expected: list[tuple[EventKind, date | None]]) -> None:
@@ -356,16 +406,51 @@ def test_not_an_addendum_raises() -> None:
 @pytest.mark.parametrize(
     ("kind", "when", "text", "en", "zh"),
     [
-        (EventKind.comment_period_changed, date(2026, 9, 1), "", "comment deadline extended to 2026-09-01", "评议截止日期延长至2026-09-01"),
-        (EventKind.comment_period_changed, date(2026, 9, 1), "period shortened", "comment deadline changed to 2026-09-01", "评议截止日期变更为2026-09-01"),
+        (
+            EventKind.comment_period_changed,
+            date(2026, 9, 1),
+            "",
+            "comment deadline extended to 2026-09-01",
+            "评议截止日期延长至2026-09-01",
+        ),
+        (
+            EventKind.comment_period_changed,
+            date(2026, 9, 1),
+            "period shortened",
+            "comment deadline changed to 2026-09-01",
+            "评议截止日期变更为2026-09-01",
+        ),
         (EventKind.comment_period_changed, None, "", "comment period changed", "评议期已变更"),
         (EventKind.adopted, date(2026, 3, 2), "", "adopted on 2026-03-02", "已于2026-03-02通过"),
         (EventKind.published, None, "", "published", "已公布"),
-        (EventKind.enters_into_force, date(2026, 3, 22), "", "enters into force on 2026-03-22", "于2026-03-22生效"),
-        (EventKind.withdrawn, date(2026, 3, 5), "", "withdrawn on 2026-03-05", "已于2026-03-05撤回"),
-        (EventKind.final_text_available, None, "see https://x.example/a.pdf and more",
-         "final text available: https://x.example/a.pdf", "最终文本已发布：https://x.example/a.pdf"),
-        (EventKind.other, None, "Something\nelse", "other change: Something else", "其他变更：Something else"),
+        (
+            EventKind.enters_into_force,
+            date(2026, 3, 22),
+            "",
+            "enters into force on 2026-03-22",
+            "于2026-03-22生效",
+        ),
+        (
+            EventKind.withdrawn,
+            date(2026, 3, 5),
+            "",
+            "withdrawn on 2026-03-05",
+            "已于2026-03-05撤回",
+        ),
+        (
+            EventKind.final_text_available,
+            None,
+            "see https://x.example/a.pdf and more",
+            "final text available: https://x.example/a.pdf",
+            "最终文本已发布：https://x.example/a.pdf",
+        ),
+        (
+            EventKind.other,
+            None,
+            "Something\nelse",
+            "other change: Something else",
+            "其他变更：Something else",
+        ),
     ],
 )
 def test_describe_event(kind: EventKind, when: date | None, text: str, en: str, zh: str) -> None:
@@ -395,20 +480,55 @@ def test_every_kind_has_both_summaries(kind: EventKind) -> None:
 # --- hostile text: only our documented errors ------------------------------------------------
 
 FRAGMENTS = [
-    "1.", "2.", "10.", "Notifying Member:", "Member to Agreement notifying:", "Agency responsible:",
-    "Notified under Article 2.9.2 [X], 2.10.1 [ ]", "Products covered (HS codes):", "HS code(s): 9503",
-    "ICS: 97.180", "Title, number of pages and language(s) of the notified document:",
-    "Description of content:", "Objective and rationale:", "Relevant documents:",
-    "Proposed date of adoption:", "Proposed date of entry into force:", "Final date for comments:",
-    "Texts available from:", "G/TBT/N/EU/1097/Add.1", "G/TB/N/BHR/172", "G/TBT/Notif.97.323",
-    "31 August 1997", "2025 January 21", "(4 page(s), in English)", "Reason for Addendum:", "[X]",
-    "[ ]", "☒", "Comment period changed - date:", "The following communication, dated 9 May 2005,",
-    "is being circulated at the request of the delegation of Mexico.", "Addendum", "adopted",
-    "entered into force", "withdrawn", "\"quoted\"", "â€™", "\x00", "\n", "(", ")", ":", "|",
+    "1.",
+    "2.",
+    "10.",
+    "Notifying Member:",
+    "Member to Agreement notifying:",
+    "Agency responsible:",
+    "Notified under Article 2.9.2 [X], 2.10.1 [ ]",
+    "Products covered (HS codes):",
+    "HS code(s): 9503",
+    "ICS: 97.180",
+    "Title, number of pages and language(s) of the notified document:",
+    "Description of content:",
+    "Objective and rationale:",
+    "Relevant documents:",
+    "Proposed date of adoption:",
+    "Proposed date of entry into force:",
+    "Final date for comments:",
+    "Texts available from:",
+    "G/TBT/N/EU/1097/Add.1",
+    "G/TB/N/BHR/172",
+    "G/TBT/Notif.97.323",
+    "31 August 1997",
+    "2025 January 21",
+    "(4 page(s), in English)",
+    "Reason for Addendum:",
+    "[X]",
+    "[ ]",
+    "☒",
+    "Comment period changed - date:",
+    "The following communication, dated 9 May 2005,",
+    "is being circulated at the request of the delegation of Mexico.",
+    "Addendum",
+    "adopted",
+    "entered into force",
+    "withdrawn",
+    '"quoted"',
+    "â€™",
+    "\x00",
+    "\n",
+    "(",
+    ")",
+    ":",
+    "|",
 ]
 hostile = st.one_of(
     st.text(max_size=2000),
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30)), max_size=80).map(" ".join),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30)), max_size=80).map(
+        " ".join
+    ),
 )
 
 

@@ -110,11 +110,13 @@ def docx_bytes(body_xml: str) -> bytes:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<w:document xmlns:w="{W_NS}"><w:body>{body_xml}<w:sectPr/></w:body></w:document>\n'
     )
-    return zip_bytes({
-        "[Content_Types].xml": CONTENT_TYPES_XML,
-        "_rels/.rels": RELS_XML,
-        "word/document.xml": document,
-    })
+    return zip_bytes(
+        {
+            "[Content_Types].xml": CONTENT_TYPES_XML,
+            "_rels/.rels": RELS_XML,
+            "word/document.xml": document,
+        }
+    )
 
 
 def zip_bytes(members: dict[str, str | bytes]) -> bytes:
@@ -191,7 +193,10 @@ def assemble_pdf(objects: list[bytes]) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
@@ -208,7 +213,9 @@ def html_bytes(text: str, title: str) -> bytes:
         elif rows and line:
             rows[-1][1].append(line)
     body = "\n".join(
-        f"<tr><td>{number}</td><td>" + "".join(f"<p>{html.escape(x)}</p>" for x in lines) + "</td></tr>"
+        f"<tr><td>{number}</td><td>"
+        + "".join(f"<p>{html.escape(x)}</p>" for x in lines)
+        + "</td></tr>"
         for number, lines in rows
     )
     page = f"""<!DOCTYPE html>
@@ -232,7 +239,12 @@ MAINTENANCE = b"""<!DOCTYPE html>
 <body><h1>Service temporarily unavailable</h1>
 <p>Documents Online is being updated. Please try again later.</p></body></html>
 """
-OLE_DOC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + b"Microsoft Word 97-2003 Document" + bytes(64)
+OLE_DOC = (
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    + bytes(504)
+    + b"Microsoft Word 97-2003 Document"
+    + bytes(64)
+)
 
 
 def fixtures() -> list[tuple[str, bytes, str, dict[str, Any]]]:
@@ -243,30 +255,85 @@ def fixtures() -> list[tuple[str, bytes, str, dict[str, Any]]]:
     col = "wto_addendum_old_format_COL20Add5_copy.txt"
     eu = "wto_form_current_format_EU1097_copy.txt"
     return [
-        ("usa532.docx", docx_bytes(form_blocks(copy_text(usa))), DOCX, {
-            "url": DOL_WORD.format("TBTN10/USA532"), "symbol": "G/TBT/N/USA/532", "from": usa,
-            "note": "2010 form; header as paragraphs, boxes as a two-column table (number, content)"}),
-        ("mex178_add9.docx", docx_bytes(checklist_blocks(copy_text(mex))), DOCX, {
-            "url": DOL_WORD.format("TBTN10/MEX178A9"), "symbol": "G/TBT/N/MEX/178/Add.9", "from": mex,
-            "note": "current 'Reason for Addendum' checklist as a table; the copy has no header, so "
-                    "the symbol is the caller's (as in tests/test_wtodoc.py)"}),
-        ("kor700.pdf", pdf_bytes(copy_text(kor)), "application/pdf", {
-            "url": DOL_PDF.format("TBTN17/KOR700"), "symbol": "G/TBT/N/KOR/700", "from": kor,
-            "note": "2017 form; hand-written PDF 1.4, Helvetica, lines wrapped at 100 characters"}),
-        ("col20_add5.pdf", pdf_bytes(copy_text(col)), "application/pdf", {
-            "url": DOL_PDF.format("TBTN04/COL20A5"), "symbol": "G/TBT/N/COL/20/Add.5", "from": col,
-            "note": "2005 free-text addendum; hand-written PDF 1.4 as above"}),
-        ("eu1097.html", html_bytes(copy_text(eu), "G/TBT/N/EU/1097"), "text/html; charset=utf-8", {
-            "url": "http://web.wtocenter.org.tw/Page/13317/419936", "symbol": "G/TBT/N/EU/1097",
-            "from": eu, "note": "current form as an HTML page (a notifiedDocumentLink to a mirror); "
-                                "markup, <style> and <script> are ours"}),
-        ("maintenance.html", MAINTENANCE, "text/html; charset=utf-8", {
-            "url": DOL_PDF.format("TBTN17/KOR700"), "symbol": "G/TBT/N/KOR/700", "from": None,
-            "note": "synthetic garbage: a maintenance page served with status 200"}),
-        ("legacy.doc", OLE_DOC, "application/msword", {
-            "url": DOL_WORD.format("TBTN04/COL20A5").replace(".docx", ".doc"),
-            "symbol": "G/TBT/N/COL/20/Add.5", "from": None,
-            "note": "synthetic: the OLE2 signature of an old binary Word file (not supported)"}),
+        (
+            "usa532.docx",
+            docx_bytes(form_blocks(copy_text(usa))),
+            DOCX,
+            {
+                "url": DOL_WORD.format("TBTN10/USA532"),
+                "symbol": "G/TBT/N/USA/532",
+                "from": usa,
+                "note": "2010 form; header as paragraphs, boxes as a two-column table (number, content)",
+            },
+        ),
+        (
+            "mex178_add9.docx",
+            docx_bytes(checklist_blocks(copy_text(mex))),
+            DOCX,
+            {
+                "url": DOL_WORD.format("TBTN10/MEX178A9"),
+                "symbol": "G/TBT/N/MEX/178/Add.9",
+                "from": mex,
+                "note": "current 'Reason for Addendum' checklist as a table; the copy has no header, so "
+                "the symbol is the caller's (as in tests/test_wtodoc.py)",
+            },
+        ),
+        (
+            "kor700.pdf",
+            pdf_bytes(copy_text(kor)),
+            "application/pdf",
+            {
+                "url": DOL_PDF.format("TBTN17/KOR700"),
+                "symbol": "G/TBT/N/KOR/700",
+                "from": kor,
+                "note": "2017 form; hand-written PDF 1.4, Helvetica, lines wrapped at 100 characters",
+            },
+        ),
+        (
+            "col20_add5.pdf",
+            pdf_bytes(copy_text(col)),
+            "application/pdf",
+            {
+                "url": DOL_PDF.format("TBTN04/COL20A5"),
+                "symbol": "G/TBT/N/COL/20/Add.5",
+                "from": col,
+                "note": "2005 free-text addendum; hand-written PDF 1.4 as above",
+            },
+        ),
+        (
+            "eu1097.html",
+            html_bytes(copy_text(eu), "G/TBT/N/EU/1097"),
+            "text/html; charset=utf-8",
+            {
+                "url": "http://web.wtocenter.org.tw/Page/13317/419936",
+                "symbol": "G/TBT/N/EU/1097",
+                "from": eu,
+                "note": "current form as an HTML page (a notifiedDocumentLink to a mirror); "
+                "markup, <style> and <script> are ours",
+            },
+        ),
+        (
+            "maintenance.html",
+            MAINTENANCE,
+            "text/html; charset=utf-8",
+            {
+                "url": DOL_PDF.format("TBTN17/KOR700"),
+                "symbol": "G/TBT/N/KOR/700",
+                "from": None,
+                "note": "synthetic garbage: a maintenance page served with status 200",
+            },
+        ),
+        (
+            "legacy.doc",
+            OLE_DOC,
+            "application/msword",
+            {
+                "url": DOL_WORD.format("TBTN04/COL20A5").replace(".docx", ".doc"),
+                "symbol": "G/TBT/N/COL/20/Add.5",
+                "from": None,
+                "note": "synthetic: the OLE2 signature of an old binary Word file (not supported)",
+            },
+        ),
     ]
 
 

@@ -62,8 +62,10 @@ def due_periods(session: Session, cadence: Cadence, now: datetime, tz: ZoneInfo)
     newest = last_closed(cadence, now, tz)
     step = timedelta(days=1 if cadence == Cadence.DAILY else 7)
     make = _day if cadence == Cadence.DAILY else _week
-    periods = [make(datetime.combine((newest.start - i * step).date(), time(0), tzinfo=tz), tz)
-               for i in range(CATCH_UP[cadence])]
+    periods = [
+        make(datetime.combine((newest.start - i * step).date(), time(0), tzinfo=tz), tz)
+        for i in range(CATCH_UP[cadence])
+    ]
     keys = [bulletin_key(p) for p in periods]
     planned = set(session.exec(select(Bulletin.key).where(col(Bulletin.key).in_(keys))).all())
     return [p for p in reversed(periods) if bulletin_key(p) not in planned]
@@ -73,13 +75,17 @@ def bulletin_key(period: Period) -> str:
     return f"digest:{period.cadence.value}:{period.label}"
 
 
-def period_items(session: Session, period: Period, now: datetime,
-                 window_days: int) -> list[tuple[Notification, Relevance]]:
+def period_items(
+    session: Session, period: Period, now: datetime, window_days: int
+) -> list[tuple[Notification, Relevance]]:
     """Relevant notifications first seen in the period and still useful now, parallels once,
     with what they offer to match."""
     rows = session.exec(
         select(Notification)
-        .where(col(Notification.first_seen_at) >= period.start, col(Notification.first_seen_at) < period.end)
+        .where(
+            col(Notification.first_seen_at) >= period.start,
+            col(Notification.first_seen_at) < period.end,
+        )
         .order_by(col(Notification.distribution_date), col(Notification.symbol))
     ).all()
     out = []
@@ -92,8 +98,15 @@ def period_items(session: Session, period: Period, now: datetime,
     return out
 
 
-def plan_digests(session: Session, cadence: Cadence, *, now: datetime, tz: ZoneInfo,
-                 window_days: int, domain: str) -> DigestPlan:
+def plan_digests(
+    session: Session,
+    cadence: Cadence,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    window_days: int,
+    domain: str,
+) -> DigestPlan:
     """Plan the digest of every due period of ``cadence``: one delivery per concerned subscriber."""
     report = DigestPlan()
     subscribed = interests(session)
@@ -107,16 +120,35 @@ def plan_digests(session: Session, cadence: Cadence, *, now: datetime, tz: ZoneI
         if not per_subscriber:
             continue
         key = bulletin_key(period)
-        bulletin = Bulletin(key=key, kind=BulletinKind.DIGEST, notification_id=None, created_at=now,
-                            snapshot={"kind": "digest", "cadence": cadence.value, "period": period.label,
-                                      "start": period.start.isoformat(), "end": period.end.isoformat()})
+        bulletin = Bulletin(
+            key=key,
+            kind=BulletinKind.DIGEST,
+            notification_id=None,
+            created_at=now,
+            snapshot={
+                "kind": "digest",
+                "cadence": cadence.value,
+                "period": period.label,
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+            },
+        )
         session.add(bulletin)
         session.flush()
         report.bulletins.append(key)
         for sid, (sectors, items) in sorted(per_subscriber.items()):
-            session.add(Delivery(bulletin_id=bulletin.id or 0, subscriber_id=sid, sectors=sorted(sectors),
-                                 items=items, status=DeliveryStatus.PLANNED, created_at=now,
-                                 next_attempt_at=now, message_id=make_message_id(key, str(sid), domain)))
+            session.add(
+                Delivery(
+                    bulletin_id=bulletin.id or 0,
+                    subscriber_id=sid,
+                    sectors=sorted(sectors),
+                    items=items,
+                    status=DeliveryStatus.PLANNED,
+                    created_at=now,
+                    next_attempt_at=now,
+                    message_id=make_message_id(key, str(sid), domain),
+                )
+            )
             report.deliveries += 1
     session.flush()
     return report

@@ -26,8 +26,9 @@ class Relevance:
     markets: frozenset[str]  # every member of a joint notification
 
 
-def match(relevance: Relevance, interests: Iterable[Interest],
-          cadence: Cadence = Cadence.IMMEDIATE) -> dict[int, list[str]]:
+def match(
+    relevance: Relevance, interests: Iterable[Interest], cadence: Cadence = Cadence.IMMEDIATE
+) -> dict[int, list[str]]:
     """Return subscriber id -> the sectors (sorted) through which the notification concerns them.
 
     A subscription counts when its cadence is the one asked for, its sector is among the

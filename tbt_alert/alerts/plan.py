@@ -45,11 +45,14 @@ def timely_relevant(session: Session, today: date, window_days: int) -> list[Not
     found in SQL so a cycle does not read the whole history."""
     open_or_recent = or_(
         col(Notification.comment_deadline) >= today,
-        and_(col(Notification.comment_deadline).is_(None),
-             col(Notification.distribution_date) >= today - timedelta(days=window_days)),
+        and_(
+            col(Notification.comment_deadline).is_(None),
+            col(Notification.distribution_date) >= today - timedelta(days=window_days),
+        ),
     )
     rows = session.exec(
-        select(Notification).where(col(Notification.classified_hash).is_not(None), open_or_recent)
+        select(Notification)
+        .where(col(Notification.classified_hash).is_not(None), open_or_recent)
         .order_by(col(Notification.distribution_date), col(Notification.id))
     ).all()
     return [r for r in rows if r.alert_sectors]
@@ -69,7 +72,8 @@ def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
     if row.kind == NotificationKind.REGULAR:
         return BulletinKind.WARNING
     earlier = session.exec(
-        select(Bulletin.id).join(Notification, col(Notification.id) == col(Bulletin.notification_id))
+        select(Bulletin.id)
+        .join(Notification, col(Notification.id) == col(Bulletin.notification_id))
         .where(Notification.measure_key == row.measure_key, Notification.id != row.id)
     ).first()
     return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
@@ -93,8 +97,11 @@ def parallels(session: Session, row: Notification) -> list[Notification]:
     """The notification with its parallels: the same measure notified by other members."""
     if row.parallel_key is None:
         return [row]
-    found = session.exec(select(Notification).where(Notification.parallel_key == row.parallel_key)
-                         .order_by(col(Notification.symbol))).all()
+    found = session.exec(
+        select(Notification)
+        .where(Notification.parallel_key == row.parallel_key)
+        .order_by(col(Notification.symbol))
+    ).all()
     return [r for r in found if r.member_code != row.member_code or r.id == row.id]
 
 
@@ -125,33 +132,57 @@ def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: 
     return report
 
 
-def _bulletin(session: Session, row: Notification, group: list[Notification], now: datetime,
-              report: PlanReport) -> Bulletin:
+def _bulletin(
+    session: Session,
+    row: Notification,
+    group: list[Notification],
+    now: datetime,
+    report: PlanReport,
+) -> Bulletin:
     existing = session.exec(select(Bulletin).where(Bulletin.notification_id == row.id)).first()
     if existing is not None:
         return existing
     kind = bulletin_kind(session, row)
-    bulletin = Bulletin(key=f"{kind.value}:{row.symbol}", kind=kind, notification_id=row.id or 0,
-                        snapshot=snapshot(row, kind, group), created_at=now)
+    bulletin = Bulletin(
+        key=f"{kind.value}:{row.symbol}",
+        kind=kind,
+        notification_id=row.id or 0,
+        snapshot=snapshot(row, kind, group),
+        created_at=now,
+    )
     session.add(bulletin)
     session.flush()
     report.bulletins.append(bulletin.key)
     return bulletin
 
 
-def _deliveries(session: Session, bulletin: Bulletin, targets: dict[int, list[str]], *,
-                now: datetime, domain: str) -> int:
-    have = set(session.exec(
-        select(Delivery.subscriber_id).where(Delivery.bulletin_id == bulletin.id)
-    ).all())
+def _deliveries(
+    session: Session,
+    bulletin: Bulletin,
+    targets: dict[int, list[str]],
+    *,
+    now: datetime,
+    domain: str,
+) -> int:
+    have = set(
+        session.exec(
+            select(Delivery.subscriber_id).where(Delivery.bulletin_id == bulletin.id)
+        ).all()
+    )
     added = 0
     for subscriber_id, sectors in targets.items():
         if subscriber_id in have:
             continue
-        session.add(Delivery(
-            bulletin_id=bulletin.id or 0, subscriber_id=subscriber_id, sectors=sectors,
-            status=DeliveryStatus.PLANNED, created_at=now, next_attempt_at=now,
-            message_id=make_message_id(bulletin.key, str(subscriber_id), domain),
-        ))
+        session.add(
+            Delivery(
+                bulletin_id=bulletin.id or 0,
+                subscriber_id=subscriber_id,
+                sectors=sectors,
+                status=DeliveryStatus.PLANNED,
+                created_at=now,
+                next_attempt_at=now,
+                message_id=make_message_id(bulletin.key, str(subscriber_id), domain),
+            )
+        )
         added += 1
     return added

@@ -17,8 +17,10 @@ from tbt_alert.status import Cadence, Language, SubscriberStatus, SubscriptionSt
 from tbt_alert.store.tables import Delivery, Subscriber, Subscription
 from tbt_alert.text.members import normalise_member
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -54,21 +56,34 @@ def market_codes(markets: Iterable[str]) -> list[str]:
         if not code and re.fullmatch(r"[A-Za-z]{2,4}", text.strip()):
             code = text.strip().upper()
         if not code:
-            raise SubscriberError(f"unknown market {text!r}: give a WTO member code such as EU or USA")
+            raise SubscriberError(
+                f"unknown market {text!r}: give a WTO member code such as EU or USA"
+            )
         codes.append(code)
     return sorted(set(codes))
 
 
-def add_subscriber(session: Session, email: str, *, sectors: Sequence[str], known_sectors: Iterable[str],
-                   markets: Sequence[str] = (), language: str = "zh", cadence: str = "immediate",
-                   confirmed: bool = False, now: datetime) -> tuple[Subscriber, bool]:
+def add_subscriber(
+    session: Session,
+    email: str,
+    *,
+    sectors: Sequence[str],
+    known_sectors: Iterable[str],
+    markets: Sequence[str] = (),
+    language: str = "zh",
+    cadence: str = "immediate",
+    confirmed: bool = False,
+    now: datetime,
+) -> tuple[Subscriber, bool]:
     """Create a subscriber, or replace an existing one's preferences. Returns (row, created)."""
     address = normalise_email(email)
     known = set(known_sectors)
     unknown = [s for s in sectors if s not in known]
     if not sectors or unknown:
-        raise SubscriberError(f"unknown sector(s) {', '.join(unknown) or '(none given)'}; "
-                              f"known: {', '.join(sorted(known))}")
+        raise SubscriberError(
+            f"unknown sector(s) {', '.join(unknown) or '(none given)'}; "
+            f"known: {', '.join(sorted(known))}"
+        )
     lang, rhythm = _choice(Language, language, "language"), _choice(Cadence, cadence, "cadence")
     codes = market_codes(markets)
     row = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
@@ -82,8 +97,16 @@ def add_subscriber(session: Session, email: str, *, sectors: Sequence[str], know
     session.flush()
     session.exec(delete(Subscription).where(col(Subscription.subscriber_id) == row.id))
     for sector in dict.fromkeys(sectors):
-        session.add(Subscription(subscriber_id=row.id or 0, sector=sector, markets=codes,
-                                 cadence=rhythm, status=SubscriptionStatus.ACTIVE, created_at=now))
+        session.add(
+            Subscription(
+                subscriber_id=row.id or 0,
+                sector=sector,
+                markets=codes,
+                cadence=rhythm,
+                status=SubscriptionStatus.ACTIVE,
+                created_at=now,
+            )
+        )
     session.flush()
     return row, created
 
@@ -100,12 +123,16 @@ def list_subscribers(session: Session) -> list[SubscriberView]:
     out = []
     for row in session.exec(select(Subscriber).order_by(col(Subscriber.email))).all():
         subs = session.exec(select(Subscription).where(Subscription.subscriber_id == row.id)).all()
-        out.append(SubscriberView(
-            email=row.email, status=str(row.status), language=str(row.language),
-            sectors=tuple(sorted(s.sector for s in subs)),
-            markets=tuple(sorted({m for s in subs for m in s.markets})),
-            cadence=",".join(sorted({str(s.cadence) for s in subs})),
-        ))
+        out.append(
+            SubscriberView(
+                email=row.email,
+                status=str(row.status),
+                language=str(row.language),
+                sectors=tuple(sorted(s.sector for s in subs)),
+                markets=tuple(sorted({m for s in subs for m in s.markets})),
+                cadence=",".join(sorted({str(s.cadence) for s in subs})),
+            )
+        )
     return out
 
 

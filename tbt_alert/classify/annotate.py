@@ -24,9 +24,12 @@ class ClassifierLike(Protocol):
     @property
     def version(self) -> str: ...
 
-    def classify_many(self, records: Sequence[CanonicalRecord],
-                      parents: Sequence[CanonicalRecord | None] | None = None,
-                      now: datetime | None = None) -> Sequence[ClassificationLike]: ...
+    def classify_many(
+        self,
+        records: Sequence[CanonicalRecord],
+        parents: Sequence[CanonicalRecord | None] | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[ClassificationLike]: ...
 
     def sector_names(self) -> dict[str, tuple[str, str]]: ...
 
@@ -53,15 +56,21 @@ def tier_sectors(result: dict, tier: str = "alert") -> list[str]:
 BATCH = 500  # the model vectorises a batch at once: much faster than one by one
 
 
-def annotate_pending(session: Session, classifier: ClassifierLike, *, now: datetime) -> AnnotateReport:
+def annotate_pending(
+    session: Session, classifier: ClassifierLike, *, now: datetime
+) -> AnnotateReport:
     """Classify every notification not yet classified with this content and classifier version.
     Addenda, corrigenda and revisions are read together with their parent when it is stored."""
     report = AnnotateReport()
     version = classifier.version
     pending = session.exec(
         select(Notification)
-        .where(or_(col(Notification.classified_hash).is_(None),
-                   col(Notification.classified_hash) != _stamp_sql(version)))
+        .where(
+            or_(
+                col(Notification.classified_hash).is_(None),
+                col(Notification.classified_hash) != _stamp_sql(version),
+            )
+        )
         .order_by(col(Notification.id))
     ).all()
     for start in range(0, len(pending), BATCH):

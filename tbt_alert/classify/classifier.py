@@ -43,8 +43,13 @@ class SectorMatch:
     risk: Risk
 
     def to_json(self) -> dict[str, Any]:
-        return {"sector": self.sector, "tier": self.tier, "score": self.score,
-                "reasons": list(self.reasons), "risk": self.risk.to_json()}
+        return {
+            "sector": self.sector,
+            "tier": self.tier,
+            "score": self.score,
+            "reasons": list(self.reasons),
+            "risk": self.risk.to_json(),
+        }
 
 
 @dataclass(slots=True)
@@ -58,9 +63,13 @@ class Classification:
         """The ``tbt-alert classify`` output object; risk is given per sector and overall."""
         levels = [m.risk.level for m in self.sectors if m.tier == "alert"]
         overall = next((lv for lv in ("red", "amber", "green") if lv in levels), None)
-        return {"symbol": self.symbol, "sectors": [m.to_json() for m in self.sectors],
-                "horizontal": self.horizontal, "horizontal_reasons": list(self.horizontal_reasons),
-                "risk": overall}
+        return {
+            "symbol": self.symbol,
+            "sectors": [m.to_json() for m in self.sectors],
+            "horizontal": self.horizontal,
+            "horizontal_reasons": list(self.horizontal_reasons),
+            "risk": overall,
+        }
 
     def alerted(self) -> set[str]:
         return {m.sector for m in self.sectors if m.tier == "alert"}
@@ -94,8 +103,9 @@ def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> Record
         if sid not in merged or ev.score > merged[sid].score:
             reasons = [f"inherited from parent {symbol}: {r}" for r in ev.reasons]
             merged[sid] = replace(ev, reasons=reasons)
-    reasons = own.horizontal_reasons + [f"inherited from parent {symbol}: {r}"
-                                        for r in parent.horizontal_reasons]
+    reasons = own.horizontal_reasons + [
+        f"inherited from parent {symbol}: {r}" for r in parent.horizontal_reasons
+    ]
     return RecordEvidence(merged, own.horizontal or parent.horizontal, reasons)
 
 
@@ -121,18 +131,21 @@ class Classifier:
     def sector_names(self) -> dict[str, tuple[str, str]]:
         return {s.id: (s.name_en, s.name_zh) for s in self.rules.sectors}
 
-    def rule_evidence(self, record: CanonicalRecord,
-                      parent: CanonicalRecord | None = None) -> RecordEvidence:
+    def rule_evidence(
+        self, record: CanonicalRecord, parent: CanonicalRecord | None = None
+    ) -> RecordEvidence:
         own = collect_evidence(self.index, record)
         if parent is None:
             return own
         return _inherit(own, collect_evidence(self.index, parent), parent.symbol)
 
-    def model_scores(self, records: Sequence[CanonicalRecord],
-                     parents: Sequence[CanonicalRecord | None],
-                     evidence: Sequence[RecordEvidence] | None = None,
-                     parent_evidence: Sequence[RecordEvidence | None] | None = None,
-                     ) -> list[dict[str, float]]:
+    def model_scores(
+        self,
+        records: Sequence[CanonicalRecord],
+        parents: Sequence[CanonicalRecord | None],
+        evidence: Sequence[RecordEvidence] | None = None,
+        parent_evidence: Sequence[RecordEvidence | None] | None = None,
+    ) -> list[dict[str, float]]:
         """Model probabilities; a child takes the higher of its own and its parent's score.
 
         ``evidence``/``parent_evidence``: each record's (parent's) own rule evidence, for the
@@ -143,32 +156,48 @@ class Classifier:
         own = self.model.predict(records, evidence)
         with_parent = [i for i, p in enumerate(parents) if p is not None]
         if with_parent:
-            pev = [(parent_evidence[i] if parent_evidence is not None else None)
-                   or collect_evidence(self.index, parents[i])  # type: ignore[arg-type]
-                   for i in with_parent]
+            pev = [
+                (parent_evidence[i] if parent_evidence is not None else None)
+                or collect_evidence(self.index, parents[i])  # type: ignore[arg-type]
+                for i in with_parent
+            ]
             inherited = self.model.predict([parents[i] for i in with_parent], pev)  # type: ignore[misc]
             for i, scores in zip(with_parent, inherited, strict=True):
                 own[i] = {s: max(v, scores.get(s, 0.0)) for s, v in own[i].items()}
         return own
 
-    def classify(self, record: CanonicalRecord, parent: CanonicalRecord | None = None,
-                 now: datetime | None = None) -> Classification:
+    def classify(
+        self,
+        record: CanonicalRecord,
+        parent: CanonicalRecord | None = None,
+        now: datetime | None = None,
+    ) -> Classification:
         return self.classify_many([record], [parent], now)[0]
 
-    def classify_many(self, records: Sequence[CanonicalRecord],
-                      parents: Sequence[CanonicalRecord | None] | None = None,
-                      now: datetime | None = None) -> list[Classification]:
+    def classify_many(
+        self,
+        records: Sequence[CanonicalRecord],
+        parents: Sequence[CanonicalRecord | None] | None = None,
+        now: datetime | None = None,
+    ) -> list[Classification]:
         """Classify a batch (the model vectorises the batch at once: much faster per record)."""
         now = now or datetime.now(UTC)
         parents = list(parents) if parents is not None else [None] * len(records)
         own = [collect_evidence(self.index, r) for r in records]
         pev = [collect_evidence(self.index, p) if p is not None else None for p in parents]
         scores = self.model_scores(records, parents, own, pev)
-        return [self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s, now)
-                for r, p, ev, pe, s in zip(records, parents, own, pev, scores, strict=True)]
+        return [
+            self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s, now)
+            for r, p, ev, pe, s in zip(records, parents, own, pev, scores, strict=True)
+        ]
 
-    def _decide(self, record: CanonicalRecord, evidence: RecordEvidence,
-                probs: dict[str, float], now: datetime) -> Classification:
+    def _decide(
+        self,
+        record: CanonicalRecord,
+        evidence: RecordEvidence,
+        probs: dict[str, float],
+        now: datetime,
+    ) -> Classification:
         matches = []
         for sector in self.rules.sectors:
             ev = evidence.sectors.get(sector.id) or SectorEvidence()
@@ -179,10 +208,19 @@ class Classifier:
             reasons = [f"rule score {ev.score:g}", *ev.reasons]
             if prob is not None:
                 reasons.append(f"model score {prob:.2f}")
-            matches.append(SectorMatch(sector.id, tier, combined_score(ev.score, prob), reasons,
-                                       assess(record, sector.id, now)))
+            matches.append(
+                SectorMatch(
+                    sector.id,
+                    tier,
+                    combined_score(ev.score, prob),
+                    reasons,
+                    assess(record, sector.id, now),
+                )
+            )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))
-        return Classification(record.symbol, matches, evidence.horizontal, evidence.horizontal_reasons)
+        return Classification(
+            record.symbol, matches, evidence.horizontal, evidence.horizontal_reasons
+        )
 
 
 def load_classifier(rules_path: Path | None = None, model_path: Path | None = None) -> Classifier:

@@ -42,7 +42,15 @@ class Tally:
 
     def add(self, gold: set[str], predicted: set[str], sectors: Sequence[str]) -> None:
         for s in sectors:
-            key = "tp" if s in gold and s in predicted else "fn" if s in gold else "fp" if s in predicted else ""
+            key = (
+                "tp"
+                if s in gold and s in predicted
+                else "fn"
+                if s in gold
+                else "fp"
+                if s in predicted
+                else ""
+            )
             if key:
                 counts = getattr(self, key)
                 counts[s] = counts.get(s, 0) + 1
@@ -67,18 +75,27 @@ def predict(clf: Classifier, examples: Sequence[Example]) -> list[dict[str, set[
     evidences = [collect_evidence(clf.index, r) for r in records]
     probs = clf.model.predict(records, evidences)
     out = []
-    for record, result, p, evidence in zip(records, clf.classify_many(records), probs, evidences,
-                                           strict=True):
+    for record, result, p, evidence in zip(
+        records, clf.classify_many(records), probs, evidences, strict=True
+    ):
         hs, _ = record_codes(record)
-        out.append({
-            "hs_only": {s.id for s in clf.rules.sectors
-                        if any(st == "strong" for *_, st in match_hs(hs, s.hs))},
-            "rules": {s for s, ev in evidence.sectors.items()
-                      if ev.score >= clf.rules.thresholds["alert"]},
-            "model": {s for s, v in p.items() if v >= MODEL_ALONE},
-            "combined": result.alerted(),
-            "queue": {m.sector for m in result.sectors},
-        })
+        out.append(
+            {
+                "hs_only": {
+                    s.id
+                    for s in clf.rules.sectors
+                    if any(st == "strong" for *_, st in match_hs(hs, s.hs))
+                },
+                "rules": {
+                    s
+                    for s, ev in evidence.sectors.items()
+                    if ev.score >= clf.rules.thresholds["alert"]
+                },
+                "model": {s for s, v in p.items() if v >= MODEL_ALONE},
+                "combined": result.alerted(),
+                "queue": {m.sector for m in result.sectors},
+            }
+        )
     return out
 
 
@@ -87,8 +104,13 @@ def _fit(clf: Classifier, train: Sequence[Example]) -> Classifier:
     return clf.with_model(model)
 
 
-def cross_validate(clf: Classifier, examples: Sequence[Example], folds: int = 5,
-                   repeats: int = 2, extra: Sequence[Example] = ()) -> dict[str, Tally]:
+def cross_validate(
+    clf: Classifier,
+    examples: Sequence[Example],
+    folds: int = 5,
+    repeats: int = 2,
+    extra: Sequence[Example] = (),
+) -> dict[str, Tally]:
     tallies = {s: Tally() for s in SYSTEMS}
     core = clf.rules.core_ids
     strata = [min((s for s in e.sectors if s in core), default="none") for e in examples]
@@ -105,8 +127,9 @@ def cross_validate(clf: Classifier, examples: Sequence[Example], folds: int = 5,
     return tallies
 
 
-def held_out(clf: Classifier, dev: Sequence[Example], held: Sequence[Example],
-             extra: Sequence[Example] = ()) -> dict[str, Tally]:
+def held_out(
+    clf: Classifier, dev: Sequence[Example], held: Sequence[Example], extra: Sequence[Example] = ()
+) -> dict[str, Tally]:
     fold = _fit(clf, list(dev) + list(extra))
     tallies = {s: Tally() for s in SYSTEMS}
     for e, preds in zip(held, predict(fold, held), strict=True):
@@ -125,14 +148,25 @@ def summary(tallies: dict[str, Tally], sectors: Sequence[str]) -> dict[str, dict
     """Per system: per-sector P/R/F1 with support, micro and macro averages, false-alarm rate."""
     out: dict[str, dict[str, Any]] = {}
     for name, t in tallies.items():
-        per = {s: (*_prf(t.tp.get(s, 0), t.fp.get(s, 0), t.fn.get(s, 0)), t.tp.get(s, 0) + t.fn.get(s, 0))
-               for s in sectors}
+        per = {
+            s: (
+                *_prf(t.tp.get(s, 0), t.fp.get(s, 0), t.fn.get(s, 0)),
+                t.tp.get(s, 0) + t.fn.get(s, 0),
+            )
+            for s in sectors
+        }
         micro = _prf(sum(t.tp.values()), sum(t.fp.values()), sum(t.fn.values()))
         scored = [v for v in per.values() if v[3]]
         macro = tuple(float(np.mean([v[i] for v in scored])) if scored else 0.0 for i in range(3))
         rate = t.false_alarms / t.negatives if t.negatives else 0.0
-        out[name] = {"per_sector": per, "micro": micro, "macro": macro, "false_alarm_rate": rate,
-                     "false_alarms": t.false_alarms, "negatives": t.negatives}
+        out[name] = {
+            "per_sector": per,
+            "micro": micro,
+            "macro": macro,
+            "false_alarm_rate": rate,
+            "false_alarms": t.false_alarms,
+            "negatives": t.negatives,
+        }
     return out
 
 
@@ -152,14 +186,18 @@ def format_table(title: str, result: dict[str, dict[str, Any]], sectors: Sequenc
         lines.append(row(s, result["combined"]["per_sector"][s][3], "", s))
     lines.append(row("micro", "", "micro"))
     lines.append(row("macro", "", "macro"))
-    fa = " ".join(f"{result[n]['false_alarms']}/{result[n]['negatives']}"
-                  f" ({result[n]['false_alarm_rate']:.1%})".rjust(17) for n in SYSTEMS)
+    fa = " ".join(
+        f"{result[n]['false_alarms']}/{result[n]['negatives']}"
+        f" ({result[n]['false_alarm_rate']:.1%})".rjust(17)
+        for n in SYSTEMS
+    )
     lines.append(f"{'false alarms (no sector)':<28} {fa}")
     return "\n".join(lines)
 
 
-def run(clf: Classifier, gold: Path, folds: int = 5, repeats: int = 2,
-        extra_paths: Sequence[Path] = ()) -> tuple[str, dict[str, Any]]:
+def run(
+    clf: Classifier, gold: Path, folds: int = 5, repeats: int = 2, extra_paths: Sequence[Path] = ()
+) -> tuple[str, dict[str, Any]]:
     """Both protocols on a gold file; returns the printable report and the figures as data."""
     examples = read_examples([gold])
     extra = read_examples(extra_paths)
@@ -167,12 +205,22 @@ def run(clf: Classifier, gold: Path, folds: int = 5, repeats: int = 2,
     core = clf.rules.core_ids
     cv = summary(cross_validate(clf, dev, folds, repeats, extra), core)
     ho = summary(held_out(clf, dev, held, extra), core)
-    text = "\n\n".join([
-        format_table(f"Cross-validation on the development part ({len(dev)} records, {folds}-fold x "
-                     f"{repeats}; counts n are summed over repeats; rules were tuned on this part)", cv, core),
-        format_table(f"Held-out part ({len(held)} records, model trained on the development part; "
-                     "rules not tuned on it)", ho, core),
-    ])
+    text = "\n\n".join(
+        [
+            format_table(
+                f"Cross-validation on the development part ({len(dev)} records, {folds}-fold x "
+                f"{repeats}; counts n are summed over repeats; rules were tuned on this part)",
+                cv,
+                core,
+            ),
+            format_table(
+                f"Held-out part ({len(held)} records, model trained on the development part; "
+                "rules not tuned on it)",
+                ho,
+                core,
+            ),
+        ]
+    )
     return text, {"cross_validation": cv, "held_out": ho, "dev": len(dev), "held": len(held)}
 
 

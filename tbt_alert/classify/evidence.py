@@ -24,8 +24,12 @@ from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_ke
 
 TITLE_FIELDS = ("title", "products_text")
 BODY_FIELDS = ("description", "objective")
-FIELD_NAMES = {"title": "title", "products_text": "products covered", "description": "description",
-               "objective": "objective"}
+FIELD_NAMES = {
+    "title": "title",
+    "products_text": "products covered",
+    "description": "description",
+    "objective": "objective",
+}
 
 
 @dataclass(slots=True)
@@ -67,8 +71,13 @@ def build_index(rules: Rules) -> RuleIndex:
         for p, targets in c.fan_out:
             fan[phrase_key(p)].append((c.id, targets))
     matcher = PhraseMatcher(list(roles) + list(fan))
-    heads = {s.id: (frozenset(p[:2] for p in s.hs + s.hs_weak), frozenset(p[:2] for p in s.ics + s.ics_weak))
-             for s in rules.sectors}
+    heads = {
+        s.id: (
+            frozenset(p[:2] for p in s.hs + s.hs_weak),
+            frozenset(p[:2] for p in s.ics + s.ics_weak),
+        )
+        for s in rules.sectors
+    }
     return RuleIndex(rules, matcher, dict(roles), dict(fan), heads)
 
 
@@ -84,12 +93,15 @@ def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
 
 
 def _field_hits(index: RuleIndex, record: CanonicalRecord) -> dict[str, list[Hit]]:
-    return {name: index.matcher.find(normalise_text(getattr(record, name)))
-            for name in TITLE_FIELDS + BODY_FIELDS}
+    return {
+        name: index.matcher.find(normalise_text(getattr(record, name)))
+        for name in TITLE_FIELDS + BODY_FIELDS
+    }
 
 
-def _code_evidence(sector: Sector, hs: list[HsCode], ics: list[str], w: dict[str, float],
-                   ev: SectorEvidence) -> float:
+def _code_evidence(
+    sector: Sector, hs: list[HsCode], ics: list[str], w: dict[str, float], ev: SectorEvidence
+) -> float:
     hs_score = ics_score = 0.0
     for code, prefix, strength in match_hs(hs, sector.hs + sector.hs_weak):
         strong = strength == "strong" and prefix not in sector.hs_weak
@@ -97,7 +109,9 @@ def _code_evidence(sector: Sector, hs: list[HsCode], ics: list[str], w: dict[str
         if value > hs_score:
             hs_score = value
             kind = "strong" if strong else "weak"
-            ev.reasons.append(f"HS {code.raw or code.code} ({kind} match for {sector.id}, prefix {prefix})")
+            ev.reasons.append(
+                f"HS {code.raw or code.code} ({kind} match for {sector.id}, prefix {prefix})"
+            )
         ev.strong_code |= strong
     for ics_code, prefix, strength in match_ics(ics, sector.ics + sector.ics_weak):
         strong = strength == "strong" and prefix not in sector.ics_weak
@@ -110,8 +124,9 @@ def _code_evidence(sector: Sector, hs: list[HsCode], ics: list[str], w: dict[str
     return max(hs_score, ics_score) + (0.5 if hs_score and ics_score else 0.0)
 
 
-def _phrase_evidence(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex,
-                     ev: SectorEvidence) -> float:
+def _phrase_evidence(
+    sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex, ev: SectorEvidence
+) -> float:
     w = index.rules.weights
     best, weak_best, seen = 0.0, 0.0, set()
     for name, field_hits in hits.items():
@@ -141,8 +156,9 @@ def _phrase_evidence(sector_id: str, hits: dict[str, list[Hit]], index: RuleInde
     return max(best, weak_best) + (extra if best else 0.0)
 
 
-def _cross_evidence(hits: dict[str, list[Hit]], index: RuleIndex,
-                    out: dict[str, SectorEvidence]) -> tuple[bool, list[str]]:
+def _cross_evidence(
+    hits: dict[str, list[Hit]], index: RuleIndex, out: dict[str, SectorEvidence]
+) -> tuple[bool, list[str]]:
     w = index.rules.weights
     cross = {c.id: c for c in index.rules.cross_cutting}
     triggers: dict[str, str] = {}
@@ -160,15 +176,19 @@ def _cross_evidence(hits: dict[str, list[Hit]], index: RuleIndex,
             for cid, targets in index.fan.get(h.phrase, ()):
                 if cid not in triggers:
                     continue
-                value = w["cross_cutting_title"] if name in TITLE_FIELDS else w["cross_cutting_body"]
+                value = (
+                    w["cross_cutting_title"] if name in TITLE_FIELDS else w["cross_cutting_body"]
+                )
                 for sid in targets:
                     if _veto(h, sid, field_hits, index) is not None:
                         continue
                     ev = out[sid]
                     if value > ev.score:
                         ev.score = value
-                        ev.reasons.append(f"'{triggers[cid]}' ({cid}) with product word '{h.phrase}' "
-                                          f"in {FIELD_NAMES[name]}")
+                        ev.reasons.append(
+                            f"'{triggers[cid]}' ({cid}) with product word '{h.phrase}' "
+                            f"in {FIELD_NAMES[name]}"
+                        )
     return bool(horizontal_reasons), horizontal_reasons
 
 
@@ -201,8 +221,14 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
     return RecordEvidence(out, horizontal, h_reasons)
 
 
-def _doubt_codes(sector: Sector, hs: list[HsCode], hits: dict[str, list[Hit]], index: RuleIndex,
-                 ev: SectorEvidence, code: float) -> float:
+def _doubt_codes(
+    sector: Sector,
+    hs: list[HsCode],
+    hits: dict[str, list[Hit]],
+    index: RuleIndex,
+    ev: SectorEvidence,
+    code: float,
+) -> float:
     """Codes are evidence, not proof: halve them when nothing in the text backs them and the text
     names another sector's products, or most of the record's HS codes point elsewhere."""
     if _other_title_sectors(sector.id, hits, index):
@@ -210,8 +236,10 @@ def _doubt_codes(sector: Sector, hs: list[HsCode], hits: dict[str, list[Hit]], i
         return code / 2
     own = sum(1 for c in hs if match_hs([c], sector.hs + sector.hs_weak))
     if hs and own * 2 <= len(hs):
-        ev.reasons.append(f"codes halved: only {own} of {len(hs)} HS codes point at {sector.id} "
-                          "and no phrase names its products")
+        ev.reasons.append(
+            f"codes halved: only {own} of {len(hs)} HS codes point at {sector.id} "
+            "and no phrase names its products"
+        )
         return code / 2
     return code
 

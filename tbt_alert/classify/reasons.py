@@ -84,8 +84,14 @@ class Reason:
 
     def inherited(self, parent: str) -> Reason:
         """The same reason, read from the parent notification ``parent``."""
-        return Reason(self.kind, self.value, self.sector, self.field, self.strength,
-                      {**self.detail, "inherited_from": parent})
+        return Reason(
+            self.kind,
+            self.value,
+            self.sector,
+            self.field,
+            self.strength,
+            {**self.detail, "inherited_from": parent},
+        )
 
     @property
     def inherited_from(self) -> str | None:

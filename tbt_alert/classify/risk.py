@@ -28,21 +28,54 @@ from tbt_alert.text.symbols import parse_symbol
 Level = Literal["red", "amber", "green"]
 RED, AMBER = 5, 3
 HIGH_MARKETS = {"EU", "USA"}
-MEDIUM_MARKETS = {"JPN", "KOR", "GBR", "CAN", "AUS", "SAU", "ARE", "BHR", "KWT", "OMN", "QAT",
-                  "IND", "BRA", "MEX", "RUS", "TUR", "VNM", "THA", "IDN", "MYS", "CHL", "ISR", "ZAF"}
+MEDIUM_MARKETS = {
+    "JPN",
+    "KOR",
+    "GBR",
+    "CAN",
+    "AUS",
+    "SAU",
+    "ARE",
+    "BHR",
+    "KWT",
+    "OMN",
+    "QAT",
+    "IND",
+    "BRA",
+    "MEX",
+    "RUS",
+    "TUR",
+    "VNM",
+    "THA",
+    "IDN",
+    "MYS",
+    "CHL",
+    "ISR",
+    "ZAF",
+}
 SECTOR_HIGH = {"footwear_leather": {"RUS"}}
 _KINDS = (
-    ("ban or restriction", 2, r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
-     r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可"),
-    ("testing and certification", 1, r"certif|conformity assessment|third[- ]party|testing|test procedure|"
-     r"type approval|inspection|évaluation de la conformité|evaluación de la conformidad|认证|合格评定|检验|"
-     r"检测|测试|强制性产品认证"),
+    (
+        "ban or restriction",
+        2,
+        r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
+        r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可",
+    ),
+    (
+        "testing and certification",
+        1,
+        r"certif|conformity assessment|third[- ]party|testing|test procedure|"
+        r"type approval|inspection|évaluation de la conformité|evaluación de la conformidad|认证|合格评定|检验|"
+        r"检测|测试|强制性产品认证",
+    ),
     ("labelling", 0, r"label|marking|étiquetage|etiquetado|rotulado|标签|标识|标志"),
 )
 _KIND_RES = tuple((name, pts, re.compile(rx)) for name, pts, rx in _KINDS)
-_MANDATORY = re.compile(r"\b(?:technical regulation|mandatory|compulsory|regulations?|decree|"
-                        r"(?:executive|ministerial|control) order|quality control order|reglamento|"
-                        r"règlement|obligatoire|obligatorio)\b|强制|法规|法令|法案|条例|部颁法案")
+_MANDATORY = re.compile(
+    r"\b(?:technical regulation|mandatory|compulsory|regulations?|decree|"
+    r"(?:executive|ministerial|control) order|quality control order|reglamento|"
+    r"règlement|obligatoire|obligatorio)\b|强制|法规|法令|法案|条例|部颁法案"
+)
 _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 
 
@@ -101,8 +134,9 @@ def _time_points(record: CanonicalRecord, today: date) -> tuple[int, list[str]]:
 
 def assess(record: CanonicalRecord, sector: str, now: datetime) -> Risk:
     """Risk level for (measure, sector) at time ``now`` (timezone-aware UTC)."""
-    text = normalise_text(" ".join(t for t in (record.title, record.products_text,
-                                               record.description) if t))
+    text = normalise_text(
+        " ".join(t for t in (record.title, record.products_text, record.description) if t)
+    )
     points, market = _market_points(record, sector)
     reasons = [market]
     if _MANDATORY.search(text) and not _VOLUNTARY.search(text):

@@ -23,17 +23,50 @@ HS_RE = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
 ICS_RE = re.compile(r"^\d{2}(\.\d{3}(\.\d{2})?)?$")
 SECTOR_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
-TOP_KEYS = {"version", "hs_edition", "ics_edition", "matching", "weights", "thresholds",
-            "sectors", "cross_cutting"}
-SECTOR_KEYS = {"id", "name_en", "name_zh", "priority", "hs", "ics", "hs_weak", "ics_weak",
-               "notes", "weak_keywords"}
+TOP_KEYS = {
+    "version",
+    "hs_edition",
+    "ics_edition",
+    "matching",
+    "weights",
+    "thresholds",
+    "sectors",
+    "cross_cutting",
+}
+SECTOR_KEYS = {
+    "id",
+    "name_en",
+    "name_zh",
+    "priority",
+    "hs",
+    "ics",
+    "hs_weak",
+    "ics_weak",
+    "notes",
+    "weak_keywords",
+}
 SECTOR_KEYS |= {f"keywords_{lang}" for lang in LANGS}
 SECTOR_KEYS |= {f"negative_keywords_{lang}" for lang in LANGS}
 CROSS_KEYS = {"id", "fan_out", "horizontal", "note"} | {f"triggers_{lang}" for lang in LANGS}
-WEIGHT_KEYS = {"hs_strong", "hs_weak", "ics_strong", "ics_weak", "keyword_title", "keyword_body",
-               "weak_keyword", "cross_cutting_title", "cross_cutting_body"}
-THRESHOLD_KEYS = {"alert", "possible", "model_alert", "model_possible", "model_confirm",
-                  "rules_confirm"}
+WEIGHT_KEYS = {
+    "hs_strong",
+    "hs_weak",
+    "ics_strong",
+    "ics_weak",
+    "keyword_title",
+    "keyword_body",
+    "weak_keyword",
+    "cross_cutting_title",
+    "cross_cutting_body",
+}
+THRESHOLD_KEYS = {
+    "alert",
+    "possible",
+    "model_alert",
+    "model_possible",
+    "model_confirm",
+    "rules_confirm",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +141,9 @@ def parse_rules(data: Any, path: Path) -> Rules:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise RulesError(f"{path}: duplicate sector id(s): {', '.join(dupes)}")
-    cross = tuple(_cross(entry, path, i, set(ids))
-                  for i, entry in enumerate(data.get("cross_cutting") or []))
+    cross = tuple(
+        _cross(entry, path, i, set(ids)) for i, entry in enumerate(data.get("cross_cutting") or [])
+    )
     return Rules(
         path=path,
         version=str(data.get("version", "")),
@@ -130,8 +164,10 @@ def _list(data: dict[str, Any], key: str, path: Path) -> list[Any]:
 def _check_keys(entry: dict[str, Any], allowed: set[str], path: Path, where: str) -> None:
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise RulesError(f"{path}: {where}: unknown key(s) {', '.join(map(repr, unknown))}; "
-                         f"allowed: {', '.join(sorted(allowed))}")
+        raise RulesError(
+            f"{path}: {where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def _strings(entry: dict[str, Any], key: str, path: Path, where: str) -> tuple[str, ...]:
@@ -141,14 +177,17 @@ def _strings(entry: dict[str, Any], key: str, path: Path, where: str) -> tuple[s
     return tuple(v.strip() for v in value)
 
 
-def _codes(entry: dict[str, Any], key: str, pattern: re.Pattern[str], path: Path,
-           where: str) -> tuple[str, ...]:
+def _codes(
+    entry: dict[str, Any], key: str, pattern: re.Pattern[str], path: Path, where: str
+) -> tuple[str, ...]:
     codes = _strings(entry, key, path, where)
     for code in codes:
         if not pattern.match(code):
             kind = "HS" if key.startswith("hs") else "ICS"
-            raise RulesError(f"{path}: {where}: malformed {kind} code {code!r} in '{key}' "
-                             f"(expected {'2, 4 or 6 digits' if kind == 'HS' else 'NN.NNN.NN'})")
+            raise RulesError(
+                f"{path}: {where}: malformed {kind} code {code!r} in '{key}' "
+                f"(expected {'2, 4 or 6 digits' if kind == 'HS' else 'NN.NNN.NN'})"
+            )
     return codes
 
 
@@ -166,14 +205,20 @@ def _sector(entry: Any, path: Path, index: int) -> Sector:
     if entry.get("priority") not in PRIORITIES:
         raise RulesError(f"{path}: {where}: 'priority' must be one of {', '.join(PRIORITIES)}")
     keywords = sum((_strings(entry, f"keywords_{lang}", path, where) for lang in LANGS), ())
-    negatives = sum((_strings(entry, f"negative_keywords_{lang}", path, where) for lang in LANGS), ())
+    negatives = sum(
+        (_strings(entry, f"negative_keywords_{lang}", path, where) for lang in LANGS), ()
+    )
     return Sector(
-        id=sid, name_en=entry["name_en"], name_zh=entry["name_zh"], priority=entry["priority"],
+        id=sid,
+        name_en=entry["name_en"],
+        name_zh=entry["name_zh"],
+        priority=entry["priority"],
         hs=_codes(entry, "hs", HS_RE, path, where),
         ics=_codes(entry, "ics", ICS_RE, path, where),
         hs_weak=_codes(entry, "hs_weak", HS_RE, path, where),
         ics_weak=_codes(entry, "ics_weak", ICS_RE, path, where),
-        keywords=keywords, weak_keywords=_strings(entry, "weak_keywords", path, where),
+        keywords=keywords,
+        weak_keywords=_strings(entry, "weak_keywords", path, where),
         negatives=negatives,
     )
 
@@ -193,11 +238,17 @@ def _cross(entry: Any, path: Path, index: int, sector_ids: set[str]) -> CrossCut
             raise RulesError(f"{path}: {where}: fan_out {phrase!r} must list sector ids")
         bad = [t for t in targets if t not in sector_ids]
         if bad:
-            raise RulesError(f"{path}: {where}: fan_out {phrase!r} names unknown sector(s) "
-                             f"{', '.join(map(str, bad))}")
+            raise RulesError(
+                f"{path}: {where}: fan_out {phrase!r} names unknown sector(s) "
+                f"{', '.join(map(str, bad))}"
+            )
         pairs.append((str(phrase), tuple(targets)))
-    return CrossCutting(id=entry["id"], triggers=triggers, fan_out=tuple(pairs),
-                        horizontal=bool(entry.get("horizontal", False)))
+    return CrossCutting(
+        id=entry["id"],
+        triggers=triggers,
+        fan_out=tuple(pairs),
+        horizontal=bool(entry.get("horizontal", False)),
+    )
 
 
 def _numbers(values: Any, allowed: set[str], path: Path, where: str) -> dict[str, float]:

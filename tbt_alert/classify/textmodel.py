@@ -74,8 +74,9 @@ class TextModel:
     rule_sectors: list[str] = field(default_factory=list)  # sectors whose rule features are stacked
     index: RuleIndex | None = None  # compiled rules, for callers that pass no evidence
 
-    def predict(self, records: Sequence[CanonicalRecord],
-                evidence: Sequence[RecordEvidence] | None = None) -> list[dict[str, float]]:
+    def predict(
+        self, records: Sequence[CanonicalRecord], evidence: Sequence[RecordEvidence] | None = None
+    ) -> list[dict[str, float]]:
         """Calibrated probability per modelled sector, for each record.
 
         ``evidence``: each record's own rule evidence (``collect_evidence``), if the caller has it;
@@ -88,7 +89,9 @@ class TextModel:
         if self.rule_sectors:
             if evidence is None:
                 if self.index is None:
-                    raise TbtAlertError("model has stacked rule features but no rules to compute them")
+                    raise TbtAlertError(
+                        "model has stacked rule features but no rules to compute them"
+                    )
                 evidence = [collect_evidence(self.index, r) for r in records]
             parts.append(rule_features(evidence, self.rule_sectors))
         x = sp.hstack(parts, format="csr")
@@ -110,8 +113,11 @@ def rule_features(evidence: Sequence[RecordEvidence], sector_ids: Sequence[str])
         for j, sid in enumerate(sector_ids):
             e = ev.sectors.get(sid)
             if e is not None:
-                rows[i, RULE_FEATURES * j:RULE_FEATURES * (j + 1)] = (
-                    min(e.score / RULE_SCORE_CAP, 1.0), float(e.text), float(e.strong_code))
+                rows[i, RULE_FEATURES * j : RULE_FEATURES * (j + 1)] = (
+                    min(e.score / RULE_SCORE_CAP, 1.0),
+                    float(e.text),
+                    float(e.strong_code),
+                )
     return sp.csr_matrix(rows)
 
 
@@ -121,11 +127,23 @@ def keyword_documents(rules: Rules) -> list[tuple[str, str]]:
 
 
 def _vectorisers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, max_features=20000,
-                           sublinear_tf=True, token_pattern=r"(?u)\b\w[\w\-]+\b",  # noqa: S106
-                           dtype=np.float32)
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=2, max_features=30000,
-                           sublinear_tf=True, dtype=np.float32)
+    word = TfidfVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        min_df=1,
+        max_features=20000,
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b\w[\w\-]+\b",  # noqa: S106
+        dtype=np.float32,
+    )
+    char = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 3),
+        min_df=2,
+        max_features=30000,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
     return word, char
 
 
@@ -139,9 +157,13 @@ def _platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return -float(lr.coef_[0, 0]), -float(lr.intercept_[0])
 
 
-def train_model(examples: Sequence[Example], sector_ids: Iterable[str],
-                meta: dict[str, Any] | None = None, rules: Rules | None = None,
-                index: RuleIndex | None = None) -> TextModel:
+def train_model(
+    examples: Sequence[Example],
+    sector_ids: Iterable[str],
+    meta: dict[str, Any] | None = None,
+    rules: Rules | None = None,
+    index: RuleIndex | None = None,
+) -> TextModel:
     """Fit deterministically: same examples in the same order -> the same model.
 
     With ``rules`` (or a compiled ``index``), training adds the keyword pseudo-documents and
@@ -160,7 +182,9 @@ def train_model(examples: Sequence[Example], sector_ids: Iterable[str],
     rule_sectors = list(index.rules.ids) if index is not None else []
     if index is not None:
         feats = rule_features([collect_evidence(index, e.record) for e in examples], rule_sectors)
-        parts.append(sp.vstack([feats, sp.csr_matrix((len(docs), feats.shape[1]), dtype=np.float32)]))
+        parts.append(
+            sp.vstack([feats, sp.csr_matrix((len(docs), feats.shape[1]), dtype=np.float32)])
+        )
     x = sp.hstack(parts, format="csr")
     trained, coefs, intercepts, platts = [], [], [], []
     for sid in sector_ids:
@@ -175,10 +199,23 @@ def train_model(examples: Sequence[Example], sector_ids: Iterable[str],
         intercepts.append(clf.intercept_[0])
         platts.append(_platt(oof, y))
     coef = np.array(coefs, dtype=np.float32).T if coefs else np.zeros((x.shape[1], 0), np.float32)
-    return TextModel(trained, word, char, coef, np.array(intercepts), np.array(platts).reshape(-1, 2),
-                     meta=dict(meta or {}, sectors=trained, n_examples=len(examples),
-                               n_keyword_documents=len(docs), stacked_rule_features=bool(rule_sectors)),
-                     rule_sectors=rule_sectors, index=index)
+    return TextModel(
+        trained,
+        word,
+        char,
+        coef,
+        np.array(intercepts),
+        np.array(platts).reshape(-1, 2),
+        meta=dict(
+            meta or {},
+            sectors=trained,
+            n_examples=len(examples),
+            n_keyword_documents=len(docs),
+            stacked_rule_features=bool(rule_sectors),
+        ),
+        rule_sectors=rule_sectors,
+        index=index,
+    )
 
 
 def read_examples(paths: Iterable[Path] = TRAINING_FILES) -> list[Example]:
@@ -210,21 +247,27 @@ def data_hash(paths: Iterable[Path] = TRAINING_FILES) -> str:
 
 def save_model(model: TextModel, path: Path = DEFAULT_MODEL_PATH) -> None:
     joblib.dump(model, path, compress=3)
-    path.with_suffix(".json").write_text(json.dumps(model.meta, indent=2, sort_keys=True) + "\n",
-                                         encoding="utf-8")
+    path.with_suffix(".json").write_text(
+        json.dumps(model.meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def build_default_model(sector_ids: Iterable[str], rules: Rules | None = None) -> TextModel:
     """Train on the bundled labelled data plus analysts' labels (and the rules' phrases)."""
     rules = rules or load_rules()
-    meta = {"model_version": MODEL_VERSION, "sklearn_version": sklearn.__version__,
-            "training_data_sha256_16": data_hash(), "rules_version": rules.version,
-            "training_files": [p.name for p in TRAINING_FILES if p.exists()]}
+    meta = {
+        "model_version": MODEL_VERSION,
+        "sklearn_version": sklearn.__version__,
+        "training_data_sha256_16": data_hash(),
+        "rules_version": rules.version,
+        "training_files": [p.name for p in TRAINING_FILES if p.exists()],
+    }
     return train_model(read_examples(), list(sector_ids), meta, rules=rules)
 
 
-def load_model(sector_ids: Iterable[str], path: Path | None = None,
-               rules: Rules | None = None) -> TextModel:
+def load_model(
+    sector_ids: Iterable[str], path: Path | None = None, rules: Rules | None = None
+) -> TextModel:
     """Load the model file; retrain in memory (with a warning) if it is missing or stale."""
     path = path or DEFAULT_MODEL_PATH
     sidecar = path.with_suffix(".json")
@@ -234,16 +277,22 @@ def load_model(sector_ids: Iterable[str], path: Path | None = None,
     else:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
         if meta.get("sklearn_version") != sklearn.__version__:
-            reason = (f"model file {path} was written by scikit-learn {meta.get('sklearn_version')}, "
-                      f"this is {sklearn.__version__}")
+            reason = (
+                f"model file {path} was written by scikit-learn {meta.get('sklearn_version')}, "
+                f"this is {sklearn.__version__}"
+            )
         elif meta.get("model_version") != MODEL_VERSION:
             reason = f"model file {path} has model version {meta.get('model_version')}, expected {MODEL_VERSION}"
         elif rules is not None and meta.get("rules_version") != rules.version:
-            reason = (f"model file {path} was trained with rules {meta.get('rules_version')}, "
-                      f"these are {rules.version}")
+            reason = (
+                f"model file {path} was trained with rules {meta.get('rules_version')}, "
+                f"these are {rules.version}"
+            )
     if reason:
-        log.warning("%s: retraining from the bundled labelled data (run 'tbt-alert train' to save it)",
-                    reason)
+        log.warning(
+            "%s: retraining from the bundled labelled data (run 'tbt-alert train' to save it)",
+            reason,
+        )
         return build_default_model(sector_ids, rules)
     model: TextModel = joblib.load(path)  # our own file, written by save_model
     if model.meta.get("training_data_sha256_16") != data_hash():

@@ -27,16 +27,28 @@ def _line(row: Notification) -> str:
 @click.option("--sector", help="Only notifications that concern this sector (alert or possible).")
 @click.option("--since", help="Only notifications distributed on or after YYYY-MM-DD.")
 @click.option("--relevant", is_flag=True, help="Only notifications with an alert-tier sector.")
-@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True,
-              help="At most this many rows.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100000),
+    default=50,
+    show_default=True,
+    help="At most this many rows.",
+)
 @pass_ctx
-def list_cmd(obj: Context, sector: str | None, since: str | None, relevant: bool, limit: int) -> None:
+def list_cmd(
+    obj: Context, sector: str | None, since: str | None, relevant: bool, limit: int
+) -> None:
     """List stored notifications, newest first: symbol, member, dates, sectors, title."""
     from tbt_alert.store.queries import list_notifications
 
     with session_scope(obj.engine()) as session:
-        rows = list_notifications(session, sector=sector, since=parse_day(since, "--since"),
-                                  relevant_only=relevant, limit=limit)
+        rows = list_notifications(
+            session,
+            sector=sector,
+            since=parse_day(since, "--since"),
+            relevant_only=relevant,
+            limit=limit,
+        )
         click.echo(f"{'symbol':28} {'memb.':5} {'date':10} {'deadline':10} {'sectors':30} title")
         for row in rows:
             click.echo(_line(row))
@@ -57,7 +69,9 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
             raise click.ClickException(f"no notification {symbol!r} is stored")
         info = detail(session, row)
     if as_json:
-        click.echo(json.dumps(row.model_dump(mode="json", warnings=False), ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(row.model_dump(mode="json", warnings=False), ensure_ascii=False, indent=2)
+        )
         return
     for line in _detail_lines(info):
         click.echo(line)
@@ -65,38 +79,65 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
 
 def _detail_lines(info: Detail) -> list[str]:
     row = info.notification
-    out = [f"{row.symbol}  ({row.kind})", f"member       {row.member_name} [{row.member_code}]",
-           f"markets      {', '.join(row.markets) or '-'}",
-           f"joint        {', '.join(row.joint_symbols) or '-'}",
-           f"distributed  {row.distribution_date or '-'}",
-           f"deadline     {row.comment_deadline or row.comment_deadline_text or '-'}",
-           f"title        {row.title}", f"products     {row.products_text or '-'}",
-           f"HS           {', '.join(row.hs_codes) or '-'}", f"ICS          {', '.join(row.ics_codes) or '-'}",
-           f"objective    {row.objective or '-'}", f"document     {row.document_url or '-'}",
-           f"horizontal   {'yes' if row.horizontal else 'no'}", "sectors:"]
+    out = [
+        f"{row.symbol}  ({row.kind})",
+        f"member       {row.member_name} [{row.member_code}]",
+        f"markets      {', '.join(row.markets) or '-'}",
+        f"joint        {', '.join(row.joint_symbols) or '-'}",
+        f"distributed  {row.distribution_date or '-'}",
+        f"deadline     {row.comment_deadline or row.comment_deadline_text or '-'}",
+        f"title        {row.title}",
+        f"products     {row.products_text or '-'}",
+        f"HS           {', '.join(row.hs_codes) or '-'}",
+        f"ICS          {', '.join(row.ics_codes) or '-'}",
+        f"objective    {row.objective or '-'}",
+        f"document     {row.document_url or '-'}",
+        f"horizontal   {'yes' if row.horizontal else 'no'}",
+        "sectors:",
+    ]
     for s in (row.classification or {}).get("sectors", []):
         risk = s.get("risk") or {}
-        out.append(f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} risk {risk.get('level', '-')}")
+        out.append(
+            f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} risk {risk.get('level', '-')}"
+        )
         out.extend(f"      - {r}" for r in s.get("reasons", []))
         out.extend(f"      ! {r}" for r in risk.get("reasons", []))
     if not (row.classification or {}).get("sectors"):
         out.append("  (none)")
     out.append(f"description  {row.description or '-'}")
-    out.append("sources      " + (", ".join(f"{s.source}:{s.source_key}" for s in info.sources) or "-"))
+    out.append(
+        "sources      " + (", ".join(f"{s.source}:{s.source_key}" for s in info.sources) or "-")
+    )
     out.append("related      " + (", ".join(r.symbol for r in info.related) or "-"))
     state = info.measure
-    dates = [f"{k} {v}" for k, v in (("adopted", state.adopted_on), ("in force", state.in_force_on),
-                                      ("withdrawn", state.withdrawn_on)) if v]
-    out.append(f"measure      {state.measure_key}: {state.stage}; comments due "
-               f"{state.comment_deadline or '-'}" + "".join(f"; {d}" for d in dates))
+    dates = [
+        f"{k} {v}"
+        for k, v in (
+            ("adopted", state.adopted_on),
+            ("in force", state.in_force_on),
+            ("withdrawn", state.withdrawn_on),
+        )
+        if v
+    ]
+    out.append(
+        f"measure      {state.measure_key}: {state.stage}; comments due "
+        f"{state.comment_deadline or '-'}" + "".join(f"; {d}" for d in dates)
+    )
     out.extend(f"  {h}" for h in state.history)
-    out.append("deliveries   " + (", ".join(f"{k} {v}" for k, v in sorted(info.deliveries.items())) or "-"))
+    out.append(
+        "deliveries   " + (", ".join(f"{k} {v}" for k, v in sorted(info.deliveries.items())) or "-")
+    )
     return out
 
 
 @click.command(name="sources")
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="How many recent runs to show.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many recent runs to show.",
+)
 @pass_ctx
 def sources_cmd(obj: Context, limit: int) -> None:
     """Show each source's recent crawl runs: window, status, counts and failures."""
@@ -106,9 +147,11 @@ def sources_cmd(obj: Context, limit: int) -> None:
         runs = recent_runs(session, limit)
     for r in runs:
         started = r.started_at.strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{r.source:8} {started} {r.since}..{r.until} {r.status:8} items {r.items} "
-                   f"invalid {r.invalid} new {r.new} updated {r.updated}"
-                   + (f"\n    error: {r.error.splitlines()[0][:200]}" if r.error else ""))
+        click.echo(
+            f"{r.source:8} {started} {r.since}..{r.until} {r.status:8} items {r.items} "
+            f"invalid {r.invalid} new {r.new} updated {r.updated}"
+            + (f"\n    error: {r.error.splitlines()[0][:200]}" if r.error else "")
+        )
     if not runs:
         click.echo("no crawl has run yet")
 

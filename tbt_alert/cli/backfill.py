@@ -55,17 +55,31 @@ class BarProgress:
 
 
 @click.command(name="backfill")
-@click.option("--since", default=FIRST_DAY.isoformat(), show_default=True,
-              help="First distribution date, YYYY-MM-DD.")
+@click.option(
+    "--since",
+    default=FIRST_DAY.isoformat(),
+    show_default=True,
+    help="First distribution date, YYYY-MM-DD.",
+)
 @click.option("--until", help="Last distribution date, YYYY-MM-DD (default: today, UTC).")
-@click.option("--window", "unit", type=click.Choice(UNITS), default="month", show_default=True,
-              help="Size of one crawl: calendar year, month or ISO week. A window ePing finds too "
-                   "big is split into smaller ones (a year into months, a month or week into days).")
-@click.option("--details", type=click.Choice(DETAILS), default=BACKFILL_DETAILS,
-              show_default=True,
-              help="Detail requests: getDownloadLinks for items that link to no file, "
-                   "getRelatedNotifications for addenda and joint items (about one more request "
-                   "per addendum), or none.")
+@click.option(
+    "--window",
+    "unit",
+    type=click.Choice(UNITS),
+    default="month",
+    show_default=True,
+    help="Size of one crawl: calendar year, month or ISO week. A window ePing finds too "
+    "big is split into smaller ones (a year into months, a month or week into days).",
+)
+@click.option(
+    "--details",
+    type=click.Choice(DETAILS),
+    default=BACKFILL_DETAILS,
+    show_default=True,
+    help="Detail requests: getDownloadLinks for items that link to no file, "
+    "getRelatedNotifications for addenda and joint items (about one more request "
+    "per addendum), or none.",
+)
 @pass_ctx
 def backfill_cmd(obj: Context, since: str, until: str | None, unit: str, details: str) -> None:
     """Crawl and store the ePing history from --since to --until, one window at a time.
@@ -91,13 +105,35 @@ def backfill_cmd(obj: Context, since: str, until: str | None, unit: str, details
         sys.exit(1)
 
 
-def _run(obj: Context, engine: Engine, start: date, end: date, now: datetime, unit: str,
-         details: str, total: int) -> BackfillReport:
+def _run(
+    obj: Context,
+    engine: Engine,
+    start: date,
+    end: date,
+    now: datetime,
+    unit: str,
+    details: str,
+    total: int,
+) -> BackfillReport:
     progress = BarProgress(total, lines=not sys.stderr.isatty())
-    with click.progressbar(length=max(total, 1), label="backfill", file=sys.stderr,
-                           show_pos=False, show_eta=True, item_show_func=progress.label) as bar:
+    with click.progressbar(
+        length=max(total, 1),
+        label="backfill",
+        file=sys.stderr,
+        show_pos=False,
+        show_eta=True,
+        item_show_func=progress.label,
+    ) as bar:
         progress.bar = bar
-        report = backfill(engine, obj.config, since=start, until=end, now=now, window=unit,
-                          progress=progress, details=details)
+        report = backfill(
+            engine,
+            obj.config,
+            since=start,
+            until=end,
+            now=now,
+            window=unit,
+            progress=progress,
+            details=details,
+        )
         bar.update(max(total, 1) - progress.done)  # windows whose last part was a checkpoint
     return report

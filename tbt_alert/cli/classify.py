@@ -47,8 +47,11 @@ def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: da
         records = [(r, p) for _, r, p in pending if isinstance(r, CanonicalRecord)]
         results = iter(clf.classify_many([r for r, _ in records], [p for _, p in records], now))
         for n, item, _ in pending:
-            obj: dict[str, Any] = next(results).to_json() if isinstance(item, CanonicalRecord) \
+            obj: dict[str, Any] = (
+                next(results).to_json()
+                if isinstance(item, CanonicalRecord)
                 else {"line": n, "error": item}
+            )
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         pending.clear()
 
@@ -70,16 +73,36 @@ def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: da
 
 
 @click.command(name="classify")
-@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Canonical JSON Lines to read (default: standard input).")
-@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the results (default: standard output).")
-@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Sector rules file (default: rules/sectors.yaml).")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Model file (default: the bundled tbt_alert/classify/data/model.joblib).")
-def classify_cmd(input_path: Path | None, output_path: Path | None, rules_path: Path | None,
-                 model_path: Path | None) -> None:
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Canonical JSON Lines to read (default: standard input).",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the results (default: standard output).",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sector rules file (default: rules/sectors.yaml).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Model file (default: the bundled tbt_alert/classify/data/model.joblib).",
+)
+def classify_cmd(
+    input_path: Path | None,
+    output_path: Path | None,
+    rules_path: Path | None,
+    model_path: Path | None,
+) -> None:
     """Classify notifications into Wenzhou export sectors.
 
     Reads canonical JSON Lines and writes, in the same order, one JSON object per non-blank input
@@ -113,15 +136,27 @@ def classify_cmd(input_path: Path | None, output_path: Path | None, rules_path: 
 
 
 @click.command(name="evaluate")
-@click.option("--gold", "gold", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Gold-labelled JSON Lines (fields of a canonical record plus gold_sectors, ambiguous).")
+@click.option(
+    "--gold",
+    "gold",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Gold-labelled JSON Lines (fields of a canonical record plus gold_sectors, ambiguous).",
+)
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--repeats", default=2, show_default=True, help="Cross-validation repeats.")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON instead of tables.")
-@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Sector rules file (default: rules/sectors.yaml).")
-def evaluate_cmd(gold: Path, folds: int, repeats: int, as_json: bool, rules_path: Path | None) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the figures as JSON instead of tables."
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sector rules file (default: rules/sectors.yaml).",
+)
+def evaluate_cmd(
+    gold: Path, folds: int, repeats: int, as_json: bool, rules_path: Path | None
+) -> None:
     """Precision, recall and F1 per core sector, micro and macro, for the systems side by side.
 
     Systems: hs_only (strong HS-code match: what product alerts keyed on HS give), rules (rule
@@ -144,8 +179,14 @@ def evaluate_cmd(gold: Path, folds: int, repeats: int, as_json: bool, rules_path
 
 
 @click.command(name="train")
-@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_MODEL_PATH, show_default=True, help="Model file to write.")
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_MODEL_PATH,
+    show_default=True,
+    help="Model file to write.",
+)
 def train_cmd(output_path: Path) -> None:
     """Train the sector model from the labelled data kept in the repository and save it.
 
@@ -160,5 +201,7 @@ def train_cmd(output_path: Path) -> None:
         save_model(model, output_path)
     except TbtAlertError as e:
         raise click.ClickException(str(e)) from e
-    click.echo(f"wrote {output_path} ({len(model.sectors)} sector models, "
-               f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']})")
+    click.echo(
+        f"wrote {output_path} ({len(model.sectors)} sector models, "
+        f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']})"
+    )

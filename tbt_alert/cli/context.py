@@ -97,8 +97,12 @@ def make_classifier(config: Config) -> Classifier:
 def make_mailer(config: Config) -> Mailer:
     from tbt_alert.mail.mailer import mailer_from_url
 
-    return mailer_from_url(config.mail.smtp_url or None, outbox=config.outbox_dir,
-                           sender=config.mail.sender, timeout=config.mail.timeout_s,
-                           username=config.mail.smtp_username or None,
-                           password=config.mail.smtp_password or None,
-                           starttls=config.mail.starttls)
+    return mailer_from_url(
+        config.mail.smtp_url or None,
+        outbox=config.outbox_dir,
+        sender=config.mail.sender,
+        timeout=config.mail.timeout_s,
+        username=config.mail.smtp_username or None,
+        password=config.mail.smtp_password or None,
+        starttls=config.mail.starttls,
+    )

@@ -14,8 +14,11 @@ from tbt_alert.cli.context import Context, database, make_classifier, make_maile
 
 
 @click.command(name="daemon")
-@click.option("--no-initial-run", is_flag=True,
-              help="Do not run the cycle at start; the first one runs after one interval.")
+@click.option(
+    "--no-initial-run",
+    is_flag=True,
+    help="Do not run the cycle at start; the first one runs after one interval.",
+)
 @pass_ctx
 def daemon_cmd(obj: Context, no_initial_run: bool) -> None:
     """Run the scheduled jobs until stopped by SIGTERM or Ctrl-C.
@@ -45,9 +48,18 @@ def daemon_cmd(obj: Context, no_initial_run: bool) -> None:
     with database(obj) as engine, acquire_leadership(engine) as leadership:
         click.echo(f"tbt-alert daemon, pid {os.getpid()}, database {shown_url}")
         click.echo(f"holding the {leadership.description}")
-        jobs = make_jobs(engine, config, classifier=make_classifier(config),
-                         mailer_factory=partial(make_mailer, config))
+        jobs = make_jobs(
+            engine,
+            config,
+            classifier=make_classifier(config),
+            mailer_factory=partial(make_mailer, config),
+        )
         status = DaemonStatus()
         scheduler = build_scheduler(config, jobs, status=status, initial_run=not no_initial_run)
-        serve(scheduler, status, leadership=leadership, zone=ZoneInfo(config.schedule.timezone),
-              echo=click.echo)
+        serve(
+            scheduler,
+            status,
+            leadership=leadership,
+            zone=ZoneInfo(config.schedule.timezone),
+            echo=click.echo,
+        )

@@ -20,19 +20,48 @@ def dev() -> None:
 @dev.command(name="record-fixture")
 @click.argument("source")
 @click.argument("url")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_FIXTURES, show_default=True,
-              help="Fixtures folder; the files go to OUT/SOURCE/.")
-@click.option("--name", default=None,
-              help="File name of the body (default: taken from the URL, e.g. KOR700.pdf).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_FIXTURES,
+    show_default=True,
+    help="Fixtures folder; the files go to OUT/SOURCE/.",
+)
+@click.option(
+    "--name",
+    default=None,
+    help="File name of the body (default: taken from the URL, e.g. KOR700.pdf).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files of that name.")
-@click.option("--keep-errors", is_flag=True, help="Record a non-2xx response instead of refusing it.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(1, 300), default=TIMEOUT_S,
-              show_default=True, help="Seconds to wait for the server.")
-@click.option("--max-bytes", type=click.IntRange(1, 256 * 1024 * 1024), default=MAX_BYTES,
-              show_default=True, help="Refuse a body larger than this.")
-def record_fixture_cmd(source: str, url: str, out: Path, name: str | None, force: bool,
-                       keep_errors: bool, timeout_s: float, max_bytes: int) -> None:
+@click.option(
+    "--keep-errors", is_flag=True, help="Record a non-2xx response instead of refusing it."
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(1, 300),
+    default=TIMEOUT_S,
+    show_default=True,
+    help="Seconds to wait for the server.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1, 256 * 1024 * 1024),
+    default=MAX_BYTES,
+    show_default=True,
+    help="Refuse a body larger than this.",
+)
+def record_fixture_cmd(
+    source: str,
+    url: str,
+    out: Path,
+    name: str | None,
+    force: bool,
+    keep_errors: bool,
+    timeout_s: float,
+    max_bytes: int,
+) -> None:
     """Fetch URL live and save it as tests/fixtures/SOURCE/NAME with NAME's .meta.json.
 
     The meta file records the URL, the UTC time of the fetch, the status, selected headers, the
@@ -40,7 +69,12 @@ def record_fixture_cmd(source: str, url: str, out: Path, name: str | None, force
     recording. Needs the machine to be online; http(s) only; never overwrites without --force."""
     try:
         recording = record_fixture(
-            source, url, root=out, now=datetime.now(UTC), name=name, force=force,
+            source,
+            url,
+            root=out,
+            now=datetime.now(UTC),
+            name=name,
+            force=force,
             keep_errors=keep_errors,
             fetch=lambda target: fetch_url(target, timeout_s=timeout_s, max_bytes=max_bytes),
         )
@@ -49,5 +83,7 @@ def record_fixture_cmd(source: str, url: str, out: Path, name: str | None, force
     except FileExistsError as e:
         raise click.ClickException(str(e)) from e
     meta = recording.meta
-    click.echo(f"recorded {recording.path} ({meta['size']} bytes, HTTP {meta['status']}, "
-               f"sha256 {meta['sha256'][:12]}) and {recording.meta_path.name}")
+    click.echo(
+        f"recorded {recording.path} ({meta['size']} bytes, HTTP {meta['status']}, "
+        f"sha256 {meta['sha256'][:12]}) and {recording.meta_path.name}"
+    )

@@ -20,20 +20,43 @@ from tbt_alert.cli.subscribers import subscribers
 
 
 @click.group(cls=Group)
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-              help="TOML configuration file (default: $TBT_ALERT_CONFIG, else built-in defaults).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML configuration file (default: $TBT_ALERT_CONFIG, else built-in defaults).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress and show tracebacks on errors.")
 @click.version_option(package_name="tbt-alert")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """tbt-alert: warnings to exporters about foreign technical regulations notified to the WTO."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = Context(config_path=config_path, verbose=verbose)
 
 
-COMMANDS = (init, import_cmd, run_cmd, daemon_cmd, digest_cmd, crawl_cmd, backfill_cmd, demo_cmd,
-            list_cmd, show_cmd, sources_cmd, stats_cmd, subscribers, classify_cmd, evaluate_cmd,
-            train_cmd, dev)
+COMMANDS = (
+    init,
+    import_cmd,
+    run_cmd,
+    daemon_cmd,
+    digest_cmd,
+    crawl_cmd,
+    backfill_cmd,
+    demo_cmd,
+    list_cmd,
+    show_cmd,
+    sources_cmd,
+    stats_cmd,
+    subscribers,
+    classify_cmd,
+    evaluate_cmd,
+    train_cmd,
+    dev,
+)
 for _command in COMMANDS:
     main.add_command(_command)

@@ -23,10 +23,17 @@ if TYPE_CHECKING:
 
 
 @click.command(name="run")
-@click.option("--once", is_flag=True, required=True,
-              help="Run one full cycle and exit (required; 'tbt-alert daemon' runs on a schedule).")
-@click.option("--since", help="Crawl from this distribution date, YYYY-MM-DD "
-              "(default: the end of the last successful crawl, else 30 days back).")
+@click.option(
+    "--once",
+    is_flag=True,
+    required=True,
+    help="Run one full cycle and exit (required; 'tbt-alert daemon' runs on a schedule).",
+)
+@click.option(
+    "--since",
+    help="Crawl from this distribution date, YYYY-MM-DD "
+    "(default: the end of the last successful crawl, else 30 days back).",
+)
 @click.option("--until", help="Crawl up to this distribution date, YYYY-MM-DD (default: today).")
 @pass_ctx
 def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> None:
@@ -37,17 +44,27 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
 
     engine = obj.engine(migrate=True)
     with make_mailer(obj.config) as mailer:
-        summary = run_cycle(engine, obj.config, classifier=make_classifier(obj.config),
-                            mailer=mailer, now=now_utc(), since=parse_day(since, "--since"),
-                            until=parse_day(until, "--until"))
+        summary = run_cycle(
+            engine,
+            obj.config,
+            classifier=make_classifier(obj.config),
+            mailer=mailer,
+            now=now_utc(),
+            since=parse_day(since, "--since"),
+            until=parse_day(until, "--until"),
+        )
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
         sys.exit(1)
 
 
 @click.command(name="digest")
-@click.option("--cadence", type=click.Choice(["daily", "weekly"]), required=True,
-              help="Which digests: the previous day's or the previous ISO week's.")
+@click.option(
+    "--cadence",
+    type=click.Choice(["daily", "weekly"]),
+    required=True,
+    help="Which digests: the previous day's or the previous ISO week's.",
+)
 @pass_ctx
 def digest_cmd(obj: Context, cadence: str) -> None:
     """Plan and send the daily or weekly digests of every closed period not yet sent.
@@ -58,8 +75,14 @@ def digest_cmd(obj: Context, cadence: str) -> None:
 
     engine = obj.engine(migrate=True)
     with make_mailer(obj.config) as mailer:
-        summary = deliver_digests(engine, obj.config, classifier=make_classifier(obj.config),
-                                  mailer=mailer, now=now_utc(), cadence=cadence)
+        summary = deliver_digests(
+            engine,
+            obj.config,
+            classifier=make_classifier(obj.config),
+            mailer=mailer,
+            now=now_utc(),
+            cadence=cadence,
+        )
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
         sys.exit(1)
@@ -93,8 +116,9 @@ def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -
             with session_scope(engine) as session:
                 start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
         end = parse_day(until, "--until") or now.date()
-        run, report = crawl_and_ingest(engine, obj.config, source=source, since=start, until=end,
-                                       now=now)
+        run, report = crawl_and_ingest(
+            engine, obj.config, source=source, since=start, until=end, now=now
+        )
     if report is None:
         click.echo(f"crawl {source} {run.since}..{run.until} failed: {run.error}", err=True)
         sys.exit(1)
@@ -102,8 +126,14 @@ def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -
 
 
 @click.command(name="demo")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("tbt-alert-demo"),
-              show_default=True, help="Folder for the demo's database and outbox.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=Path("tbt-alert-demo"),
+    show_default=True,
+    help="Folder for the demo's database and outbox.",
+)
 @click.option("--fresh", is_flag=True, help="Start from an empty demo folder.")
 def demo_cmd(directory: Path, fresh: bool) -> None:
     """Run the main job offline on bundled real notifications.

@@ -22,8 +22,12 @@ def init(obj: Context) -> None:
 
 @click.command(name="import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--source", default="import", show_default=True,
-              help="Name of the source these records came from.")
+@click.option(
+    "--source",
+    default="import",
+    show_default=True,
+    help="Name of the source these records came from.",
+)
 @click.option("--no-classify", is_flag=True, help="Store only; classify at the next cycle.")
 @pass_ctx
 def import_cmd(obj: Context, file: IO[str], source: str, no_classify: bool) -> None:

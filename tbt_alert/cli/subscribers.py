@@ -24,29 +24,68 @@ def subscribers() -> None:
 
 @subscribers.command(name="add")
 @click.argument("email")
-@click.option("--sector", "sectors", multiple=True, required=True,
-              help="Sector id to subscribe to (repeat for several), e.g. footwear_leather.")
-@click.option("--market", "markets", multiple=True,
-              help="Only notifications from this WTO member (code or name; repeat). Default: all.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the messages.")
-@click.option("--cadence", type=click.Choice(["immediate", "daily", "weekly"]), default="immediate",
-              show_default=True, help="Immediate warnings, or a daily or weekly digest.")
-@click.option("--confirmed", is_flag=True,
-              help="Mark as confirmed (consent recorded elsewhere); pending subscribers get nothing.")
+@click.option(
+    "--sector",
+    "sectors",
+    multiple=True,
+    required=True,
+    help="Sector id to subscribe to (repeat for several), e.g. footwear_leather.",
+)
+@click.option(
+    "--market",
+    "markets",
+    multiple=True,
+    help="Only notifications from this WTO member (code or name; repeat). Default: all.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the messages.",
+)
+@click.option(
+    "--cadence",
+    type=click.Choice(["immediate", "daily", "weekly"]),
+    default="immediate",
+    show_default=True,
+    help="Immediate warnings, or a daily or weekly digest.",
+)
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="Mark as confirmed (consent recorded elsewhere); pending subscribers get nothing.",
+)
 @pass_ctx
-def add(obj: Context, email: str, sectors: tuple[str, ...], markets: tuple[str, ...], lang: str,
-        cadence: str, confirmed: bool) -> None:
+def add(
+    obj: Context,
+    email: str,
+    sectors: tuple[str, ...],
+    markets: tuple[str, ...],
+    lang: str,
+    cadence: str,
+    confirmed: bool,
+) -> None:
     """Add EMAIL, or replace the preferences of an existing subscriber."""
     from tbt_alert.alerts.subscribers import add_subscriber
 
     engine = obj.engine(migrate=True)
     with session_scope(engine) as session:
         row, created = add_subscriber(
-            session, email, sectors=sectors, known_sectors=known_sectors(obj), markets=markets,
-            language=lang, cadence=cadence, confirmed=confirmed, now=now_utc())
-        click.echo(f"{'added' if created else 'updated'} {row.email} ({row.status}): "
-                   f"{', '.join(sectors)}; {cadence}; {lang}")
+            session,
+            email,
+            sectors=sectors,
+            known_sectors=known_sectors(obj),
+            markets=markets,
+            language=lang,
+            cadence=cadence,
+            confirmed=confirmed,
+            now=now_utc(),
+        )
+        click.echo(
+            f"{'added' if created else 'updated'} {row.email} ({row.status}): "
+            f"{', '.join(sectors)}; {cadence}; {lang}"
+        )
 
 
 @subscribers.command(name="list")
@@ -58,8 +97,10 @@ def list_(obj: Context) -> None:
     with session_scope(obj.engine()) as session:
         rows = list_subscribers(session)
     for v in rows:
-        click.echo(f"{v.email}\t{v.status}\t{v.language}\t{','.join(v.sectors)}\t"
-                   f"{','.join(v.markets) or 'all markets'}\t{v.cadence}")
+        click.echo(
+            f"{v.email}\t{v.status}\t{v.language}\t{','.join(v.sectors)}\t"
+            f"{','.join(v.markets) or 'all markets'}\t{v.cadence}"
+        )
     click.echo(f"{len(rows)} subscriber(s)", err=True)
 
 

@@ -28,8 +28,11 @@ def needs_document(row: Notification) -> bool:
     """An addendum without typed events, or a notification missing what a reader needs."""
     if row.kind != NotificationKind.REGULAR:
         return not row.events
-    return not row.description or not (row.hs_codes or row.ics_codes or row.products_text) \
+    return (
+        not row.description
+        or not (row.hs_codes or row.ics_codes or row.products_text)
         or row.comment_deadline is None
+    )
 
 
 def document_url(payloads: list[dict[str, Any]]) -> str | None:
@@ -47,14 +50,21 @@ def document_url(payloads: list[dict[str, Any]]) -> str | None:
 def document_targets(session: Session, now: datetime, allowed: AllowList) -> list[dict[str, str]]:
     """Documents worth fetching now: for recent notifications that need one and have none yet.
     URLs outside the allow-list are left out here rather than failing the whole crawl."""
-    fetched = set(session.exec(select(SourceRecord.notification_id)
-                               .where(SourceRecord.source == "wtodoc")).all())
-    rows = session.exec(select(Notification).where(col(Notification.first_seen_at) >= now - RECENT)
-                        .order_by(col(Notification.id))).all()
+    fetched = set(
+        session.exec(
+            select(SourceRecord.notification_id).where(SourceRecord.source == "wtodoc")
+        ).all()
+    )
+    rows = session.exec(
+        select(Notification)
+        .where(col(Notification.first_seen_at) >= now - RECENT)
+        .order_by(col(Notification.id))
+    ).all()
     wanted = [r for r in rows if r.id not in fetched and needs_document(r)]
     payloads: dict[int, list[dict[str, Any]]] = {}
-    for src in session.exec(select(SourceRecord).where(
-            col(SourceRecord.notification_id).in_([r.id for r in wanted]))).all():
+    for src in session.exec(
+        select(SourceRecord).where(col(SourceRecord.notification_id).in_([r.id for r in wanted]))
+    ).all():
         payloads.setdefault(src.notification_id, []).append(src.payload)
     targets = []
     for row in wanted:

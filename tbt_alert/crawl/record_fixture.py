@@ -26,14 +26,24 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tbt_alert import __version__
 from tbt_alert.errors import CrawlError
 
-USER_AGENT = f"tbt-alert/{__version__} (fixture recorder; WTO TBT notification alerts for exporters)"
+USER_AGENT = (
+    f"tbt-alert/{__version__} (fixture recorder; WTO TBT notification alerts for exporters)"
+)
 RECORDED_BY = "tbt-alert dev record-fixture"
 TIMEOUT_S = 30.0
 MAX_BYTES = 16 * 1024 * 1024
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
-KEPT_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "Content-Language",
-                "Last-Modified", "ETag", "Date", "Server")
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Disposition",
+    "Content-Language",
+    "Last-Modified",
+    "ETag",
+    "Date",
+    "Server",
+)
 SCHEMES = ("http", "https")
 _SOURCE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
@@ -93,8 +103,17 @@ def meta_path_for(path: Path) -> Path:
     return path.with_name(path.name.rsplit(".", 1)[0] + ".meta.json")
 
 
-def record_fixture(source: str, url: str, *, root: Path, now: datetime, name: str | None = None,
-                   force: bool = False, keep_errors: bool = False, fetch: Fetch | None = None) -> Recording:
+def record_fixture(
+    source: str,
+    url: str,
+    *,
+    root: Path,
+    now: datetime,
+    name: str | None = None,
+    force: bool = False,
+    keep_errors: bool = False,
+    fetch: Fetch | None = None,
+) -> Recording:
     """Fetch ``url`` and write it under ``root/source``; ValueError for bad arguments,
     FileExistsError when the files exist (unless ``force``), CrawlError when the fetch failed."""
     url = check_url(url)
@@ -150,8 +169,15 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
 
     max_redirections = MAX_REDIRECTS
 
-    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-                         headers: HTTPMessage, newurl: str) -> urllib.request.Request | None:
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme.lower() not in SCHEMES:
             raise CrawlError(f"{req.full_url}: redirect to {newurl[:200]!r} refused (not http(s))")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -169,7 +195,9 @@ def fetch_url(url: str, *, timeout_s: float = TIMEOUT_S, max_bytes: int = MAX_BY
         with e:
             if 300 <= e.code < 400:  # urllib refused the target (e.g. file:) or the loop
                 target = e.headers.get("Location", "?")
-                raise CrawlError(f"{url}: redirect to {target[:200]!r} refused (not http(s))") from e
+                raise CrawlError(
+                    f"{url}: redirect to {target[:200]!r} refused (not http(s))"
+                ) from e
             return _read(e, url, max_bytes)
     except (urllib.error.URLError, OSError) as e:
         raise CrawlError(offline_message(url, e, timeout_s)) from e
@@ -197,6 +225,8 @@ def offline_message(url: str, error: Exception, timeout_s: float) -> str:
     if isinstance(reason, ssl.SSLError):
         return f"{url}: TLS failure with {host}: {reason}"
     if isinstance(reason, OSError):  # refused, DNS failure, network unreachable
-        return (f"cannot reach {host} ({reason}): the machine seems offline or the host is down; "
-                f"fixtures can only be recorded online")
+        return (
+            f"cannot reach {host} ({reason}): the machine seems offline or the host is down; "
+            f"fixtures can only be recorded online"
+        )
     return f"{url}: fetch failed: {reason}"

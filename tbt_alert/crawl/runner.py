@@ -81,7 +81,10 @@ def with_allowed_host(settings: Mapping[str, Any], base_url: str) -> dict[str, A
     exactly the host and port of the base URL the caller chose to crawl."""
     out = dict(settings)
     if "TBT_ALLOWED_HOSTS" not in out and base_url:
-        out["TBT_ALLOWED_HOSTS"] = [*crawl_settings().get("TBT_ALLOWED_HOSTS", []), host_port(base_url)]
+        out["TBT_ALLOWED_HOSTS"] = [
+            *crawl_settings().get("TBT_ALLOWED_HOSTS", []),
+            host_port(base_url),
+        ]
     return out
 
 
@@ -94,8 +97,9 @@ def spider_command(
     return [*command, "--settings-json", json.dumps(dict(settings))]
 
 
-def _run(command: list[str], log_path: Path, timeout_s: float, slug: str,
-         env: Mapping[str, str]) -> int:
+def _run(
+    command: list[str], log_path: Path, timeout_s: float, slug: str, env: Mapping[str, str]
+) -> int:
     """Run ``command`` in its own process group, output to ``log_path``; kill it at the timeout."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -51,8 +51,14 @@ def crawl_target(slug: str, config: Config) -> CrawlTarget:
     raise ConfigError(f"unknown source {slug!r}; known: {', '.join(SOURCES)}")
 
 
-def _plan(config: Config, base_url: str, urls: list[str], args: dict[str, str], env: dict[str, str],
-          slug: str) -> CrawlTarget:
+def _plan(
+    config: Config,
+    base_url: str,
+    urls: list[str],
+    args: dict[str, str],
+    env: dict[str, str],
+    slug: str,
+) -> CrawlTarget:
     hosts = [*config.fetch.allowed_hosts, *(host_port(u) for u in urls)]
     settings = {
         "TBT_ALLOWED_HOSTS": list(dict.fromkeys(hosts)),

@@ -36,8 +36,10 @@ LOCK_CLASS = 0x7B7A_0001  # "tbt-alert daemon": the first key of the PostgreSQL 
 _KEYS = "CAST(:a AS integer), CAST(:b AS integer)"
 TRY_LOCK = text(f"SELECT pg_try_advisory_lock({_KEYS})")
 UNLOCK = text(f"SELECT pg_advisory_unlock({_KEYS})")
-HOLDER = text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
-              " AND classid = CAST(:a AS oid) AND objid = CAST(:b AS oid)")
+HOLDER = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+    " AND classid = CAST(:a AS oid) AND objid = CAST(:b AS oid)"
+)
 
 
 class AlreadyRunning(TbtAlertError):
@@ -62,8 +64,12 @@ class Leadership:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.release()
 
 
@@ -89,8 +95,9 @@ class AdvisoryLeadership(Leadership):
             own = self._conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             held = _holder_pid(self._conn, self.key) == own
         except SQLAlchemyError as e:
-            raise LeadershipLost(f"lost the database session holding the {self.description}: "
-                                 f"{e.__class__.__name__}") from e
+            raise LeadershipLost(
+                f"lost the database session holding the {self.description}: {e.__class__.__name__}"
+            ) from e
         if not held:
             raise LeadershipLost(f"the {self.description} is no longer held")
 

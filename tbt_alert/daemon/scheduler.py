@@ -72,21 +72,42 @@ class Jobs:
     weekly_digest: Callable[[], Outcome]
 
 
-def make_jobs(engine: Engine, config: Config, *, classifier: ClassifierLike,
-              mailer_factory: Callable[[], Mailer], clock: Clock = utc_now,
-              crawler: Crawler = run_spider, spider_settings: dict | None = None) -> Jobs:
+def make_jobs(
+    engine: Engine,
+    config: Config,
+    *,
+    classifier: ClassifierLike,
+    mailer_factory: Callable[[], Mailer],
+    clock: Clock = utc_now,
+    crawler: Crawler = run_spider,
+    spider_settings: dict | None = None,
+) -> Jobs:
     """The three jobs as argument-less callables; each opens its own mailer and reads ``clock``."""
 
     def cycle() -> Outcome:
         with mailer_factory() as mailer:
-            return run_cycle(engine, config, classifier=classifier, mailer=mailer, now=clock(),
-                             crawler=crawler, spider_settings=spider_settings)
+            return run_cycle(
+                engine,
+                config,
+                classifier=classifier,
+                mailer=mailer,
+                now=clock(),
+                crawler=crawler,
+                spider_settings=spider_settings,
+            )
 
     def digest(cadence: str) -> Callable[[], Outcome]:
         def job() -> Outcome:
             with mailer_factory() as mailer:
-                return deliver_digests(engine, config, classifier=classifier, mailer=mailer,
-                                       now=clock(), cadence=cadence)
+                return deliver_digests(
+                    engine,
+                    config,
+                    classifier=classifier,
+                    mailer=mailer,
+                    now=clock(),
+                    cadence=cadence,
+                )
+
         return job
 
     return Jobs(cycle=cycle, daily_digest=digest("daily"), weekly_digest=digest("weekly"))
@@ -103,8 +124,7 @@ class LocalTimeTrigger(BaseTrigger):
     def __init__(self, hour: int, timezone: ZoneInfo, weekday: int | None = None) -> None:
         self.hour, self.timezone, self.weekday = hour, timezone, weekday
 
-    def get_next_fire_time(self, previous_fire_time: datetime | None,
-                           now: datetime) -> datetime:
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
         after = (previous_fire_time or now).astimezone(UTC)
         day = after.astimezone(self.timezone).date()
         while True:  # at most 8 days
@@ -155,16 +175,23 @@ class DaemonStatus:
 
     def lines(self) -> list[str]:
         with self._lock:
-            return [f"{name:<14} runs {s.runs}, failed {s.failures}, missed {s.missed}; last "
-                    f"{s.last_start.isoformat(timespec='seconds') if s.last_start else '-'}: "
-                    f"{s.last_result}" for name, s in sorted(self.jobs.items())]
+            return [
+                f"{name:<14} runs {s.runs}, failed {s.failures}, missed {s.missed}; last "
+                f"{s.last_start.isoformat(timespec='seconds') if s.last_start else '-'}: "
+                f"{s.last_result}"
+                for name, s in sorted(self.jobs.items())
+            ]
 
 
 def secrets_of(config: Config) -> list[str]:
     """Every configured secret, raw and URL-quoted, longest first."""
-    found = [config.mail.smtp_password, config.eping.api_key, config.web.secret_key,
-             make_url(config.database_url).password or "",
-             unquote(urlsplit(config.mail.smtp_url).password or "")]
+    found = [
+        config.mail.smtp_password,
+        config.eping.api_key,
+        config.web.secret_key,
+        make_url(config.database_url).password or "",
+        unquote(urlsplit(config.mail.smtp_url).password or ""),
+    ]
     values = {v for s in found if s for v in (str(s), quote(str(s), safe=""))}
     return sorted(values, key=len, reverse=True)
 
@@ -180,9 +207,15 @@ def redactor(config: Config) -> Callable[[str], str]:
     return redact
 
 
-def guarded(name: str, job: Callable[[], Outcome], status: DaemonStatus, *,
-            redact: Callable[[str], str], serial: threading.Lock,
-            clock: Clock = utc_now) -> Callable[[], None]:
+def guarded(
+    name: str,
+    job: Callable[[], Outcome],
+    status: DaemonStatus,
+    *,
+    redact: Callable[[str], str],
+    serial: threading.Lock,
+    clock: Clock = utc_now,
+) -> Callable[[], None]:
     """The job wrapper: run one job at a time, log and record its outcome, never raise."""
 
     def run() -> None:
@@ -191,8 +224,11 @@ def guarded(name: str, job: Callable[[], Outcome], status: DaemonStatus, *,
             try:
                 outcome = job()
             except Exception as e:
-                log.error("job %s failed:\n%s", name,
-                          redact("".join(traceback.format_exception(e)).rstrip()))
+                log.error(
+                    "job %s failed:\n%s",
+                    name,
+                    redact("".join(traceback.format_exception(e)).rstrip()),
+                )
                 first = (str(e).splitlines() or [""])[0]
                 status.finished(name, ok=False, result=redact(f"{type(e).__name__}: {first}"))
                 return
@@ -204,9 +240,15 @@ def guarded(name: str, job: Callable[[], Outcome], status: DaemonStatus, *,
     return run
 
 
-def build_scheduler(config: Config, jobs: Jobs, *, status: DaemonStatus | None = None,
-                    interval: timedelta | None = None, initial_run: bool = True,
-                    clock: Clock = utc_now) -> BackgroundScheduler:
+def build_scheduler(
+    config: Config,
+    jobs: Jobs,
+    *,
+    status: DaemonStatus | None = None,
+    interval: timedelta | None = None,
+    initial_run: bool = True,
+    clock: Clock = utc_now,
+) -> BackgroundScheduler:
     """A scheduler (not started) with the cycle every ``interval`` (default: ``cycle_minutes``),
     first run at start unless ``initial_run`` is false, and the two digests."""
     status = status if status is not None else DaemonStatus()
@@ -219,11 +261,20 @@ def build_scheduler(config: Config, jobs: Jobs, *, status: DaemonStatus | None =
     def wrap(name: str, fn: Callable[[], Outcome]) -> Callable[[], None]:
         return guarded(name, fn, status, redact=redact, serial=serial, clock=clock)
 
-    common: dict[str, Any] = {"coalesce": True, "max_instances": 1,
-                              "misfire_grace_time": sched.misfire_grace_s}
+    common: dict[str, Any] = {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": sched.misfire_grace_s,
+    }
     first = {"next_run_time": datetime.now(UTC)} if initial_run else {}
-    scheduler.add_job(wrap("cycle", jobs.cycle), IntervalTrigger(
-        seconds=every.total_seconds(), timezone=UTC), id="cycle", name="cycle", **first, **common)
+    scheduler.add_job(
+        wrap("cycle", jobs.cycle),
+        IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+        id="cycle",
+        name="cycle",
+        **first,
+        **common,
+    )
     weekday = WEEKDAYS.index(sched.weekly_digest_day)
     for job_id, fn, trigger in (
         ("daily-digest", jobs.daily_digest, LocalTimeTrigger(sched.digest_hour, zone)),
@@ -233,8 +284,11 @@ def build_scheduler(config: Config, jobs: Jobs, *, status: DaemonStatus | None =
 
     def on_missed(event: JobEvent) -> None:
         status.missed(event.job_id)
-        log.warning("job %s did not run at %s (missed or still running)", event.job_id,
-                    getattr(event, "scheduled_run_time", "?"))
+        log.warning(
+            "job %s did not run at %s (missed or still running)",
+            event.job_id,
+            getattr(event, "scheduled_run_time", "?"),
+        )
 
     scheduler.add_listener(on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     return scheduler
@@ -252,8 +306,15 @@ def schedule_lines(scheduler: BackgroundScheduler, zone: ZoneInfo) -> list[str]:
     return lines
 
 
-def serve(scheduler: BackgroundScheduler, status: DaemonStatus, *, leadership: Leadership,
-          zone: ZoneInfo, echo: Callable[[str], None], check_every_s: float = 30.0) -> None:
+def serve(
+    scheduler: BackgroundScheduler,
+    status: DaemonStatus,
+    *,
+    leadership: Leadership,
+    zone: ZoneInfo,
+    echo: Callable[[str], None],
+    check_every_s: float = 30.0,
+) -> None:
     """Start ``scheduler``, print the schedule, and run until SIGTERM or SIGINT; then wait for
     the running job, stop and print each job's status. Raises LeadershipLost (after stopping)
     when the lock goes away while running. Call from the main thread."""

@@ -25,7 +25,9 @@ from tbt_alert.text.symbols import parse_symbol, split_joint
 UNDATED = date(1995, 1, 1)
 # Objectives as ePing joins them ("; ") or as monitors copy them ("... (TBT), ... (TBT)").
 _OBJECTIVE_SEPARATOR = re.compile(r";\s+|(?<=\(TBT\)),\s*")
-DOL_FILE = "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename={lang}:/{name}.pdf&Open=True"
+DOL_FILE = (
+    "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename={lang}:/{name}.pdf&Open=True"
+)
 DOL_LANGUAGES = (("q", "English"), ("r", "French"), ("s", "Spanish"))
 # Served items may carry the download links ePing would give under this key, which ePing items do
 # not have and the mapper ignores (as ``_reconstruction``); otherwise they are rebuilt from the
@@ -85,7 +87,8 @@ def item_from_record(record: CanonicalRecord, *, as_of: date | None = None) -> d
     item: dict[str, Any] = {
         "id": stable_id(record.symbol),
         "area": "TBT",
-        "notificationType": record.notification_type or notification_type(record.symbol)
+        "notificationType": record.notification_type
+        or notification_type(record.symbol)
         or "Regular notification",
         "documentSymbol": ", ".join(symbols),
         "notifyingMember": record.member,
@@ -180,8 +183,14 @@ def _as_read(
     return kept
 
 
-def vary_items(pool: Sequence[Mapping[str, Any]], count: int, *, first: date, last: date,
-               no_links_every: int = 50) -> list[dict[str, Any]]:
+def vary_items(
+    pool: Sequence[Mapping[str, Any]],
+    count: int,
+    *,
+    first: date,
+    last: date,
+    no_links_every: int = 50,
+) -> list[dict[str, Any]]:
     """``count`` distinct items made by varying real ones (for benchmarks and backfill tests).
 
     Item ``i`` copies ``pool[i % len(pool)]``, is distributed on a day spread evenly over
@@ -202,8 +211,12 @@ def vary_items(pool: Sequence[Mapping[str, Any]], count: int, *, first: date, la
         day = first + timedelta(days=i * span // max(count - 1, 1))
         item = {k: v for k, v in source.items() if k != "_reconstruction"}
         symbols, member = _varied_symbols(source, i // len(pool), members, day, serials, used)
-        item.update(id=1_000_000 + i, documentSymbol=", ".join(symbols),
-                    distributionDate=_iso_datetime(day), isOpenForComments=False)
+        item.update(
+            id=1_000_000 + i,
+            documentSymbol=", ".join(symbols),
+            distributionDate=_iso_datetime(day),
+            isOpenForComments=False,
+        )
         if member is not None:
             item["notifyingMember"] = member
         if source.get("commentDeadlineDate"):
@@ -235,8 +248,14 @@ def _members(pool: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
-def _varied_symbols(source: Mapping[str, Any], round_: int, members: list[tuple[str, str]],
-                    day: date, serials: dict[int, int], used: set[str]) -> tuple[list[str], str | None]:
+def _varied_symbols(
+    source: Mapping[str, Any],
+    round_: int,
+    members: list[tuple[str, str]],
+    day: date,
+    serials: dict[int, int],
+    used: set[str],
+) -> tuple[list[str], str | None]:
     """New symbols for one item, and the new member name when it changed."""
     symbols = split_joint(str(source.get("documentSymbol") or ""))
     suffix = "".join(f"/{name}.{n}" for name, n in symbols[0].suffixes)

@@ -49,8 +49,14 @@ from tbt_alert.demo.eping_items import (
 from tbt_alert.errors import SymbolError
 from tbt_alert.text.symbols import parse_symbol, split_joint
 
-__all__ = ["UNDATED", "FakeEping", "ReceivedRequest", "item_from_record", "items_from_records",
-           "stable_id"]
+__all__ = [
+    "UNDATED",
+    "FakeEping",
+    "ReceivedRequest",
+    "item_from_record",
+    "items_from_records",
+    "stable_id",
+]
 
 API_PATH = "/api/v1/azureSearch/getAll"
 KEYED_PATH = "/eping/notifications/search"
@@ -74,8 +80,14 @@ class ReceivedRequest:
 class FakeEping:
     """``with FakeEping(items) as server: crawl(server.base_url)``; a port is picked freely."""
 
-    def __init__(self, items: Sequence[Mapping[str, Any]], host: str = "127.0.0.1", *,
-                 api_key: str | None = None, max_results: int | None = None) -> None:
+    def __init__(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        host: str = "127.0.0.1",
+        *,
+        api_key: str | None = None,
+        max_results: int | None = None,
+    ) -> None:
         self.items = [dict(item) for item in items]
         self.api_key = api_key
         self.max_results = max_results
@@ -150,8 +162,11 @@ class FakeEping:
         exceeded = self.max_results is not None and len(found) > self.max_results
         pageable = found[: self.max_results] if exceeded else found
         start = (page - 1) * size
-        return {"items": pageable[start : start + size], "totalCount": len(found),
-                "isCountExceeded": exceeded}
+        return {
+            "items": pageable[start : start + size],
+            "totalCount": len(found),
+            "isCountExceeded": exceeded,
+        }
 
     def related(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
         """getRelatedNotifications; ValueError for a missing or unreadable symbol."""

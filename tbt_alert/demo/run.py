@@ -28,12 +28,21 @@ DATA = Path(__file__).resolve().parent / "data"
 DATE_FIELDS = ("distributionDate", "commentDeadlineDate")
 
 DEMO_SUBSCRIBERS: tuple[dict[str, Any], ...] = (
-    {"email": "footwear-exporter@example.com", "sectors": ["footwear_leather", "apparel_textiles"],
-     "language": "zh"},
-    {"email": "electrical-exporter@example.com",
-     "sectors": ["low_voltage_electrical", "pumps_valves"], "language": "en"},
-    {"email": "parts-exporter@example.com", "sectors": ["auto_moto_parts", "toys_playground"],
-     "language": "zh"},
+    {
+        "email": "footwear-exporter@example.com",
+        "sectors": ["footwear_leather", "apparel_textiles"],
+        "language": "zh",
+    },
+    {
+        "email": "electrical-exporter@example.com",
+        "sectors": ["low_voltage_electrical", "pumps_valves"],
+        "language": "en",
+    },
+    {
+        "email": "parts-exporter@example.com",
+        "sectors": ["auto_moto_parts", "toys_playground"],
+        "language": "zh",
+    },
 )
 
 
@@ -82,12 +91,24 @@ def run_demo(directory: Path, *, fresh: bool, now: datetime) -> tuple[bool, list
         upgrade(engine)
         with session_scope(engine) as session:
             for spec in DEMO_SUBSCRIBERS:
-                add_subscriber(session, spec["email"], sectors=spec["sectors"],
-                               known_sectors=classifier.sector_names(), language=spec["language"],
-                               confirmed=True, now=now)
+                add_subscriber(
+                    session,
+                    spec["email"],
+                    sectors=spec["sectors"],
+                    known_sectors=classifier.sector_names(),
+                    language=spec["language"],
+                    confirmed=True,
+                    now=now,
+                )
         with OutboxMailer(config.outbox_dir) as mailer:
-            summary = run_cycle(engine, config, classifier=classifier, mailer=mailer, now=now,
-                                since=now.date() - timedelta(days=30))
+            summary = run_cycle(
+                engine,
+                config,
+                classifier=classifier,
+                mailer=mailer,
+                now=now,
+                since=now.date() - timedelta(days=30),
+            )
         engine.dispose()
     return summary.ok, [*summary.lines(), "", *outbox_lines(config.outbox_dir)]
 

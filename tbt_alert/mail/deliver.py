@@ -69,9 +69,15 @@ def backoff(attempts: int, base: timedelta, rng: random.Random) -> timedelta:
     return delay * rng.uniform(0.8, 1.2)
 
 
-def send_due(session: Session, mailer: Mailer, settings: DeliverySettings, *, now: datetime,
-             sector_names: dict[str, tuple[str, str]],
-             rng: random.Random | None = None) -> Counter[str]:
+def send_due(
+    session: Session,
+    mailer: Mailer,
+    settings: DeliverySettings,
+    *,
+    now: datetime,
+    sector_names: dict[str, tuple[str, str]],
+    rng: random.Random | None = None,
+) -> Counter[str]:
     """Send every due delivery; commit after each one. Returns counts by resulting status."""
     rng = rng or random.Random()
     counts: Counter[str] = Counter()
@@ -79,14 +85,24 @@ def send_due(session: Session, mailer: Mailer, settings: DeliverySettings, *, no
         if getattr(mailer, "consecutive_connect_failures", 0) >= settings.breaker_threshold:
             counts["paused"] += 1
             continue
-        status = _send_one(session, mailer, delivery, settings, now=now, names=sector_names, rng=rng)
+        status = _send_one(
+            session, mailer, delivery, settings, now=now, names=sector_names, rng=rng
+        )
         counts[status.value] += 1
         session.commit()
     return counts
 
 
-def _send_one(session: Session, mailer: Mailer, delivery: Delivery, settings: DeliverySettings, *,
-              now: datetime, names: dict[str, tuple[str, str]], rng: random.Random) -> DeliveryStatus:
+def _send_one(
+    session: Session,
+    mailer: Mailer,
+    delivery: Delivery,
+    settings: DeliverySettings,
+    *,
+    now: datetime,
+    names: dict[str, tuple[str, str]],
+    rng: random.Random,
+) -> DeliveryStatus:
     bulletin = session.get(Bulletin, delivery.bulletin_id)
     subscriber = session.get(Subscriber, delivery.subscriber_id)
     if bulletin is None or subscriber is None:
@@ -101,9 +117,14 @@ def _send_one(session: Session, mailer: Mailer, delivery: Delivery, settings: De
     if rendered is None:
         return _finish(session, delivery, DeliveryStatus.EXPIRED, "comment period over: too late")
     msg = build_message(
-        rendered, sender=settings.sender, recipient=subscriber.email, message_id=delivery.message_id,
+        rendered,
+        sender=settings.sender,
+        recipient=subscriber.email,
+        message_id=delivery.message_id,
         list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
-        unsubscribe_url=reader.link("unsubscribe"), unsubscribe_mailto=None, date=now,
+        unsubscribe_url=reader.link("unsubscribe"),
+        unsubscribe_mailto=None,
+        date=now,
     )
     return _record(session, delivery, mailer.send(msg), settings, now, rng)
 
@@ -126,8 +147,11 @@ class Reader:
 def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
     """The message for one reader; None when nothing in it is still useful."""
     if bulletin.kind == BulletinKind.DIGEST:
-        rows = [r for r in (session.get(Notification, i) for i in reader.delivery.items)
-                if r is not None and not _closed(r, reader.now)]
+        rows = [
+            r
+            for r in (session.get(Notification, i) for i in reader.delivery.items)
+            if r is not None and not _closed(r, reader.now)
+        ]
         contexts = [warning_context(_item_snapshot(session, r), r, reader) for r in rows]
         label = str(bulletin.snapshot.get("period", ""))
         return render_digest(contexts, reader.lang, label) if contexts else None
@@ -146,14 +170,22 @@ def _closed(row: Notification, now: datetime) -> bool:
     return row.comment_deadline is not None and row.comment_deadline < now.date()
 
 
-def _finish(session: Session, delivery: Delivery, status: DeliveryStatus, why: str) -> DeliveryStatus:
+def _finish(
+    session: Session, delivery: Delivery, status: DeliveryStatus, why: str
+) -> DeliveryStatus:
     delivery.status, delivery.last_error, delivery.next_attempt_at = status, why, None
     session.add(delivery)
     return status
 
 
-def _record(session: Session, delivery: Delivery, outcome: SendOutcome, settings: DeliverySettings,
-            now: datetime, rng: random.Random) -> DeliveryStatus:
+def _record(
+    session: Session,
+    delivery: Delivery,
+    outcome: SendOutcome,
+    settings: DeliverySettings,
+    now: datetime,
+    rng: random.Random,
+) -> DeliveryStatus:
     delivery.attempts += 1
     status = OUTCOME_STATUS[outcome.status]
     delivery.status = status
@@ -174,20 +206,34 @@ def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningCon
     """What one message says of one notification, for one reader."""
     lang, now = reader.lang, reader.now
     entries = {s["sector"]: s for s in snap.get("classification", {}).get("sectors", [])}
-    lines = tuple(_sector_line(entries.get(sid, {"sector": sid}), reader.names, lang)
-                  for sid in reader.delivery.sectors if sid in row.alert_sectors or sid in entries)
+    lines = tuple(
+        _sector_line(entries.get(sid, {"sector": sid}), reader.names, lang)
+        for sid in reader.delivery.sectors
+        if sid in row.alert_sectors or sid in entries
+    )
     member = normalise_member(row.member_name, row.member_code or None)
     update = snap.get("kind") == BulletinKind.UPDATE
     others = tuple(s for s in snap.get("symbols", row.joint_symbols) if s != row.symbol)
     return WarningContext(
         kind="update" if update else "new",
-        change_summary=change_summary(snap.get("document_kind", str(row.kind)), snap.get("events", []),
-                                      row.comment_deadline, lang) if update else None,
-        symbol=row.symbol, joint_symbols=others,
-        member=(member.name_zh or member.name_en or row.member_name) if lang == "zh"
+        change_summary=change_summary(
+            snap.get("document_kind", str(row.kind)),
+            snap.get("events", []),
+            row.comment_deadline,
+            lang,
+        )
+        if update
+        else None,
+        symbol=row.symbol,
+        joint_symbols=others,
+        member=(member.name_zh or member.name_en or row.member_name)
+        if lang == "zh"
         else (member.name_en or row.member_name),
-        title=row.title, description=row.description or "", sectors=lines,
-        distribution_date=row.distribution_date, comment_deadline=row.comment_deadline,
+        title=row.title,
+        description=row.description or "",
+        sectors=lines,
+        distribution_date=row.distribution_date,
+        comment_deadline=row.comment_deadline,
         deadline_text=None if row.comment_deadline else row.comment_deadline_text,
         days_left=(row.comment_deadline - now.date()).days if row.comment_deadline else None,
         document_url=next(iter(row.document_links), None) or row.document_url,
@@ -198,12 +244,16 @@ def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningCon
     )
 
 
-def _sector_line(entry: dict, names: dict[str, tuple[str, str]], lang: Literal["zh", "en"]) -> SectorLine:
+def _sector_line(
+    entry: dict, names: dict[str, tuple[str, str]], lang: Literal["zh", "en"]
+) -> SectorLine:
     sid = str(entry.get("sector"))
     en, zh = names.get(sid, (sid, sid))
     risk = entry.get("risk") or {}
     return SectorLine(
-        sector_id=sid, name=zh if lang == "zh" else en, tier=str(entry.get("tier", "alert")),
+        sector_id=sid,
+        name=zh if lang == "zh" else en,
+        tier=str(entry.get("tier", "alert")),
         reasons=tuple(explain((str(r) for r in entry.get("reasons", [])), lang, names)),
         risk_level=str(risk.get("level", "amber")),
         risk_reasons=tuple(explain((str(r) for r in risk.get("reasons", [])), lang, names)),

@@ -30,8 +30,18 @@ from tbt_alert.mail.transport import (
     message_bytes,
 )
 
-__all__ = ["Mailer", "OutboxMailer", "SendOutcome", "SendStatus", "SmtpMailer", "envelope_recipient",
-           "mailer_from_url", "message_bytes", "outbox_name", "parse_smtp_url"]
+__all__ = [
+    "Mailer",
+    "OutboxMailer",
+    "SendOutcome",
+    "SendStatus",
+    "SmtpMailer",
+    "envelope_recipient",
+    "mailer_from_url",
+    "message_bytes",
+    "outbox_name",
+    "parse_smtp_url",
+]
 
 log = logging.getLogger(__name__)
 

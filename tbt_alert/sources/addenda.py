@@ -80,25 +80,47 @@ _CHECKLIST_KINDS: list[tuple[EventKind, re.Pattern[str]]] = [
     (EventKind.other, re.compile(r"^\W{0,3}other\b", re.I)),
 ]
 _PHRASES: list[tuple[EventKind, re.Pattern[str]]] = [
-    (EventKind.comment_period_changed, re.compile(
-        r"\b(?:extend\w*|prolong\w*|reopen\w*|postpone\w*)\b[^.]{0,80}?\b(?:comment|deadline)"
-        r"|\bnew\s+(?:final\s+)?(?:date|deadline|period)\s+for\s+(?:the\s+)?(?:receipt\s+of\s+)?comments"
-        r"|\bnew\s+comment\w*\s+(?:period|deadline)"
-        r"|\b(?:comment\w*\s+period|deadline\s+for\s+(?:the\s+)?(?:receipt\s+of\s+)?comments"
-        r"|final\s+date\s+for\s+comments)\b[^.]{0,80}?\b(?:extend|prolong|reopen|postpone|chang)",
-        re.I)),
-    (EventKind.withdrawn, re.compile(r"\b(?:withdr[ae]wn?|withdrawal|revoked|repealed|rescinded)\b", re.I)),
-    (EventKind.final_text_available, re.compile(
-        r"\bfinal\s+(?:text|rule|version|measure|regulation)\b[^.]{0,80}?\bavailable\b", re.I)),
+    (
+        EventKind.comment_period_changed,
+        re.compile(
+            r"\b(?:extend\w*|prolong\w*|reopen\w*|postpone\w*)\b[^.]{0,80}?\b(?:comment|deadline)"
+            r"|\bnew\s+(?:final\s+)?(?:date|deadline|period)\s+for\s+(?:the\s+)?(?:receipt\s+of\s+)?comments"
+            r"|\bnew\s+comment\w*\s+(?:period|deadline)"
+            r"|\b(?:comment\w*\s+period|deadline\s+for\s+(?:the\s+)?(?:receipt\s+of\s+)?comments"
+            r"|final\s+date\s+for\s+comments)\b[^.]{0,80}?\b(?:extend|prolong|reopen|postpone|chang)",
+            re.I,
+        ),
+    ),
+    (
+        EventKind.withdrawn,
+        re.compile(r"\b(?:withdr[ae]wn?|withdrawal|revoked|repealed|rescinded)\b", re.I),
+    ),
+    (
+        EventKind.final_text_available,
+        re.compile(
+            r"\bfinal\s+(?:text|rule|version|measure|regulation)\b[^.]{0,80}?\bavailable\b", re.I
+        ),
+    ),
     (EventKind.published, re.compile(r"\bpublished\b", re.I)),
-    (EventKind.enters_into_force, re.compile(
-        r"\b(?:enter\w*|entry|came|come|comes)\s+into\s+(?:force|effect)\b"
-        r"|\beffective\s+(?:on|as\s+of|from)\b", re.I)),
+    (
+        EventKind.enters_into_force,
+        re.compile(
+            r"\b(?:enter\w*|entry|came|come|comes)\s+into\s+(?:force|effect)\b"
+            r"|\beffective\s+(?:on|as\s+of|from)\b",
+            re.I,
+        ),
+    ),
     (EventKind.adopted, re.compile(r"\b(?:adopted|promulgated|approved)\b", re.I)),
 ]
 _SECONDARY: list[tuple[EventKind, re.Pattern[str]]] = [
-    (EventKind.interpretive_guidance, re.compile(r"\b(?:clarifi\w*|interpretive|guidance)\b", re.I)),
-    (EventKind.scope_changed, re.compile(r"\b(?:amend\w*|modifi\w*|revised|revision|changed)\b", re.I)),
+    (
+        EventKind.interpretive_guidance,
+        re.compile(r"\b(?:clarifi\w*|interpretive|guidance)\b", re.I),
+    ),
+    (
+        EventKind.scope_changed,
+        re.compile(r"\b(?:amend\w*|modifi\w*|revised|revision|changed)\b", re.I),
+    ),
 ]
 _QUOTED = re.compile(r"\"[^\"\n]{0,400}\"|“[^”]{0,400}”")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
@@ -116,14 +138,18 @@ def parse_addendum_text(text: str, *, symbol: str | None = None) -> AddendumDoc:
     reason = _REASON.search(clean)
     comm = _COMMUNICATION.search(clean)
     if reason is None and comm is None and _ADDENDUM.search(clean) is None:
-        raise CrawlError("not a TBT addendum: no 'Reason for Addendum', 'Addendum' or 'communication, dated'")
+        raise CrawlError(
+            "not a TBT addendum: no 'Reason for Addendum', 'Addendum' or 'communication, dated'"
+        )
     doc = _header(clean, comm, symbol, "checklist" if reason else "free_text")
     if reason is not None:
         _read_checklist(doc, clean[reason.end() :])
         return _ensure_event(doc)
     body = clean[comm.end() :] if comm else _after_heading(clean)
     if len(_BOX.findall(body)) >= _MIN_DRIFT_BOXES:
-        raise CrawlError("addendum has check boxes but no 'Reason for Addendum' label: layout changed?")
+        raise CrawlError(
+            "addendum has check boxes but no 'Reason for Addendum' label: layout changed?"
+        )
     _read_free_text(doc, body)
     return _ensure_event(doc)
 
@@ -139,7 +165,9 @@ def _ensure_event(doc: AddendumDoc) -> AddendumDoc:
 Layout = Literal["checklist", "free_text"]
 
 
-def _header(text: str, comm: re.Match[str] | None, symbol: str | None, layout: Layout) -> AddendumDoc:
+def _header(
+    text: str, comm: re.Match[str] | None, symbol: str | None, layout: Layout
+) -> AddendumDoc:
     head = text[: comm.start()] if comm else text[:600]
     found = [s for s in find_symbols(head) if any(name == "Add" for name, _ in s.suffixes)]
     own = found[0] if found else (parse_symbol(symbol) if symbol else None)
@@ -212,7 +240,9 @@ def _sentence_events(sentence: str) -> list[AddendumEvent]:
     return [AddendumEvent(kind, _date_near(sentence, pos), _clip(sentence)) for kind, pos in found]
 
 
-def _match_phrases(text: str, table: list[tuple[EventKind, re.Pattern[str]]]) -> list[tuple[EventKind, int]]:
+def _match_phrases(
+    text: str, table: list[tuple[EventKind, re.Pattern[str]]]
+) -> list[tuple[EventKind, int]]:
     return [(kind, m.end()) for kind, pattern in table if (m := pattern.search(text))]
 
 
@@ -224,25 +254,42 @@ def _date_near(sentence: str, pos: int) -> dt.date | None:
 _SUMMARY: dict[EventKind, tuple[str, str, str, str]] = {
     # kind: (en with date, en without, zh with date, zh without); {d} = ISO date
     EventKind.comment_period_changed: (
-        "comment deadline extended to {d}", "comment period changed",
-        "评议截止日期延长至{d}", "评议期已变更",
+        "comment deadline extended to {d}",
+        "comment period changed",
+        "评议截止日期延长至{d}",
+        "评议期已变更",
     ),
     EventKind.adopted: ("adopted on {d}", "adopted", "已于{d}通过", "已通过"),
     EventKind.published: ("published on {d}", "published", "已于{d}公布", "已公布"),
     EventKind.enters_into_force: (
-        "enters into force on {d}", "entry into force announced", "于{d}生效", "已公布生效日期",
+        "enters into force on {d}",
+        "entry into force announced",
+        "于{d}生效",
+        "已公布生效日期",
     ),
     EventKind.final_text_available: (
-        "final text available ({d})", "final text available", "最终文本已发布（{d}）", "最终文本已发布",
+        "final text available ({d})",
+        "final text available",
+        "最终文本已发布（{d}）",
+        "最终文本已发布",
     ),
-    EventKind.withdrawn: ("withdrawn on {d}", "withdrawn or revoked", "已于{d}撤回", "已撤回或废止"),
+    EventKind.withdrawn: (
+        "withdrawn on {d}",
+        "withdrawn or revoked",
+        "已于{d}撤回",
+        "已撤回或废止",
+    ),
     EventKind.scope_changed: (
-        "content or scope changed; new comment deadline {d}", "content or scope changed",
-        "内容或范围已变更，新的评议截止日期{d}", "内容或范围已变更",
+        "content or scope changed; new comment deadline {d}",
+        "content or scope changed",
+        "内容或范围已变更，新的评议截止日期{d}",
+        "内容或范围已变更",
     ),
     EventKind.interpretive_guidance: (
-        "interpretive guidance issued on {d}", "interpretive guidance issued",
-        "已于{d}发布解释性指南", "已发布解释性指南",
+        "interpretive guidance issued on {d}",
+        "interpretive guidance issued",
+        "已于{d}发布解释性指南",
+        "已发布解释性指南",
     ),
     EventKind.other: ("other change ({d})", "other change", "其他变更（{d}）", "其他变更"),
 }
@@ -276,7 +323,10 @@ def _detail(text: str) -> str:
 # Chinese phrasing of the same events, as Chinese enquiry points and mirrors write them.
 _PHRASES_ZH: list[tuple[EventKind, re.Pattern[str]]] = [
     (EventKind.withdrawn, re.compile(r"撤回|撤销|废止|撤銷|廢止")),
-    (EventKind.comment_period_changed, re.compile(r"(?:评议|評議|意见|意見)[^。]{0,12}(?:延长|延長|延期|截止)")),
+    (
+        EventKind.comment_period_changed,
+        re.compile(r"(?:评议|評議|意见|意見)[^。]{0,12}(?:延长|延長|延期|截止)"),
+    ),
     (EventKind.enters_into_force, re.compile(r"生效|实施|實施|施行")),
     (EventKind.adopted, re.compile(r"(?:获得|獲得|予以|已|被)?通过|批准|採用|采用")),
     (EventKind.published, re.compile(r"颁布|頒布|公布|发布|發布|刊登")),
@@ -314,4 +364,6 @@ def _one_per_kind(events: list[AddendumEvent]) -> list[AddendumEvent]:
 
 def _sentence_events_zh(sentence: str) -> list[AddendumEvent]:
     found = [(kind, m.end()) for kind, p in _PHRASES_ZH if (m := p.search(sentence))]
-    return [AddendumEvent(kind, _date_near(sentence, pos), _clip(sentence)) for kind, pos in found[:2]]
+    return [
+        AddendumEvent(kind, _date_near(sentence, pos), _clip(sentence)) for kind, pos in found[:2]
+    ]

@@ -26,7 +26,9 @@ from tbt_alert.text.members import member_by_code
 from tbt_alert.text.symbols import find_symbols
 
 CommentKind = Literal["comment", "answer", "reaction"]
-_HTML = re.compile(r"<\s*(?:!doctype|html|head|body|div|p|h[1-6]|span|table|br|main|section)\b", re.I)
+_HTML = re.compile(
+    r"<\s*(?:!doctype|html|head|body|div|p|h[1-6]|span|table|br|main|section)\b", re.I
+)
 _HEADINGS = {
     "description": "description",
     "objectives": "objectives",
@@ -81,7 +83,9 @@ class EuTbtNotice:
     def to_record(self) -> CanonicalRecord:
         """The canonical record; RecordError when member or title could not be read."""
         if not self.member or not self.title:
-            raise RecordError(f"EU TBT page {self.url} lacks member or title; warnings: {self.warnings}")
+            raise RecordError(
+                f"EU TBT page {self.url} lacks member or title; warnings: {self.warnings}"
+            )
         extra: dict[str, object] = {
             "date_of_arrival": self.date_of_arrival.isoformat() if self.date_of_arrival else None,
             "fields_of_activity": self.fields_of_activity,
@@ -181,7 +185,9 @@ def _member(text: str, symbol: str) -> str | None:
     return known.name_en if known else None
 
 
-def _labelled_date(text: str, label: re.Pattern[str], name: str, warnings: list[str]) -> date | None:
+def _labelled_date(
+    text: str, label: re.Pattern[str], name: str, warnings: list[str]
+) -> date | None:
     m = label.search(text)
     if m is None:
         warnings.append(f"label {name!r} not found")

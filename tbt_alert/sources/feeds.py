@@ -30,14 +30,21 @@ from tbt_alert.text.members import member_by_code
 from tbt_alert.text.symbols import parse_symbol
 
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_NUL_STARTS = {b"\x00<\x00?": "utf-16-be", b"<\x00?\x00": "utf-16-le",
-               b"\x00\x00\x00<": "utf-32-be", b"<\x00\x00\x00": "utf-32-le"}
+_NUL_STARTS = {
+    b"\x00<\x00?": "utf-16-be",
+    b"<\x00?\x00": "utf-16-le",
+    b"\x00\x00\x00<": "utf-32-be",
+    b"<\x00\x00\x00": "utf-32-le",
+}
 _DECLARED = re.compile(r"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 _ENTITY_DECL = re.compile(r"<!\s*ENTITY", re.I)
-_SYNTAX = '<!ENTITY%&;"\'>[]'
+_SYNTAX = "<!ENTITY%&;\"'>[]"
 _FEED_ROOT = re.compile(r"<\s*(?:[\w.-]+:)?(?:rss|feed|RDF)\b")
 _END_TAG = re.compile(r"</\s*(?:[\w.-]+:)?(?:rss|feed|RDF)\s*>\s*$")
 _MEMBER = re.compile(r"(?:Notifying\s+)?Member\s*:\s*([^\n;|]{2,80})", re.I)
@@ -69,7 +76,8 @@ def parse_feed(data: bytes, url: str) -> list[FeedEntry]:
     if not _refuse_entities(data, text, url) and not _FEED_ROOT.search(text):
         raise CrawlError(f"{url} is not an RSS or Atom feed (no rss, feed or RDF element)")
     parsed = feedparser.parse(
-        data, response_headers={"content-location": url, "content-type": "application/xml"},
+        data,
+        response_headers={"content-location": url, "content-type": "application/xml"},
         sanitize_html=True,
         resolve_relative_uris=True,
     )
@@ -98,8 +106,9 @@ def _refuse_entities(data: bytes, text: str, url: str) -> bool:
     if _ENTITY_DECL.search(text):
         raise CrawlError(f"feed {url}: entity declarations are refused (XML bomb or XXE)")
     try:
-        defusedxml.ElementTree.fromstring(data, forbid_dtd=False, forbid_entities=True,
-                                          forbid_external=True)
+        defusedxml.ElementTree.fromstring(
+            data, forbid_dtd=False, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as e:
         raise CrawlError(f"feed {url}: refused by the XML safety check: {e!r}") from e
     except (ParseError, ValueError):
@@ -109,7 +118,9 @@ def _refuse_entities(data: bytes, text: str, url: str) -> bool:
 
 def _check_parsed(parsed: Any, text: str, url: str) -> None:
     if parsed.get("bozo") and not parsed.get("entries"):
-        raise CrawlError(f"feed {url} is malformed and has no entries: {parsed.get('bozo_exception')!r}")
+        raise CrawlError(
+            f"feed {url} is malformed and has no entries: {parsed.get('bozo_exception')!r}"
+        )
     if not parsed.get("version") and not parsed.get("entries"):
         raise CrawlError(f"{url} is not an RSS or Atom feed")
     if parsed.get("bozo") and not _END_TAG.search(text.rstrip("\x00 \t\r\n")):
@@ -182,12 +193,16 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
     symbol = parse_symbol(entry.symbols[0])
     named = _MEMBER.search(entry.summary_text)
     known = member_by_code(symbol.member) if symbol.member else None
-    member = textscan.one_line(named.group(1)) if named else (known.name_en if known else symbol.member)
+    member = (
+        textscan.one_line(named.group(1)) if named else (known.name_en if known else symbol.member)
+    )
     deadline = _DEADLINE.search(entry.summary_text)
     if not member:
         return None  # an old G/TBT/Notif.. symbol without a "Member:" label: nothing to key it by
-    extra: dict[str, object] = {"published": entry.published.isoformat() if entry.published else None,
-                                "other_symbols": entry.symbols[1:]}
+    extra: dict[str, object] = {
+        "published": entry.published.isoformat() if entry.published else None,
+        "other_symbols": entry.symbols[1:],
+    }
     return CanonicalRecord(
         symbol=symbol.canonical,
         member=member,

@@ -44,10 +44,17 @@ _LABELS: dict[int, str] = {
     11: r"Texts?\s+available\s+from",
 }
 BOX_NAMES = {
-    1: "Notifying Member", 2: "Agency responsible", 3: "Notified under Article",
-    4: "Products covered", 5: "Title / details of notified document", 6: "Description of content",
-    7: "Objective and rationale", 8: "Relevant documents", 9: "Proposed date of adoption",
-    10: "Final date for comments", 11: "Texts available from",
+    1: "Notifying Member",
+    2: "Agency responsible",
+    3: "Notified under Article",
+    4: "Products covered",
+    5: "Title / details of notified document",
+    6: "Description of content",
+    7: "Objective and rationale",
+    8: "Relevant documents",
+    9: "Proposed date of adoption",
+    10: "Final date for comments",
+    11: "Texts available from",
 }
 _LABEL_RES = {
     box: re.compile(rf"(?:\b(?P<num>\d{{1,2}})\s*[.)]?\s*)?(?P<label>{pat}){_TAIL}", re.I)
@@ -56,7 +63,9 @@ _LABEL_RES = {
 _LABEL_CONTEXT = re.compile(r"(?:^|[\n.;:|\]])\s*$")
 _MIN_BOXES = 3
 
-_LOCAL_GOV = re.compile(r"If\s+applicable,?\s+name\s+of\s+local\s+government[^:]{0,80}?(?::|\.(?=\s|$)|$)", re.I)
+_LOCAL_GOV = re.compile(
+    r"If\s+applicable,?\s+name\s+of\s+local\s+government[^:]{0,80}?(?::|\.(?=\s|$)|$)", re.I
+)
 _AGENCY_END = re.compile(r"Name\s+and\s+address\b|Agency\s+or\s+authority\s+designated", re.I)
 _LINK_LABEL = re.compile(r"Link\s+to\s+(?:the\s+)?notified\s+document", re.I)
 _PAGES = re.compile(r"[\s;,]*\(\s*\d+\s*pages?\b.*$", re.I | re.S)
@@ -160,7 +169,9 @@ def parse_notification_text(text: str, *, symbol: str | None = None) -> Notifica
     boxes = _box_texts(clean, spans)
     doc = _header(clean[:first], symbol)
     doc.boxes = boxes
-    doc.warnings += [f"box {b} ({BOX_NAMES[b]}) label not found" for b in BOX_NAMES if b not in spans]
+    doc.warnings += [
+        f"box {b} ({BOX_NAMES[b]}) label not found" for b in BOX_NAMES if b not in spans
+    ]
     _fill(doc, boxes)
     return doc
 

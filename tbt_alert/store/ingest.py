@@ -74,8 +74,15 @@ def key_record(record: CanonicalRecord) -> Keyed:
     sorted order, so every parallel item of it lands on one row whatever order a source gives."""
     if NOSYMBOL.match(record.symbol):
         member = normalise_member(record.member).code
-        return Keyed(record.symbol, None, record.symbol, NotificationKind.REGULAR, member,
-                     (), (member,) if member else ())
+        return Keyed(
+            record.symbol,
+            None,
+            record.symbol,
+            NotificationKind.REGULAR,
+            member,
+            (),
+            (member,) if member else (),
+        )
     own = _read_symbol(record.symbol)
     joint = [own]
     for text in record.joint_symbols:
@@ -113,7 +120,11 @@ def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str
     row.joint_symbols = list(keyed.joint)
     row.distribution_date, row.comment_deadline = distributed, deadline
     row.comment_deadline_text = record.comment_deadline
-    row.title, row.description, row.products_text = record.title, record.description, record.products_text
+    row.title, row.description, row.products_text = (
+        record.title,
+        record.description,
+        record.products_text,
+    )
     row.hs_codes, row.ics_codes = list(record.hs_codes), list(record.ics_codes)
     row.objective, row.language = record.objective, record.language
     row.document_url = record.document_url
@@ -134,8 +145,14 @@ def upsert(session: Session, record: CanonicalRecord, *, source: str, now: datet
     with session.no_autoflush:
         row = session.exec(select(Notification).where(Notification.symbol == keyed.symbol)).first()
         if row is None:  # the first source of a notification: its record is the merge
-            row = Notification(symbol=keyed.symbol, measure_key=keyed.measure_key, title=record.title,
-                               content_hash=digest, first_seen_at=now, updated_at=now)
+            row = Notification(
+                symbol=keyed.symbol,
+                measure_key=keyed.measure_key,
+                title=record.title,
+                content_hash=digest,
+                first_seen_at=now,
+                updated_at=now,
+            )
             _apply(row, record, keyed, digest)
             session.add(row)
             session.flush()
@@ -163,7 +180,9 @@ def _empty(value: Any) -> bool:
 def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
     """One record from what every source said: by source priority, the first non-empty value of
     each field; joint symbols and document links are the union; extra keys first come first."""
-    ordered = sorted(sources, key=lambda s: (SOURCE_PRIORITY.get(s.source, 1), s.source, s.source_key))
+    ordered = sorted(
+        sources, key=lambda s: (SOURCE_PRIORITY.get(s.source, 1), s.source, s.source_key)
+    )
     merged: dict[str, Any] = {}
     for src in ordered:
         for key, value in src.payload.items():
@@ -174,17 +193,35 @@ def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
     return parse_record(merged)
 
 
-def _record_source(session: Session, row: Notification, record: CanonicalRecord, *, source: str,
-                   digest: str, now: datetime) -> list[SourceRecord]:
+def _record_source(
+    session: Session,
+    row: Notification,
+    record: CanonicalRecord,
+    *,
+    source: str,
+    digest: str,
+    now: datetime,
+) -> list[SourceRecord]:
     """Keep what ``source`` said; return every source's record of this notification."""
     key = record.source_id or record.symbol
-    known = list(session.exec(select(SourceRecord).where(SourceRecord.notification_id == row.id)).all())
+    known = list(
+        session.exec(select(SourceRecord).where(SourceRecord.notification_id == row.id)).all()
+    )
     existing = next((s for s in known if s.source == source and s.source_key == key), None)
     if existing is None:
-        moved = session.exec(select(SourceRecord).where(SourceRecord.source == source,
-                                                        SourceRecord.source_key == key)).first()
-        existing = moved or SourceRecord(source=source, source_key=key, notification_id=row.id or 0,
-                                         content_hash=digest, first_seen_at=now, fetched_at=now)
+        moved = session.exec(
+            select(SourceRecord).where(
+                SourceRecord.source == source, SourceRecord.source_key == key
+            )
+        ).first()
+        existing = moved or SourceRecord(
+            source=source,
+            source_key=key,
+            notification_id=row.id or 0,
+            content_hash=digest,
+            first_seen_at=now,
+            fetched_at=now,
+        )
         session.add(existing)
         known.append(existing)
     existing.notification_id = row.id or 0
@@ -194,8 +231,9 @@ def _record_source(session: Session, row: Notification, record: CanonicalRecord,
     return known
 
 
-def ingest_records(session: Session, records: Iterable[CanonicalRecord], *, source: str,
-                   now: datetime) -> IngestReport:
+def ingest_records(
+    session: Session, records: Iterable[CanonicalRecord], *, source: str, now: datetime
+) -> IngestReport:
     """Upsert records one by one; a bad one is reported and skipped, the others are kept."""
     report = IngestReport()
     for index, record in enumerate(records, start=1):
@@ -203,8 +241,15 @@ def ingest_records(session: Session, records: Iterable[CanonicalRecord], *, sour
     return report
 
 
-def _ingest_one(session: Session, record: CanonicalRecord, where: str, report: IngestReport, *,
-                source: str, now: datetime) -> None:
+def _ingest_one(
+    session: Session,
+    record: CanonicalRecord,
+    where: str,
+    report: IngestReport,
+    *,
+    source: str,
+    now: datetime,
+) -> None:
     try:
         with session.begin_nested():
             outcome = upsert(session, record, source=source, now=now)
@@ -243,13 +288,21 @@ def import_jsonl(session: Session, stream: IO[str], *, source: str, now: datetim
 def as_record(row: Notification) -> CanonicalRecord:
     """The stored notification as a canonical record (what the classifier reads)."""
     data: dict[str, Any] = {
-        "symbol": row.symbol, "member": row.member_name or row.member_code or "?",
-        "title": row.title, "description": row.description, "products_text": row.products_text,
-        "hs_codes": row.hs_codes, "ics_codes": row.ics_codes, "objective": row.objective,
+        "symbol": row.symbol,
+        "member": row.member_name or row.member_code or "?",
+        "title": row.title,
+        "description": row.description,
+        "products_text": row.products_text,
+        "hs_codes": row.hs_codes,
+        "ics_codes": row.ics_codes,
+        "objective": row.objective,
         "distribution_date": row.distribution_date.isoformat() if row.distribution_date else None,
-        "comment_deadline": row.comment_deadline.isoformat() if row.comment_deadline
+        "comment_deadline": row.comment_deadline.isoformat()
+        if row.comment_deadline
         else row.comment_deadline_text,
-        "language": row.language, "joint_symbols": row.joint_symbols,
-        "document_url": row.document_url, "document_links": row.document_links,
+        "language": row.language,
+        "joint_symbols": row.joint_symbols,
+        "document_url": row.document_url,
+        "document_links": row.document_links,
     }
     return CanonicalRecord(**data)

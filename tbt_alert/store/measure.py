@@ -50,8 +50,11 @@ def record_events(record: CanonicalRecord, kind: NotificationKind) -> list[dict[
 
 
 def event_json(event: AddendumEvent) -> dict[str, Any]:
-    return {"kind": event.kind.value, "date": event.date.isoformat() if event.date else None,
-            "text": event.text}
+    return {
+        "kind": event.kind.value,
+        "date": event.date.isoformat() if event.date else None,
+        "text": event.text,
+    }
 
 
 def _event_from_json(value: Any) -> dict[str, Any] | None:
@@ -59,15 +62,22 @@ def _event_from_json(value: Any) -> dict[str, Any] | None:
         return None
     day = parse_date(value.get("date")) if isinstance(value.get("date"), str) else None
     text = value.get("text")
-    return {"kind": value["kind"], "date": day.isoformat() if day else None,
-            "text": text[:500] if isinstance(text, str) else ""}
+    return {
+        "kind": value["kind"],
+        "date": day.isoformat() if day else None,
+        "text": text[:500] if isinstance(text, str) else "",
+    }
 
 
 def as_events(values: Iterable[dict[str, Any]]) -> list[AddendumEvent]:
     out = []
     for v in values:
         if v.get("kind") in EventKind.__members__:
-            out.append(AddendumEvent(EventKind(v["kind"]), parse_date(v.get("date")), str(v.get("text", ""))))
+            out.append(
+                AddendumEvent(
+                    EventKind(v["kind"]), parse_date(v.get("date")), str(v.get("text", ""))
+                )
+            )
     return out
 
 
@@ -85,7 +95,10 @@ def measure_state(rows: Sequence[Notification]) -> MeasureState:
     """Fold the documents of one measure, oldest first, into its current state."""
     ordered = sorted(rows, key=lambda r: (r.distribution_date or date.min, r.symbol))
     base = next((r for r in ordered if r.kind == NotificationKind.REGULAR), ordered[0])
-    stage, deadline = "draft", base.comment_deadline if base.kind == NotificationKind.REGULAR else None
+    stage, deadline = (
+        "draft",
+        base.comment_deadline if base.kind == NotificationKind.REGULAR else None,
+    )
     dates: dict[str, date | None] = {"adopted": None, "in_force": None, "withdrawn": None}
     history = []
     for row in ordered:
@@ -95,20 +108,33 @@ def measure_state(rows: Sequence[Notification]) -> MeasureState:
             deadline = row.comment_deadline
         for event in as_events(row.events):
             stage = STAGE_BY_EVENT.get(event.kind, stage)
-            if event.kind in (EventKind.comment_period_changed, EventKind.scope_changed) and event.date:
+            if (
+                event.kind in (EventKind.comment_period_changed, EventKind.scope_changed)
+                and event.date
+            ):
                 deadline = max(deadline or event.date, event.date)
             key = STAGE_BY_EVENT.get(event.kind)
             if key and event.date:
                 dates[key] = event.date
-            history.append(f"{row.symbol} ({row.distribution_date or '-'}): {describe_event(event, 'en')}")
+            history.append(
+                f"{row.symbol} ({row.distribution_date or '-'}): {describe_event(event, 'en')}"
+            )
         if not row.events:
             history.append(f"{row.symbol} ({row.distribution_date or '-'}): {row.kind}")
-    return MeasureState(base.measure_key, stage, deadline, dates["adopted"], dates["in_force"],
-                        dates["withdrawn"], tuple(history))
+    return MeasureState(
+        base.measure_key,
+        stage,
+        deadline,
+        dates["adopted"],
+        dates["in_force"],
+        dates["withdrawn"],
+        tuple(history),
+    )
 
 
-def change_summary(kind: str, events: Iterable[dict[str, Any]], deadline: date | None,
-                   lang: Lang) -> str:
+def change_summary(
+    kind: str, events: Iterable[dict[str, Any]], deadline: date | None, lang: Lang
+) -> str:
     """One line for an update alert: what the new document changes."""
     parts = [describe_event(e, lang) for e in as_events(events)]
     if parts:

@@ -18,12 +18,19 @@ from tbt_alert.store.tables import Bulletin, CrawlRun, Delivery, Notification, S
 from tbt_alert.text.symbols import parse_symbol
 
 
-def list_notifications(session: Session, *, sector: str | None = None, since: date | None = None,
-                       relevant_only: bool = False, limit: int = 50) -> list[Notification]:
+def list_notifications(
+    session: Session,
+    *,
+    sector: str | None = None,
+    since: date | None = None,
+    relevant_only: bool = False,
+    limit: int = 50,
+) -> list[Notification]:
     """Newest first. The sector and relevance filters narrow in SQL on the JSON text, then are
     checked exactly; rows are read in pages until ``limit`` is reached."""
-    stmt = select(Notification).order_by(col(Notification.distribution_date).desc(),
-                                         col(Notification.symbol))
+    stmt = select(Notification).order_by(
+        col(Notification.distribution_date).desc(), col(Notification.symbol)
+    )
     if since is not None:
         stmt = stmt.where(col(Notification.distribution_date) >= since)
     if sector is not None:
@@ -32,7 +39,11 @@ def list_notifications(session: Session, *, sector: str | None = None, since: da
         stmt = stmt.where(cast(Notification.alert_sectors, String) != "[]")
     out: list[Notification] = []
     for row in session.exec(stmt.execution_options(yield_per=500)):
-        if sector is not None and sector not in row.alert_sectors and sector not in tier_sectors(row.classification or {}, "possible"):
+        if (
+            sector is not None
+            and sector not in row.alert_sectors
+            and sector not in tier_sectors(row.classification or {}, "possible")
+        ):
             continue
         if relevant_only and not row.alert_sectors:
             continue
@@ -68,16 +79,21 @@ class Detail:
 
 
 def detail(session: Session, row: Notification) -> Detail:
-    sources = list(session.exec(select(SourceRecord).where(SourceRecord.notification_id == row.id)).all())
+    sources = list(
+        session.exec(select(SourceRecord).where(SourceRecord.notification_id == row.id)).all()
+    )
     bulletins = list(session.exec(select(Bulletin).where(Bulletin.notification_id == row.id)).all())
     counts: Counter[str] = Counter()
     for b in bulletins:
         for d in session.exec(select(Delivery).where(Delivery.bulletin_id == b.id)).all():
             counts[str(d.status)] += 1
-    related = list(session.exec(
-        select(Notification).where(Notification.measure_key == row.measure_key,
-                                   Notification.id != row.id).order_by(col(Notification.symbol))
-    ).all())
+    related = list(
+        session.exec(
+            select(Notification)
+            .where(Notification.measure_key == row.measure_key, Notification.id != row.id)
+            .order_by(col(Notification.symbol))
+        ).all()
+    )
     return Detail(row, sources, bulletins, counts, related, measure_state([row, *related]))
 
 

@@ -44,7 +44,9 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notification"
     id: int | None = Field(default=None, primary_key=True)
     symbol: str = Field(unique=True, max_length=120)
-    measure_key: str = Field(index=True, max_length=120)  # base symbol of the measure (joint: first)
+    measure_key: str = Field(
+        index=True, max_length=120
+    )  # base symbol of the measure (joint: first)
     parent_symbol: str | None = Field(default=None, index=True, max_length=120)
     kind: NotificationKind = _enum(NotificationKind.REGULAR)
     member_code: str = Field(default="", max_length=8, index=True)

@@ -24,14 +24,17 @@ _HS_MARKER = re.compile(
     r"HS编码|HS編碼|海关编码|海關編碼|税则号|稅則號|税号|稅號|税目号?|稅目號?",
     re.IGNORECASE,
 )
-_CHAPTER = re.compile(r"(?:\bchapters?|\bchapitres?|\bcap[ií]tulos?)\s+(\d{1,2})\b|第\s*(\d{1,2})\s*章",
-                      re.IGNORECASE)
+_CHAPTER = re.compile(
+    r"(?:\bchapters?|\bchapitres?|\bcap[ií]tulos?)\s+(\d{1,2})\b|第\s*(\d{1,2})\s*章", re.IGNORECASE
+)
 _ICS_MARKER = re.compile(r"\bICS\b|ICS编码|ICS編碼|ICS代码|ICS代碼|ICS分类号", re.IGNORECASE)
 _CODE = re.compile(r"(?<![\d.])(\d{2}(?:[. ]?\d){0,10})(?![\d])")
 _RANGE_SEP = re.compile(r"^\s*(?:-|–|to|à|a|al|hasta|到|至)\s*$", re.IGNORECASE)
-_GAP_OK = re.compile(r"^[\s,;:/、，；：()（）.\-–]*(?:(?:and|et|y|or|ou|o|from|de|desde|和|及|或|"
-                     r"codes?|code\(s\)|hs|sa|to|à|a|al|hasta|到|至)[\s,;:/、，；：()（）.\-–]*)*$",
-                     re.IGNORECASE)
+_GAP_OK = re.compile(
+    r"^[\s,;:/、，；：()（）.\-–]*(?:(?:and|et|y|or|ou|o|from|de|desde|和|及|或|"
+    r"codes?|code\(s\)|hs|sa|to|à|a|al|hasta|到|至)[\s,;:/、，；：()（）.\-–]*)*$",
+    re.IGNORECASE,
+)
 _ICS_CODE = re.compile(r"(?<![\d.])(\d{2})(?:\.(\d{2,3})(?:\.(\d{2}))?)?\.?(?![\d])")
 
 
@@ -85,7 +88,7 @@ def _code_run(window: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
     for m in _CODE.finditer(window):
-        gap = window[pos:m.start()]
+        gap = window[pos : m.start()]
         if out and not _GAP_OK.match(gap):
             break
         if not out and len(gap) > 25:
@@ -100,7 +103,7 @@ def hs_in_text(text: str, assume_marker: bool = False) -> list[HsCode]:
     starts = [0] if assume_marker else [m.end() for m in _HS_MARKER.finditer(text)]
     found: list[HsCode] = []
     for start in starts:
-        run = _code_run(text[start:start + 200])
+        run = _code_run(text[start : start + 200])
         i = 0
         while i < len(run):
             code, _ = run[i]
@@ -134,7 +137,7 @@ def ics_in_text(text: str) -> list[str]:
     """ICS codes written in free text after an 'ICS' marker."""
     out: list[str] = []
     for marker in _ICS_MARKER.finditer(text):
-        window = text[marker.end():marker.end() + 120]
+        window = text[marker.end() : marker.end() + 120]
         for m in _ICS_CODE.finditer(window):
             if m.start() > 30 and not out:
                 break

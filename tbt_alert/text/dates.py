@@ -23,39 +23,65 @@ MIN_YEAR, MAX_YEAR = 1980, 2100
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 _MONTHS: dict[str, int] = {}
-for _number, _names in enumerate((
-    "january jan janvier enero ene januar jan", "february feb fevrier fev febrero februar",
-    "march mar mars marzo marz", "april apr avril avr abril abr", "may mai mayo",
-    "june jun juin junio juni", "july jul juillet juil julio juli",
-    "august aug aout agosto ago", "september sept sep septembre septiembre setiembre set",
-    "october oct octobre octubre oktober okt", "november nov novembre noviembre",
-    "december dec decembre diciembre dic dezember dez",
-), start=1):
+for _number, _names in enumerate(
+    (
+        "january jan janvier enero ene januar jan",
+        "february feb fevrier fev febrero februar",
+        "march mar mars marzo marz",
+        "april apr avril avr abril abr",
+        "may mai mayo",
+        "june jun juin junio juni",
+        "july jul juillet juil julio juli",
+        "august aug aout agosto ago",
+        "september sept sep septembre septiembre setiembre set",
+        "october oct octobre octubre oktober okt",
+        "november nov novembre noviembre",
+        "december dec decembre diciembre dic dezember dez",
+    ),
+    start=1,
+):
     for _name in _names.split():
         _MONTHS[_name] = _number
 _MON = "(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?![a-z])\.?"
 _D, _Y = r"(?P<d>[0-9]{1,2})(?![0-9])", r"(?<![0-9])(?P<y>[0-9]{4})(?![0-9])"
 
-_PATTERNS = tuple(re.compile(p) for p in (
-    rf"{_Y}\s*[-/.]\s*(?P<m>[0-9]{{1,2}})\s*[-/.]\s*{_D}",
-    rf"{_Y}\s*[年년]\s*(?P<m>[0-9]{{1,2}})\s*[月월]\s*{_D}",
-    rf"{_Y},?\s+{_MON},?\s*{_D}",
-    rf"(?<![0-9]){_D}(?:st|nd|rd|th|er|o|\.)?\s*(?:de\s+)?{_MON},?\s*(?:de\s+)?{_Y}",
-    rf"(?<![a-z]){_MON}\s*{_D}(?:st|nd|rd|th)?,?\s*{_Y}",
-    rf"(?<![0-9/.-])(?P<a>[0-9]{{1,2}})\s*(?P<sep>[-/.])\s*(?P<b>[0-9]{{1,2}})\s*(?P=sep)\s*{_Y}",
-))
+_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        rf"{_Y}\s*[-/.]\s*(?P<m>[0-9]{{1,2}})\s*[-/.]\s*{_D}",
+        rf"{_Y}\s*[年년]\s*(?P<m>[0-9]{{1,2}})\s*[月월]\s*{_D}",
+        rf"{_Y},?\s+{_MON},?\s*{_D}",
+        rf"(?<![0-9]){_D}(?:st|nd|rd|th|er|o|\.)?\s*(?:de\s+)?{_MON},?\s*(?:de\s+)?{_Y}",
+        rf"(?<![a-z]){_MON}\s*{_D}(?:st|nd|rd|th)?,?\s*{_Y}",
+        rf"(?<![0-9/.-])(?P<a>[0-9]{{1,2}})\s*(?P<sep>[-/.])\s*(?P<b>[0-9]{{1,2}})\s*(?P=sep)\s*{_Y}",
+    )
+)
 _COMPACT = re.compile(r"(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})")
 _SERIAL = re.compile(r"(?P<n>[0-9]{5})(?:\.[0-9]+)?")
 
-_NUMBER_WORDS = {"thirty": "30", "forty-five": "45", "forty five": "45", "sixty": "60",
-                 "ninety": "90", "trente": "30", "soixante": "60", "quatre-vingt-dix": "90",
-                 "treinta": "30", "sesenta": "60", "noventa": "90", "sechzig": "60"}
-_RELATIVE = tuple(re.compile(p) for p in (
-    r"(?<![0-9])([0-9]{1,3})\s*(?:\(\s*[0-9]{1,3}\s*\)\s*)?(?:calendar\s+)?"
-    r"(?:days?|jours?|dias?|tagen?)(?![a-z])[^.;0-9]{0,60}?(?:notif|circulat|distribu|diffusion)",
-    r"(?:通[报報]|分[发發]|notif)[^0-9]{0,15}?(?<![0-9])([0-9]{1,3})\s*[个個]?(?:日[历曆])?[天日](?![工])",
-    r"(?<![0-9月])([0-9]{1,3})\s*[个個]?天[^0-9]{0,8}?(?:通[报報]|分[发發])",
-))
+_NUMBER_WORDS = {
+    "thirty": "30",
+    "forty-five": "45",
+    "forty five": "45",
+    "sixty": "60",
+    "ninety": "90",
+    "trente": "30",
+    "soixante": "60",
+    "quatre-vingt-dix": "90",
+    "treinta": "30",
+    "sesenta": "60",
+    "noventa": "90",
+    "sechzig": "60",
+}
+_RELATIVE = tuple(
+    re.compile(p)
+    for p in (
+        r"(?<![0-9])([0-9]{1,3})\s*(?:\(\s*[0-9]{1,3}\s*\)\s*)?(?:calendar\s+)?"
+        r"(?:days?|jours?|dias?|tagen?)(?![a-z])[^.;0-9]{0,60}?(?:notif|circulat|distribu|diffusion)",
+        r"(?:通[报報]|分[发發]|notif)[^0-9]{0,15}?(?<![0-9])([0-9]{1,3})\s*[个個]?(?:日[历曆])?[天日](?![工])",
+        r"(?<![0-9月])([0-9]{1,3})\s*[个個]?天[^0-9]{0,8}?(?:通[报報]|分[发發])",
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,9 @@ _PARAGRAPH = _W + "p"
 _BREAKS = {_W + "br", _W + "cr"}
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_HTML_START = re.compile(rb"\s*(?:<\?xml[^>]{0,200}>\s*)?<(?:!doctype\s+html|html|head|body)\b", re.I)
+_HTML_START = re.compile(
+    rb"\s*(?:<\?xml[^>]{0,200}>\s*)?<(?:!doctype\s+html|html|head|body)\b", re.I
+)
 _CONTENT_TYPES: dict[str, Format] = {
     "application/pdf": "pdf",
     "application/x-pdf": "pdf",
@@ -63,8 +65,15 @@ _CONTENT_TYPES: dict[str, Format] = {
     "text/plain": "text",
 }
 _EXTENSIONS: dict[str, Format] = {
-    "pdf": "pdf", "docx": "docx", "doc": "doc", "rtf": "rtf",
-    "htm": "html", "html": "html", "asp": "html", "aspx": "html", "txt": "text",
+    "pdf": "pdf",
+    "docx": "docx",
+    "doc": "doc",
+    "rtf": "rtf",
+    "htm": "html",
+    "html": "html",
+    "asp": "html",
+    "aspx": "html",
+    "txt": "text",
 }
 _EXTENSION = re.compile(r"\.([a-z]{3,4})(?=$|[?&#;])", re.I)
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -157,8 +166,17 @@ def _docx_text(body: bytes, content_type: str | None, url: str) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             xml = _document_xml(archive, url)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, NotImplementedError,
-            EOFError, OSError, RuntimeError, ValueError) as e:  # RuntimeError: an encrypted member
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        struct.error,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        RuntimeError,
+        ValueError,
+    ) as e:  # RuntimeError: an encrypted member
         raise CrawlError(f"{url}: not a readable .docx (ZIP) file: {e}") from e
     return _wordml_text(xml, url)
 
@@ -173,21 +191,32 @@ def _document_xml(archive: zipfile.ZipFile, url: str) -> bytes:
         _check_member_name(member.filename, url)
         total += member.file_size
     if total > MAX_ZIP_UNCOMPRESSED:
-        raise CrawlError(f"{url}: .docx would inflate to {total} bytes (limit {MAX_ZIP_UNCOMPRESSED})")
+        raise CrawlError(
+            f"{url}: .docx would inflate to {total} bytes (limit {MAX_ZIP_UNCOMPRESSED})"
+        )
     try:
         info = archive.getinfo(DOCUMENT_XML)
     except KeyError as e:
         raise CrawlError(f"{url}: ZIP file without {DOCUMENT_XML}: not a Word document") from e
     if info.file_size > MAX_DOCUMENT_XML:
-        raise CrawlError(f"{url}: {DOCUMENT_XML} is {info.file_size} bytes (limit {MAX_DOCUMENT_XML})")
+        raise CrawlError(
+            f"{url}: {DOCUMENT_XML} is {info.file_size} bytes (limit {MAX_DOCUMENT_XML})"
+        )
     with archive.open(info) as stream:  # reads stop at the declared size; the CRC is checked
         return stream.read(MAX_DOCUMENT_XML + 1)
 
 
 def _check_member_name(name: str, url: str) -> None:
     parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts or "\x00" in name:
-        raise CrawlError(f"{url}: .docx member name {name[:100]!r} is absolute or leaves the archive")
+    if (
+        name.startswith(("/", "\\"))
+        or re.match(r"[A-Za-z]:", name)
+        or ".." in parts
+        or "\x00" in name
+    ):
+        raise CrawlError(
+            f"{url}: .docx member name {name[:100]!r} is absolute or leaves the archive"
+        )
 
 
 def _wordml_text(xml: bytes, url: str) -> str:

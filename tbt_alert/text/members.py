@@ -157,7 +157,9 @@ CMR|CM|Cameroon|喀麦隆|Kamerun;Cameroun;Camerún;喀麥隆
 """
 
 _ALIASES = {"EEC": "EU"}  # symbol codes that name another code's member
-_PREFIX_RE = re.compile(r"^(?:the )?(?:(?:kingdom|state|sultanate|republic|plurinational state) of )?")
+_PREFIX_RE = re.compile(
+    r"^(?:the )?(?:(?:kingdom|state|sultanate|republic|plurinational state) of )?"
+)
 _ALPHA2_RE = re.compile(r"([A-Z]{2})\s+(\S.*)")
 _LIST_RE = re.compile(r"[、,;/，；]")
 

@@ -19,20 +19,50 @@ from tbt_alert.text.codes import hs_in_text, ics_in_text
 from tbt_alert.text.dates import parse_date
 from tbt_alert.text.symbols import find_symbols, parse_symbol
 
-_MOJIBAKE = re.compile(r"[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u0178\u0192\u02c6\u02dc\u2013-\u2122]{1,3}")
+_MOJIBAKE = re.compile(
+    r"[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u0178\u0192\u02c6\u02dc\u2013-\u2122]{1,3}"
+)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _C1 = re.compile(r"[\x80-\x9f]")  # C1 controls: cp1252 bytes mis-read as latin-1 (&#147; in feeds)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
 
 _HEADER_DATE = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}\b")
 _TYPES = {
-    "regular": "Regular notification", "addendum": "Addendum", "revision": "Revision",
-    "corrigendum": "Corrigendum", "supplement": "Supplement",
+    "regular": "Regular notification",
+    "addendum": "Addendum",
+    "revision": "Revision",
+    "corrigendum": "Corrigendum",
+    "supplement": "Supplement",
 }
-_BLOCK_TAGS = frozenset({
-    "p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-    "article", "header", "footer", "main", "dt", "dd", "ul", "ol", "table", "blockquote", "pre",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "dt",
+        "dd",
+        "ul",
+        "ol",
+        "table",
+        "blockquote",
+        "pre",
+    }
+)
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 _URL = re.compile(r"https?://[^\s<>\"'|]{1,2000}", re.I)
 _URL_TRAILING = ".,;:)]}"
@@ -50,7 +80,9 @@ def clean_text(text: str) -> str:
 def _unmangle(m: re.Match[str]) -> str:
     """UTF-8 bytes that were decoded as cp1252 (or latin-1 for its 5 holes): decode them again."""
     try:
-        raw = b"".join(c.encode("cp1252") if ord(c) > 0xFF else c.encode("latin-1") for c in m.group(0))
+        raw = b"".join(
+            c.encode("cp1252") if ord(c) > 0xFF else c.encode("latin-1") for c in m.group(0)
+        )
         return raw.decode("utf-8")
     except UnicodeError:
         return m.group(0)

@@ -38,15 +38,34 @@ SUFFIX_KINDS: dict[str, Kind] = {
     "Corr": "corrigendum",
     "Suppl": "supplement",
 }
-_SPELLINGS = {"REV": "Rev", "ADD": "Add", "CORR": "Corr", "COR": "Corr",
-              "SUPPL": "Suppl", "SUPP": "Suppl", "SUP": "Suppl"}
+_SPELLINGS = {
+    "REV": "Rev",
+    "ADD": "Add",
+    "CORR": "Corr",
+    "COR": "Corr",
+    "SUPPL": "Suppl",
+    "SUPP": "Suppl",
+    "SUP": "Suppl",
+}
 MAX_SYMBOL_TEXT = 200  # characters; a longer "symbol" is not one
 
-_TRANSLATE = str.maketrans({
-    "\\": "/", "?": "/", "∕": "/", "⁄": "/", "╱": "/", "。": ".", "・": ".",
-    "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None,
-    "\u00ad": None,
-})
+_TRANSLATE = str.maketrans(
+    {
+        "\\": "/",
+        "?": "/",
+        "∕": "/",
+        "⁄": "/",
+        "╱": "/",
+        "。": ".",
+        "・": ".",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+        "\u00ad": None,
+    }
+)
 _SEP = r" ?/ ?"
 _HEAD = rf"G{_SEP}T ?B ?T?{_SEP}"
 _SUFFIX = r"(?: ?/? ?(?:SUPPL|SUPP|SUP|CORR|COR|REV|ADD) ?\.? ?[0-9]{1,3}(?![0-9]))"
@@ -81,7 +100,11 @@ class Symbol:
 
     @property
     def canonical(self) -> str:
-        head = f"G/TBT/Notif.{self.number}" if self.old_form else f"G/TBT/N/{self.member}/{self.number}"
+        head = (
+            f"G/TBT/Notif.{self.number}"
+            if self.old_form
+            else f"G/TBT/N/{self.member}/{self.number}"
+        )
         return head + "".join(f"/{name}.{n}" for name, n in self.suffixes)
 
     @property
@@ -116,16 +139,28 @@ def _check(symbol: Symbol) -> None:
     if symbol.old_form:
         ok = symbol.member is None and bool(_OLD_NUMBER_RE.fullmatch(symbol.number))
     else:
-        ok = (symbol.member is not None and bool(_MEMBER_RE.fullmatch(symbol.member))
-              and bool(_NUMBER_RE.fullmatch(symbol.number)))
+        ok = (
+            symbol.member is not None
+            and bool(_MEMBER_RE.fullmatch(symbol.member))
+            and bool(_NUMBER_RE.fullmatch(symbol.number))
+        )
     if not ok:
-        raise SymbolError(f"invalid symbol parts: member={symbol.member!r} number={symbol.number!r}")
+        raise SymbolError(
+            f"invalid symbol parts: member={symbol.member!r} number={symbol.number!r}"
+        )
     names = [name for name, _ in symbol.suffixes]
     if len(set(names)) != len(names):
         raise SymbolError(f"a suffix kind appears twice in {symbol.suffixes!r}")
     for name, n in symbol.suffixes:
-        if name not in SUFFIX_KINDS or isinstance(n, bool) or not isinstance(n, int) or not 0 < n < 1000:
-            raise SymbolError(f"invalid suffix {name!r}.{n!r}: use Rev, Add, Corr or Suppl and 1-999")
+        if (
+            name not in SUFFIX_KINDS
+            or isinstance(n, bool)
+            or not isinstance(n, int)
+            or not 0 < n < 1000
+        ):
+            raise SymbolError(
+                f"invalid suffix {name!r}.{n!r}: use Rev, Add, Corr or Suppl and 1-999"
+            )
 
 
 def _quote(text: str) -> str:
@@ -166,7 +201,8 @@ def parse_symbol(text: str) -> Symbol:
     clean = re.sub(r"\s+", " ", _normalise(text)).strip(_STRIP)
     if _CS_RE.match(clean):
         raise CodeOfGoodPracticeError(
-            f"{_quote(text)} is a Code of Good Practice notification, not a product notification")
+            f"{_quote(text)} is a Code of Good Practice notification, not a product notification"
+        )
     match = _SYMBOL_RE.fullmatch(clean)
     if match is None:
         raise SymbolError(f"cannot read a WTO TBT symbol in {_quote(text)}")

@@ -65,7 +65,9 @@ def upgrade() -> None:
         sa.Column("document_url", sa.String(), nullable=True),
         sa.Column("document_links", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("first_seen_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "first_seen_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("updated_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("classification", sa.JSON(), nullable=True),
         sa.Column("alert_sectors", sa.JSON(), nullable=False),
@@ -132,7 +134,9 @@ def upgrade() -> None:
         sa.Column("notification_id", sa.Integer(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("first_seen_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "first_seen_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("fetched_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["notification_id"],
@@ -176,7 +180,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("message_id", sa.String(length=200), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "next_attempt_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("created_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", tbt_alert.store.types.UTCDateTime(timezone=True), nullable=True),

@@ -22,7 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.add_column(sa.Column("events", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("parallel_key", sa.String(length=64), nullable=True))
-        batch_op.create_index(batch_op.f("ix_notification_parallel_key"), ["parallel_key"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_notification_parallel_key"), ["parallel_key"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -28,7 +28,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_column("items")
-    op.execute("DELETE FROM delivery WHERE bulletin_id IN (SELECT id FROM bulletin WHERE notification_id IS NULL)")
+    op.execute(
+        "DELETE FROM delivery WHERE bulletin_id IN (SELECT id FROM bulletin WHERE notification_id IS NULL)"
+    )
     op.execute("DELETE FROM bulletin WHERE notification_id IS NULL")
     with op.batch_alter_table("bulletin", schema=None) as batch_op:
         batch_op.alter_column("notification_id", existing_type=sa.Integer(), nullable=False)

@@ -20,13 +20,21 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.alter_column("classified_hash", existing_type=sa.String(length=64),
-                              type_=sa.String(length=160), existing_nullable=True)
+        batch_op.alter_column(
+            "classified_hash",
+            existing_type=sa.String(length=64),
+            type_=sa.String(length=160),
+            existing_nullable=True,
+        )
     # stamps of the old form can never match the new one: those rows are classified again
 
 
 def downgrade() -> None:
     op.execute("UPDATE notification SET classified_hash = NULL")
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.alter_column("classified_hash", existing_type=sa.String(length=160),
-                              type_=sa.String(length=64), existing_nullable=True)
+        batch_op.alter_column(
+            "classified_hash",
+            existing_type=sa.String(length=160),
+            type_=sa.String(length=64),
+            existing_nullable=True,
+        )
