@@ -1,5 +1,7 @@
 """The README and --help stay true: every command has help text and is documented."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -13,7 +15,10 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out = []
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None, f"{name} is listed but cannot be loaded"
         path = (*prefix, name)
         if isinstance(cmd, click.Group):
             out.extend(command_paths(cmd, path))
@@ -56,9 +61,11 @@ def test_every_command_has_help_and_is_in_the_readme(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
-    cmd = main
+    cmd: click.Command | None = main
     for part in path:
-        cmd = cmd.commands[part]  # type: ignore[attr-defined]
+        assert isinstance(cmd, click.Group)
+        cmd = cmd.get_command(click.Context(cmd), part)
+    assert cmd is not None
     assert cmd.help and len(cmd.help.strip()) > 20, f"{path} has no real help text"
     assert f"`tbt-alert {' '.join(path)}" in README, (
         f"tbt-alert {' '.join(path)} is not in the README"
@@ -70,3 +77,22 @@ def test_readme_starts_with_the_two_setup_commands_and_ci_runs_the_test_one():
     assert "tbt-alert demo" in head and "bash scripts/test.sh" in head
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "bash scripts/test.sh" in ci.splitlines()[-1]
+
+
+HEAVY = ("sklearn", "scrapy", "numpy", "scipy", "twisted")
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list", "--help"]])
+def test_light_commands_do_not_import_heavy_libraries(args):
+    """Only the commands that need scikit-learn, Scrapy or numpy import them (start-up time)."""
+    code = (
+        "import sys\n"
+        "from tbt_alert.cli.main import main\n"
+        f"try:\n    main({args!r})\n"
+        "except SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]", out

@@ -8,21 +8,19 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from tbt_alert.classify.classifier import Classifier, load_classifier
-from tbt_alert.classify.rules import load_rules
-from tbt_alert.classify.textmodel import (
-    DEFAULT_MODEL_PATH,
-    TRAINING_FILES,
-    build_default_model,
-    save_model,
-)
 from tbt_alert.errors import SymbolError, TbtAlertError
 from tbt_alert.record import CanonicalRecord, parse_line
 from tbt_alert.text.symbols import parse_symbol
+
+if TYPE_CHECKING:
+    from tbt_alert.classify.classifier import Classifier
+
+# The classifier and its model (scikit-learn, numpy) are imported inside the commands that use
+# them, so that listing or running other commands does not pay for them.
 
 BATCH = 256
 
@@ -116,6 +114,8 @@ def classify_cmd(
     A line that is not a valid record gives {"line": N, "error": "..."} in its place; the other
     lines are still classified, and the command exits with status 1 at the end.
     """
+    from tbt_alert.classify.classifier import load_classifier
+
     try:
         clf = load_classifier(rules_path, model_path)
     except TbtAlertError as e:
@@ -167,7 +167,9 @@ def evaluate_cmd(
     gold file (chosen by a hash of the symbol) scored by a model trained on the rest. Analysts'
     labels (tbt_alert/classify/data/analyst_labels.jsonl) join every training fold.
     """
-    from tbt_alert.classify import evaluate as ev  # heavy imports only for this command
+    from tbt_alert.classify import evaluate as ev
+    from tbt_alert.classify.classifier import load_classifier
+    from tbt_alert.classify.textmodel import TRAINING_FILES
 
     try:
         clf = load_classifier(rules_path)
@@ -183,11 +185,10 @@ def evaluate_cmd(
     "--output",
     "output_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_MODEL_PATH,
-    show_default=True,
-    help="Model file to write.",
+    default=None,
+    help="Model file to write (default: the bundled tbt_alert/classify/data/model.joblib).",
 )
-def train_cmd(output_path: Path) -> None:
+def train_cmd(output_path: Path | None) -> None:
     """Train the sector model from the labelled data kept in the repository and save it.
 
     Training data: tbt_alert/classify/data/labelled.jsonl plus tbt_alert/classify/data/analyst_labels.jsonl (ambiguous
@@ -195,7 +196,11 @@ def train_cmd(output_path: Path) -> None:
     model file and a JSON sidecar with the model version, scikit-learn version and a hash of the
     training data.
     """
+    from tbt_alert.classify.rules import load_rules
+    from tbt_alert.classify.textmodel import DEFAULT_MODEL_PATH, build_default_model, save_model
+
     logging.basicConfig(level=logging.INFO)
+    output_path = output_path or DEFAULT_MODEL_PATH
     try:
         model = build_default_model(load_rules().ids)
         save_model(model, output_path)

@@ -3,23 +3,56 @@ only adapts (options, output, exit status) over the package's functions."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
 import click
 
-from tbt_alert.cli.analyst import list_cmd, show_cmd, sources_cmd, stats_cmd
-from tbt_alert.cli.backfill import backfill_cmd
-from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, train_cmd
 from tbt_alert.cli.context import Context, Group
-from tbt_alert.cli.daemon import daemon_cmd
-from tbt_alert.cli.dev import dev
-from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
-from tbt_alert.cli.store import import_cmd, init
-from tbt_alert.cli.subscribers import subscribers
+
+# Each command, by name, as "module:attribute". A command's module is imported only when that
+# command runs (or help lists it), so `tbt-alert --version` and light commands never pay for
+# scikit-learn, Scrapy or numpy. tests/test_cli_docs.py keeps this table equal to the README.
+COMMANDS: dict[str, str] = {
+    "init": "tbt_alert.cli.store:init",
+    "import": "tbt_alert.cli.store:import_cmd",
+    "run": "tbt_alert.cli.run:run_cmd",
+    "daemon": "tbt_alert.cli.daemon:daemon_cmd",
+    "digest": "tbt_alert.cli.run:digest_cmd",
+    "crawl": "tbt_alert.cli.run:crawl_cmd",
+    "backfill": "tbt_alert.cli.backfill:backfill_cmd",
+    "demo": "tbt_alert.cli.run:demo_cmd",
+    "list": "tbt_alert.cli.analyst:list_cmd",
+    "show": "tbt_alert.cli.analyst:show_cmd",
+    "sources": "tbt_alert.cli.analyst:sources_cmd",
+    "stats": "tbt_alert.cli.analyst:stats_cmd",
+    "subscribers": "tbt_alert.cli.subscribers:subscribers",
+    "classify": "tbt_alert.cli.classify:classify_cmd",
+    "evaluate": "tbt_alert.cli.classify:evaluate_cmd",
+    "train": "tbt_alert.cli.classify:train_cmd",
+    "dev": "tbt_alert.cli.dev:dev",
+}
 
 
-@click.group(cls=Group)
+class LazyGroup(Group):
+    """The root group: finds a command's module only when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module_name, attribute = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise RuntimeError(f"COMMANDS[{cmd_name!r}] does not name the {cmd_name!r} command")
+        self.commands[cmd_name] = command
+        return command
+
+
+@click.group(cls=LazyGroup)
 @click.option(
     "--config",
     "config_path",
@@ -37,26 +70,3 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = Context(config_path=config_path, verbose=verbose)
-
-
-COMMANDS = (
-    init,
-    import_cmd,
-    run_cmd,
-    daemon_cmd,
-    digest_cmd,
-    crawl_cmd,
-    backfill_cmd,
-    demo_cmd,
-    list_cmd,
-    show_cmd,
-    sources_cmd,
-    stats_cmd,
-    subscribers,
-    classify_cmd,
-    evaluate_cmd,
-    train_cmd,
-    dev,
-)
-for _command in COMMANDS:
-    main.add_command(_command)
