@@ -13,10 +13,12 @@ from tbt_alert.cli.backfill import backfill_cmd
 from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, train_cmd
 from tbt_alert.cli.context import Context, Group
 from tbt_alert.cli.daemon import daemon_cmd
+from tbt_alert.cli.decide import assign_cmd, decide_cmd, label_cmd, risk_cmd, undo_cmd
 from tbt_alert.cli.dev import dev
 from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
 from tbt_alert.cli.store import import_cmd, init
 from tbt_alert.cli.subscribers import subscribers
+from tbt_alert.cli.triage import export_cmd, reindex_cmd, search_cmd, triage_cmd
 
 
 @click.group(cls=Group)
@@ -56,6 +58,15 @@ COMMANDS = (
     classify_cmd,
     evaluate_cmd,
     train_cmd,
+    triage_cmd,
+    search_cmd,
+    label_cmd,
+    decide_cmd,
+    assign_cmd,
+    risk_cmd,
+    undo_cmd,
+    reindex_cmd,
+    export_cmd,
     dev,
 )
 for _command in COMMANDS:
