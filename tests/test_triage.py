@@ -330,3 +330,32 @@ def test_bad_review_mode_is_one_line(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["--config", str(config), "triage"])
     assert result.exit_code == 1 and "[review] mode" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_decisions_are_training_data(run, tmp_path):
+    from tbt_alert.triage.training import decision_examples
+
+    run("label", "G/TBT/N/CHN/1999", "--add", "toys_playground")
+    run("decide", "G/TBT/N/ECU/386", "dismiss")
+    run("decide", "G/TBT/N/KOR/692", "accept")
+    run("decide", "G/TBT/N/KOR/692", "dismiss")
+    run("undo", "G/TBT/N/KOR/692")  # back to accepted
+    engine = make_engine(run.db_url)
+    with session_scope(engine) as session:
+        found, kept = decision_examples(session)
+        labels = {e.record.symbol: e.sectors for e in found}
+        held, kept_out = decision_examples(session, lambda s: s == "G/TBT/N/ECU/386")
+    engine.dispose()
+    assert kept == 0 and labels["G/TBT/N/ECU/386"] == frozenset()
+    assert "toys_playground" in labels["G/TBT/N/CHN/1999"]
+    assert labels["G/TBT/N/KOR/692"] >= {"low_voltage_electrical"}
+    assert kept_out == 1 and "G/TBT/N/ECU/386" not in {e.record.symbol for e in held}
+
+    if run.db_url.startswith("postgresql"):
+        return  # training reads decisions through the same query; fitting once is enough
+    model = tmp_path / "model.joblib"
+    result = run("train", "--output", str(model))
+    assert result.exit_code == 0, result.output
+    meta = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["analyst_decisions"] in (2, 3)  # less any kept out as test-part symbols
+    assert f"{meta['analyst_decisions']} from analysts' decisions" in result.output

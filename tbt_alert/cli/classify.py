@@ -17,10 +17,12 @@ from tbt_alert.classify.rules import load_rules
 from tbt_alert.classify.textmodel import (
     DEFAULT_MODEL_PATH,
     TRAINING_FILES,
+    Example,
     build_default_model,
     save_model,
 )
-from tbt_alert.errors import SymbolError, TbtAlertError
+from tbt_alert.cli.context import Context
+from tbt_alert.errors import StorageError, SymbolError, TbtAlertError
 from tbt_alert.record import CanonicalRecord, parse_line
 from tbt_alert.text.symbols import parse_symbol
 
@@ -187,21 +189,60 @@ def evaluate_cmd(
     show_default=True,
     help="Model file to write.",
 )
-def train_cmd(output_path: Path) -> None:
-    """Train the sector model from the labelled data kept in the repository and save it.
+@click.option(
+    "--decisions/--no-decisions",
+    default=True,
+    show_default=True,
+    help="Also learn from analysts' decisions stored in the configured database.",
+)
+@click.pass_obj
+def train_cmd(obj: Context, output_path: Path, decisions: bool) -> None:
+    """Train the sector model from the labelled data kept in the repository and analysts'
+    decisions kept in the database, and save it.
 
     Training data: tbt_alert/classify/data/labelled.jsonl plus tbt_alert/classify/data/analyst_labels.jsonl (ambiguous
-    records left out). Training is deterministic: the same data gives the same model. Writes the
+    records left out), plus every notification an analyst labelled, accepted or dismissed
+    ('tbt-alert label', 'decide'; a dismissal teaches "no sector"), except symbols of the frozen
+    test part. Training is deterministic: the same data gives the same model. Writes the
     model file and a JSON sidecar with the model version, scikit-learn version and a hash of the
     training data.
     """
     logging.basicConfig(level=logging.INFO)
     try:
-        model = build_default_model(load_rules().ids)
+        extra, extra_meta = _decision_examples(obj) if decisions else ([], {})
+        model = build_default_model(load_rules().ids, extra=extra, extra_meta=extra_meta)
         save_model(model, output_path)
     except TbtAlertError as e:
         raise click.ClickException(str(e)) from e
     click.echo(
         f"wrote {output_path} ({len(model.sectors)} sector models, "
-        f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']})"
+        f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']}"
+        + (f", {len(extra)} from analysts' decisions" if decisions else "")
+        + ")"
     )
+
+
+def _decision_examples(obj: Context) -> tuple[list[Example], dict[str, Any]]:
+    from tbt_alert.store.engine import session_scope
+    from tbt_alert.triage.training import decision_examples, examples_hash, held_out
+
+    rule = held_out()
+    if rule is None:
+        click.echo("note: no dev/test split is installed: no decision is kept out", err=True)
+    try:
+        engine = obj.engine()
+    except StorageError as e:
+        click.echo(f"note: {e}; training without analysts' decisions", err=True)
+        return [], {"analyst_decisions": 0}
+    try:
+        with session_scope(engine) as session:
+            found, kept_out = decision_examples(session, rule)
+    finally:
+        engine.dispose()
+    if kept_out:
+        click.echo(f"kept {kept_out} decided notification(s) of the test part out", err=True)
+    examples = [Example(e.record, e.sectors) for e in found]
+    return examples, {
+        "analyst_decisions": len(examples),
+        "analyst_decisions_sha256_16": examples_hash(found),
+    }
