@@ -359,3 +359,24 @@ def test_decisions_are_training_data(run, tmp_path):
     meta = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
     assert meta["analyst_decisions"] in (2, 3)  # less any kept out as test-part symbols
     assert f"{meta['analyst_decisions']} from analysts' decisions" in result.output
+
+
+def test_sector_names_in_chinese_when_configured(run, tmp_path):
+    config = tmp_path / "zh.toml"
+    config.write_text('[terminal]\nlanguage = "zh"\n', encoding="utf-8")
+    run("label", "G/TBT/N/CHN/1999", "--add", "eyewear")
+    table = run("--config", str(config), "search", "玩具", "--member", "CHN").output
+    assert "G/TBT/N/CHN/1999" in table
+    counts = json.loads(run("--config", str(config), "stats", "--json").output)
+    assert counts["眼镜"] >= 1 and "Eyewear" not in " ".join(counts)
+    queue_table = run("--config", str(config), "triage").output
+    assert "triage queue" in queue_table
+    english = run("triage").output
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in queue_table.replace(english, ""))
+    png = tmp_path / "zh.png"
+    plotted = run("--config", str(config), "stats", "--plot", str(png))
+    assert plotted.exit_code == 0 and png.exists()
+    from tbt_alert.triage.stats import cjk_font
+
+    if cjk_font() is None:
+        assert "no CJK font is installed" in plotted.output

@@ -207,11 +207,12 @@ def stats_cmd(
     else:
         counts_table(f"notifications by {by}" + (f" since {since}" if since else ""), data)
     if plot is not None:
+        from tbt_alert.triage.segment import has_cjk
         from tbt_alert.triage.stats import plot as draw
 
         font = draw(data, f"TBT notifications by {by}", plot)
         click.echo(f"wrote {plot}", err=True)
-        if font is None:
+        if font is None and any(has_cjk(k) for k, _ in data):
             click.echo(
                 "no CJK font is installed (e.g. fonts-noto-cjk): Chinese labels show as boxes",
                 err=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -75,7 +76,9 @@ def plot(data: list[tuple[str, int]], title: str, path: Path) -> str | None:
         ax.set_title(title)
         ax.set_xlabel("notifications")
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        with warnings.catch_warnings():  # without a CJK font: said once by the caller
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.savefig(path, dpi=110)
     except OSError as e:
         raise TbtAlertError(f"cannot write {path}: {e.strerror or e}") from e
     finally:
