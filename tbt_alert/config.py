@@ -204,6 +204,20 @@ class ClassifyConfig:
     model_path: str = ""  # empty: the bundled model
 
 
+@dataclass(frozen=True, config=_SECTION)
+class ReviewConfig:
+    """Whether warnings wait for an analyst (tbt_alert.triage.decisions explains each mode)."""
+
+    mode: Literal["auto", "possible", "all"] = "auto"
+
+
+@dataclass(frozen=True, config=_SECTION)
+class TerminalConfig:
+    """Analysts' terminal output."""
+
+    language: Literal["en", "zh"] = "en"  # sector names in tables
+
+
 def _data_dir(value: Any) -> Any:
     if isinstance(value, Path):
         return value
@@ -224,6 +238,8 @@ class Config:
     web: WebConfig = WebConfig()
     classify: ClassifyConfig = ClassifyConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    review: ReviewConfig = ReviewConfig()
+    terminal: TerminalConfig = TerminalConfig()
 
     @property
     def database_url(self) -> str:

@@ -23,10 +23,11 @@ from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
 from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import Mailer
-from tbt_alert.status import Cadence, RunStatus
+from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.ingest import IngestReport, ingest_records
 from tbt_alert.store.tables import CrawlRun
+from tbt_alert.triage.index import refresh_index
 
 # Re-read the last week on every poll: sources publish late and correct themselves, and a window
 # of a week always holds notifications (the WTO circulates ~80 a week), so an empty answer is an
@@ -248,8 +249,13 @@ def deliver_pending(
     """Classify what is new, plan what is due, send it."""
     with session_scope(engine) as session:
         annotated = annotate_pending(session, classifier, now=now)
+        refresh_index(session)
         plan = plan_warnings(
-            session, now=now, window_days=ALERT_WINDOW_DAYS, domain=config.mail.message_id_domain
+            session,
+            now=now,
+            window_days=ALERT_WINDOW_DAYS,
+            domain=config.mail.message_id_domain,
+            review=ReviewMode(config.review.mode),
         )
     summary.classified, summary.relevant = annotated.classified, annotated.with_alert
     summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
@@ -295,6 +301,7 @@ def deliver_digests(
     summary = DigestSummary(cadence=rhythm.value)
     with session_scope(engine) as session:
         annotate_pending(session, classifier, now=now)
+        refresh_index(session)
         plan = plan_digests(
             session,
             rhythm,
@@ -302,6 +309,7 @@ def deliver_digests(
             tz=ZoneInfo(config.schedule.timezone),
             window_days=ALERT_WINDOW_DAYS,
             domain=config.mail.message_id_domain,
+            review=ReviewMode(config.review.mode),
         )
     summary.bulletins, summary.deliveries_planned = plan.bulletins, plan.deliveries
     settings = delivery_settings(config)

@@ -56,3 +56,20 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
+
+
+class DecisionKind(StrEnum):
+    """What an analyst decided about a notification (each stored with who and when, undoable)."""
+
+    LABEL_ADD = "label_add"  # a sector the classifier missed
+    LABEL_REMOVE = "label_remove"  # a sector the classifier got wrong
+    ACCEPT = "accept"  # the warning may go out (review mode); possible-tier sectors confirmed
+    DISMISS = "dismiss"  # noise: never sent
+    ASSIGN = "assign"  # who looks at it
+    RISK = "risk"  # the analyst's risk level, overriding the assessed one
+
+
+class ReviewMode(StrEnum):
+    AUTO = "auto"  # alert-tier warnings go out without review (possible-tier never)
+    POSSIBLE = "possible"  # as auto, and possible-tier ones go out once an analyst accepts them
+    ALL = "all"  # nothing goes out before an analyst accepts it

@@ -24,6 +24,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ("sources",),
     ("store",),
     ("crawl", "classify"),
+    ("triage",),  # analysts' decisions, queue, search: read by alerts when planning
     ("alerts",),
     ("mail",),
     ("composition",),  # pipeline, backfill

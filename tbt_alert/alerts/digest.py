@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from tbt_alert.alerts.match import Relevance, match
 from tbt_alert.alerts.plan import interests, is_timely, led_group
 from tbt_alert.mail.message import make_message_id
-from tbt_alert.status import BulletinKind, Cadence, DeliveryStatus
+from tbt_alert.status import BulletinKind, Cadence, DeliveryStatus, ReviewMode
 from tbt_alert.store.tables import Bulletin, Delivery, Notification
+from tbt_alert.triage.decisions import Gate
 
 CATCH_UP = {Cadence.DAILY: 7, Cadence.WEEKLY: 4}  # closed periods looked back at, at most
 
@@ -76,10 +77,11 @@ def bulletin_key(period: Period) -> str:
 
 
 def period_items(
-    session: Session, period: Period, now: datetime, window_days: int
+    session: Session, period: Period, now: datetime, window_days: int, gate: Gate | None = None
 ) -> list[tuple[Notification, Relevance]]:
     """Relevant notifications first seen in the period and still useful now, parallels once,
-    with what they offer to match."""
+    with what they offer to match (the gate: analysts' decisions under the review mode)."""
+    gate = gate or Gate(session, ReviewMode.AUTO)
     rows = session.exec(
         select(Notification)
         .where(
@@ -88,11 +90,12 @@ def period_items(
         )
         .order_by(col(Notification.distribution_date), col(Notification.symbol))
     ).all()
+    gate.prefetch(rows)
     out = []
     for row in rows:
-        if not row.alert_sectors or not is_timely(row, now.date(), window_days):
+        if not gate.sectors(row) or not is_timely(row, now.date(), window_days):
             continue
-        led = led_group(session, row)
+        led = led_group(session, row, gate)
         if led is not None:
             out.append((row, led[1]))
     return out
@@ -106,13 +109,15 @@ def plan_digests(
     tz: ZoneInfo,
     window_days: int,
     domain: str,
+    review: ReviewMode = ReviewMode.AUTO,
 ) -> DigestPlan:
     """Plan the digest of every due period of ``cadence``: one delivery per concerned subscriber."""
     report = DigestPlan()
     subscribed = interests(session)
+    gate = Gate(session, review)
     for period in due_periods(session, cadence, now, tz):
         per_subscriber: dict[int, tuple[set[str], list[int]]] = {}
-        for row, relevance in period_items(session, period, now, window_days):
+        for row, relevance in period_items(session, period, now, window_days, gate):
             for sid, matched in match(relevance, subscribed, cadence).items():
                 entry = per_subscriber.setdefault(sid, (set(), []))
                 entry[0].update(matched)

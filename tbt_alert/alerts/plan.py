@@ -15,16 +15,19 @@ from tbt_alert.status import (
     Cadence,
     DeliveryStatus,
     NotificationKind,
+    ReviewMode,
     SubscriberStatus,
     SubscriptionStatus,
 )
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber, Subscription
+from tbt_alert.triage.decisions import Gate
 
 
 @dataclass
 class PlanReport:
     bulletins: list[str] = field(default_factory=list)
     deliveries: int = 0
+    withdrawn: int = 0
 
 
 def interests(session: Session) -> list[Interest]:
@@ -40,9 +43,12 @@ def interests(session: Session) -> list[Interest]:
     ]
 
 
-def timely_relevant(session: Session, today: date, window_days: int) -> list[Notification]:
-    """Classified notifications with an alert-tier sector that are still timely (see is_timely),
-    found in SQL so a cycle does not read the whole history."""
+def timely_relevant(
+    session: Session, today: date, window_days: int, gate: Gate | None = None
+) -> list[Notification]:
+    """Classified notifications with a sector a warning may go out for (the gate: analysts'
+    decisions under the review mode) that are still timely (see is_timely), found in SQL so a
+    cycle does not read the whole history."""
     open_or_recent = or_(
         col(Notification.comment_deadline) >= today,
         and_(
@@ -55,7 +61,9 @@ def timely_relevant(session: Session, today: date, window_days: int) -> list[Not
         .where(col(Notification.classified_hash).is_not(None), open_or_recent)
         .order_by(col(Notification.distribution_date), col(Notification.id))
     ).all()
-    return [r for r in rows if r.alert_sectors]
+    gate = gate or Gate(session, ReviewMode.AUTO)
+    gate.prefetch(rows)
+    return [r for r in rows if gate.sectors(r)]
 
 
 def is_timely(row: Notification, today: date, window_days: int) -> bool:
@@ -105,23 +113,37 @@ def parallels(session: Session, row: Notification) -> list[Notification]:
     return [r for r in found if r.member_code != row.member_code or r.id == row.id]
 
 
-def led_group(session: Session, row: Notification) -> tuple[list[Notification], Relevance] | None:
+def led_group(
+    session: Session, row: Notification, gate: Gate | None = None
+) -> tuple[list[Notification], Relevance] | None:
     """A relevant notification with its relevant parallels and what they offer to match, or None
     when another parallel leads: parallel notifications make one bulletin or digest line, the
-    first symbol's, matched against every member's market."""
-    group = [r for r in parallels(session, row) if r.alert_sectors]
-    if group[0].id != row.id:
+    first symbol's, matched against every member's market. The gate says which sectors each may
+    be sent for (analysts' labels and the review mode)."""
+    gate = gate or Gate(session, ReviewMode.AUTO)
+    group = [r for r in parallels(session, row) if gate.sectors(r)]
+    if not group or group[0].id != row.id:
         return None
-    sectors = frozenset(s for r in group for s in r.alert_sectors)
+    sectors = frozenset(s for r in group for s in gate.sectors(r))
     return group, Relevance(sectors, frozenset(m for r in group for m in r.markets))
 
 
-def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: str) -> PlanReport:
-    """Create the bulletin and the deliveries each timely relevant notification is due."""
+def plan_warnings(
+    session: Session,
+    *,
+    now: datetime,
+    window_days: int,
+    domain: str,
+    review: ReviewMode = ReviewMode.AUTO,
+) -> PlanReport:
+    """Create the bulletin and the deliveries each timely relevant notification is due; withdraw
+    planned, unsent deliveries that analysts' decisions no longer allow."""
     report = PlanReport()
     subscribed = interests(session)
-    for row in timely_relevant(session, now.date(), window_days):
-        led = led_group(session, row)
+    gate = Gate(session, review)
+    report.withdrawn = withdraw_unsent(session, gate, subscribed, now)
+    for row in timely_relevant(session, now.date(), window_days, gate):
+        led = led_group(session, row, gate)
         targets = match(led[1], subscribed) if led else {}
         if not led or not targets:
             continue
@@ -130,6 +152,33 @@ def plan_warnings(session: Session, *, now: datetime, window_days: int, domain: 
         report.deliveries += _deliveries(session, bulletin, targets, now=now, domain=domain)
     session.flush()
     return report
+
+
+def withdraw_unsent(session: Session, gate: Gate, subscribed: list[Interest], now: datetime) -> int:
+    """A warning not yet sent follows the latest decisions: a dismissal, a removed sector or a
+    review mode that holds it back skips the planned deliveries it no longer justifies."""
+    pending = session.exec(
+        select(Delivery, Bulletin)
+        .join(Bulletin, col(Bulletin.id) == col(Delivery.bulletin_id))
+        .where(
+            Delivery.status == DeliveryStatus.PLANNED,
+            col(Bulletin.notification_id).is_not(None),
+        )
+    ).all()
+    withdrawn = 0
+    targets: dict[int, dict[int, list[str]]] = {}
+    for delivery, bulletin in pending:
+        key = bulletin.notification_id or 0
+        if key not in targets:
+            row = session.get(Notification, key)
+            led = led_group(session, row, gate) if row is not None else None
+            targets[key] = match(led[1], subscribed) if led else {}
+        if delivery.subscriber_id not in targets[key]:
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.last_error = f"withdrawn {now:%Y-%m-%d %H:%M} UTC: an analyst's decision"
+            session.add(delivery)
+            withdrawn += 1
+    return withdrawn
 
 
 def _bulletin(

@@ -252,8 +252,15 @@ def save_model(model: TextModel, path: Path = DEFAULT_MODEL_PATH) -> None:
     )
 
 
-def build_default_model(sector_ids: Iterable[str], rules: Rules | None = None) -> TextModel:
-    """Train on the bundled labelled data plus analysts' labels (and the rules' phrases)."""
+def build_default_model(
+    sector_ids: Iterable[str],
+    rules: Rules | None = None,
+    extra: Sequence[Example] = (),
+    extra_meta: dict[str, Any] | None = None,
+) -> TextModel:
+    """Train on the bundled labelled data plus analysts' labels (and the rules' phrases).
+    ``extra``: more examples (analysts' decisions from the database); one for a symbol the
+    bundled data also labels replaces the bundled one."""
     rules = rules or load_rules()
     meta = {
         "model_version": MODEL_VERSION,
@@ -261,8 +268,11 @@ def build_default_model(sector_ids: Iterable[str], rules: Rules | None = None) -
         "training_data_sha256_16": data_hash(),
         "rules_version": rules.version,
         "training_files": [p.name for p in TRAINING_FILES if p.exists()],
+        **(extra_meta or {}),
     }
-    return train_model(read_examples(), list(sector_ids), meta, rules=rules)
+    replaced = {e.record.symbol for e in extra}
+    examples = [e for e in read_examples() if e.record.symbol not in replaced] + list(extra)
+    return train_model(examples, list(sector_ids), meta, rules=rules)
 
 
 def load_model(

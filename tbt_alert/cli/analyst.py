@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -62,19 +63,32 @@ def list_cmd(
 def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
     """Show one notification: its fields, sectors with reasons and risk, sources and deliveries."""
     from tbt_alert.store.queries import detail, find_notification
+    from tbt_alert.triage.decisions import as_json as decision_json
+    from tbt_alert.triage.decisions import decisions_of, describe, replay
 
     with session_scope(obj.engine()) as session:
         row = find_notification(session, symbol)
         if row is None:
             raise click.ClickException(f"no notification {symbol!r} is stored")
         info = detail(session, row)
+        decisions = decisions_of(session, [row.id or 0]).get(row.id or 0, [])
+    state = replay(row, decisions)
     if as_json:
-        click.echo(
-            json.dumps(row.model_dump(mode="json", warnings=False), ensure_ascii=False, indent=2)
-        )
+        data = row.model_dump(mode="json", warnings=False)
+        data["decisions"] = [decision_json(d) for d in decisions]
+        data["labels"] = sorted(state.labels)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     for line in _detail_lines(info):
         click.echo(line)
+    click.echo(
+        f"labels       {', '.join(sorted(state.labels)) or '-'}"
+        f"  (decision {state.status or 'none'}; assigned {state.assignee or '-'};"
+        f" analyst's risk {state.risk or '-'})"
+    )
+    click.echo("decisions:" + ("" if decisions else " none"))
+    for d in decisions:
+        click.echo(f"  {describe(d)}")
 
 
 def _detail_lines(info: Detail) -> list[str]:
@@ -156,9 +170,53 @@ def sources_cmd(obj: Context, limit: int) -> None:
         click.echo("no crawl has run yet")
 
 
-@click.group(name="stats")
-def stats_cmd() -> None:
-    """Statistics over the stored notifications."""
+@click.group(name="stats", invoke_without_command=True)
+@click.option(
+    "--by",
+    type=click.Choice(["sector", "member", "month"]),
+    default="sector",
+    show_default=True,
+    help="Count notifications by effective sector, WTO member or month of distribution.",
+)
+@click.option("--since", help="Only notifications distributed on or after YYYY-MM-DD.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the counts as a bar chart to this PNG file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+def stats_cmd(
+    ctx: click.Context, by: str, since: str | None, plot: Path | None, as_json: bool
+) -> None:
+    """Statistics over the stored notifications: counts by sector, member or month (sectors as
+    analysts labelled them), optionally drawn to a PNG; 'stats coverage' for code coverage."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tbt_alert.cli.tables import counts_table, sector_names
+    from tbt_alert.triage.stats import counts
+
+    obj: Context = ctx.obj
+    with session_scope(obj.engine()) as session:
+        data = counts(session, by, parse_day(since, "--since"))
+    if by == "sector":
+        names = sector_names(obj.config.terminal.language)
+        data = [(names.get(k, k), n) for k, n in data]
+    if as_json:
+        click.echo(json.dumps(dict(data), ensure_ascii=False, indent=1))
+    else:
+        counts_table(f"notifications by {by}" + (f" since {since}" if since else ""), data)
+    if plot is not None:
+        from tbt_alert.triage.segment import has_cjk
+        from tbt_alert.triage.stats import plot as draw
+
+        font = draw(data, f"TBT notifications by {by}", plot)
+        click.echo(f"wrote {plot}", err=True)
+        if font is None and any(has_cjk(k) for k, _ in data):
+            click.echo(
+                "no CJK font is installed (e.g. fonts-noto-cjk): Chinese labels show as boxes",
+                err=True,
+            )
 
 
 @stats_cmd.command(name="coverage")

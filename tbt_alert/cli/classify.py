@@ -12,12 +12,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from tbt_alert.errors import SymbolError, TbtAlertError
+from tbt_alert.cli.context import Context
+from tbt_alert.errors import StorageError, SymbolError, TbtAlertError
 from tbt_alert.record import CanonicalRecord, parse_line
 from tbt_alert.text.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from tbt_alert.classify.classifier import Classifier
+    from tbt_alert.classify.textmodel import Example
 
 # The classifier and its model (scikit-learn, numpy) are imported inside the commands that use
 # them, so that listing or running other commands does not pay for them.
@@ -188,11 +190,21 @@ def evaluate_cmd(
     default=None,
     help="Model file to write (default: the bundled tbt_alert/classify/data/model.joblib).",
 )
-def train_cmd(output_path: Path | None) -> None:
-    """Train the sector model from the labelled data kept in the repository and save it.
+@click.option(
+    "--decisions/--no-decisions",
+    default=True,
+    show_default=True,
+    help="Also learn from analysts' decisions stored in the configured database.",
+)
+@click.pass_obj
+def train_cmd(obj: Context, output_path: Path | None, decisions: bool) -> None:
+    """Train the sector model from the labelled data kept in the repository and analysts'
+    decisions kept in the database, and save it.
 
     Training data: tbt_alert/classify/data/labelled.jsonl plus tbt_alert/classify/data/analyst_labels.jsonl (ambiguous
-    records left out). Training is deterministic: the same data gives the same model. Writes the
+    records left out), plus every notification an analyst labelled, accepted or dismissed
+    ('tbt-alert label', 'decide'; a dismissal teaches "no sector"), except symbols of the frozen
+    test part. Training is deterministic: the same data gives the same model. Writes the
     model file and a JSON sidecar with the model version, scikit-learn version and a hash of the
     training data.
     """
@@ -202,11 +214,42 @@ def train_cmd(output_path: Path | None) -> None:
     logging.basicConfig(level=logging.INFO)
     output_path = output_path or DEFAULT_MODEL_PATH
     try:
-        model = build_default_model(load_rules().ids)
+        extra, extra_meta = _decision_examples(obj) if decisions else ([], {})
+        model = build_default_model(load_rules().ids, extra=extra, extra_meta=extra_meta)
         save_model(model, output_path)
     except TbtAlertError as e:
         raise click.ClickException(str(e)) from e
     click.echo(
         f"wrote {output_path} ({len(model.sectors)} sector models, "
-        f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']})"
+        f"{model.meta['n_examples']} examples, data {model.meta['training_data_sha256_16']}"
+        + (f", {len(extra)} from analysts' decisions" if decisions else "")
+        + ")"
     )
+
+
+def _decision_examples(obj: Context) -> tuple[list[Example], dict[str, Any]]:
+    from tbt_alert.store.engine import session_scope
+    from tbt_alert.triage.training import decision_examples, examples_hash, held_out
+
+    rule = held_out()
+    if rule is None:
+        click.echo("note: no dev/test split is installed: no decision is kept out", err=True)
+    try:
+        engine = obj.engine()
+    except StorageError as e:
+        click.echo(f"note: {e}; training without analysts' decisions", err=True)
+        return [], {"analyst_decisions": 0}
+    try:
+        with session_scope(engine) as session:
+            found, kept_out = decision_examples(session, rule)
+    finally:
+        engine.dispose()
+    if kept_out:
+        click.echo(f"kept {kept_out} decided notification(s) of the test part out", err=True)
+    from tbt_alert.classify.textmodel import Example
+
+    examples = [Example(e.record, e.sectors) for e in found]
+    return examples, {
+        "analyst_decisions": len(examples),
+        "analyst_decisions_sha256_16": examples_hash(found),
+    }

@@ -31,6 +31,15 @@ COMMANDS: dict[str, str] = {
     "classify": "tbt_alert.cli.classify:classify_cmd",
     "evaluate": "tbt_alert.cli.classify:evaluate_cmd",
     "train": "tbt_alert.cli.classify:train_cmd",
+    "triage": "tbt_alert.cli.triage:triage_cmd",
+    "search": "tbt_alert.cli.triage:search_cmd",
+    "export": "tbt_alert.cli.triage:export_cmd",
+    "reindex": "tbt_alert.cli.triage:reindex_cmd",
+    "label": "tbt_alert.cli.decide:label_cmd",
+    "decide": "tbt_alert.cli.decide:decide_cmd",
+    "assign": "tbt_alert.cli.decide:assign_cmd",
+    "risk": "tbt_alert.cli.decide:risk_cmd",
+    "undo": "tbt_alert.cli.decide:undo_cmd",
     "dev": "tbt_alert.cli.dev:dev",
 }
 

@@ -38,6 +38,7 @@ def import_cmd(obj: Context, file: IO[str], source: str, no_classify: bool) -> N
     from tbt_alert.classify.annotate import annotate_pending
     from tbt_alert.store.engine import session_scope
     from tbt_alert.store.ingest import import_jsonl
+    from tbt_alert.triage.index import refresh_index
 
     engine = obj.engine(migrate=True)
     now = now_utc()
@@ -50,5 +51,7 @@ def import_cmd(obj: Context, file: IO[str], source: str, no_classify: bool) -> N
         with session_scope(engine) as session:
             done = annotate_pending(session, make_classifier(obj.config), now=now)
         click.echo(f"classified {done.classified} ({done.with_alert} with an alert-tier sector)")
+    with session_scope(engine) as session:
+        refresh_index(session)
     if report.invalid:
         sys.exit(1)

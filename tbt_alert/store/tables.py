@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tbt_alert.status import (
     BulletinKind,
     Cadence,
+    DecisionKind,
     DeliveryStatus,
     Language,
     NotificationKind,
@@ -156,3 +157,49 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
+
+
+class Decision(SQLModel, table=True):
+    """An analyst's decision about a notification; undoing one stamps ``undone_at``, nothing is
+    deleted, so the history of who decided what stays readable."""
+
+    __tablename__ = "decision"
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    symbol: str = Field(max_length=120)  # the notification's symbol when decided, for reading
+    kind: DecisionKind = _enum(DecisionKind.ACCEPT)
+    value: str = Field(default="", max_length=120)  # sector, assignee or risk level
+    note: str | None = None
+    who: str = Field(max_length=120)
+    at: datetime = _utc(nullable=False)
+    undone_at: datetime | None = _utc(nullable=True)
+
+
+class SearchDoc(SQLModel, table=True):
+    """The text the full-text index reads, one row per notification (Chinese segmented into
+    space-separated words), stamped with what it was built from so stale rows are found in SQL.
+    SQLite indexes it with an FTS5 table kept in step by triggers, PostgreSQL with a GIN index on
+    its tsvector: both are made by migration 0005, outside these models (see UNMODELLED)."""
+
+    __tablename__ = "search_doc"
+    notification_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("notification.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    stamp: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# Database objects made by migrations that the models do not describe: the full-text index.
+UNMODELLED = ("search_fts", "ix_search_doc_tsv")
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's filter: leave the full-text index (and SQLite's shadow tables) alone."""
+    return not (reflected and compare_to is None and (name or "").startswith(UNMODELLED))
