@@ -233,6 +233,7 @@ def delivery_settings(config: Config) -> DeliverySettings:
         public_url=config.web.public_url,
         domain=config.mail.message_id_domain,
         limit=config.mail.max_per_run,
+        secret_key=config.web.secret_key,
     )
 
 
