@@ -17,6 +17,7 @@ from tbt_alert.cli.dev import dev
 from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
 from tbt_alert.cli.store import import_cmd, init
 from tbt_alert.cli.subscribers import subscribers
+from tbt_alert.cli.web import web_cmd
 
 
 @click.group(cls=Group)
@@ -56,6 +57,7 @@ COMMANDS = (
     classify_cmd,
     evaluate_cmd,
     train_cmd,
+    web_cmd,
     dev,
 )
 for _command in COMMANDS:
