@@ -254,6 +254,8 @@ async def preferences(request: Request) -> Response:
         else:
             await run_in_threadpool(_save, site, token.subscriber_id, prefs)
             saved = True
+            if "lang" not in request.query_params:
+                lang = "en" if prefs.language == "en" else "zh"
     return site.page(
         request,
         "preferences.html.j2",
