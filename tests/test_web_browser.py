@@ -7,6 +7,7 @@ Chromium; scripts/test.sh installs it."""
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,12 +63,19 @@ def artefacts(tmp_path_factory):
 
 
 def shoot(driver, folder: Path, name: str) -> Path:
-    """A full-page screenshot: the window grows to the page's height first."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(412, max(915, min(int(height) + 40, 6000)))
+    """A full-page screenshot at a phone's width (Chromium's DevTools protocol)."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    height = max(915, min(int(size["height"]) + 1, 8000))
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"mobile": True, "width": 412, "height": height, "deviceScaleFactor": 1},
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+    )
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     path = folder / f"{name}.png"
-    driver.save_screenshot(str(path))
-    driver.set_window_size(412, 915)
+    path.write_bytes(base64.b64decode(shot["data"]))
     assert path.stat().st_size > 5000
     return path
 
