@@ -97,6 +97,7 @@ def test_subscribe_confirm_by_post_only(web):
     link = confirm_link(web)
     page = client.get(link)  # what a mail scanner does: changes nothing
     assert page.status_code == 200 and 'method="post"' in page.text
+    assert "鞋革" in page.text and "EU、USA" in page.text and "每日汇总" in page.text
     assert subscriber(web)[0].status == SubscriberStatus.PENDING
     done = client.post(link, data={"csrf": csrf_of(page.text)})
     assert done.status_code == 200 and "订阅已确认" in done.text

@@ -32,7 +32,7 @@ from tbt_alert.links import signed_link
 from tbt_alert.mail.confirm import confirmation_message
 from tbt_alert.mail.mailer import SendStatus
 from tbt_alert.status import SubscriberStatus
-from tbt_alert.store.tables import Subscriber
+from tbt_alert.store.tables import Signup, Subscriber
 from tbt_alert.tokens import Purpose, TokenError
 from tbt_alert.web.site import Site, lang_of
 from tbt_alert.web.texts import TEXTS, Lang
@@ -155,20 +155,41 @@ def _sign_up(site: Site, address: str, prefs: Preferences) -> None:
         mark_mailed(session, ids[1], now)
 
 
+def _pending(site: Site, subscriber_id: int, signup_id: int) -> Preferences | None:
+    with site.session() as session:
+        row = session.get(Signup, signup_id)
+        if row is None or row.subscriber_id != subscriber_id:
+            return None
+        return Preferences.from_json(row.preferences)
+
+
 async def confirm_form(request: Request) -> Response:
+    """Shows what will apply and a button; only the POST confirms (mail scanners follow links)."""
     site: Site = request.app.state.site
     lang = lang_of(request)
+    t = TEXTS[lang]
     try:
-        site.read(request.path_params["token"], Purpose.CONFIRM)
+        token = site.read(request.path_params["token"], Purpose.CONFIRM)
     except TokenError as e:
         return site.bad_token(request, lang, e)
-    t = TEXTS[lang]
+    prefs = await run_in_threadpool(_pending, site, token.subscriber_id, token.ref_id)
+    if prefs is None:
+        return site.notice(
+            request, lang, "bad_link_title", [t["reason_gone"], t["bad_link_text"]], 400
+        )
+    sep = "、" if lang == "zh" else ", "
+    summary = [
+        f"{t['sectors']}: {sep.join(site.sector_name(s, lang) for s in prefs.sectors)}",
+        f"{t['markets']}: {sep.join(prefs.markets) or '—'}",
+        f"{t['cadence']}: {t[prefs.cadence]}",
+    ]
     return site.page(
         request,
         "button.html.j2",
         lang,
         title=t["confirm_title"],
         text=t["confirm_text"],
+        summary=summary,
         action=request.url.path + ("?lang=en" if lang == "en" else ""),
         hidden=[],
         button=t["confirm_button"],
@@ -184,6 +205,8 @@ async def confirm_post(request: Request) -> Response:
         token = site.read(request.path_params["token"], Purpose.CONFIRM)
     except TokenError as e:
         return site.bad_token(request, lang, e)
+    if not site.client_allowed(request):
+        return site.notice(request, lang, "too_many_title", [t["too_many_text"]], 429)
     form = await request.form()
     if not site.csrf_ok(request, form.get("csrf")):
         return site.notice(request, lang, "csrf_title", [t["csrf_text"]], 400)
@@ -298,6 +321,7 @@ async def unsubscribe_page(request: Request) -> Response:
             title=t["unsubscribe_title"],
             text=t["unsubscribe_text"],
             action=request.url.path + ("?lang=en" if lang == "en" else ""),
+            summary=[],
             hidden=[("List-Unsubscribe", "One-Click")],
             button=t["unsubscribe_button"],
             button_class="danger",
