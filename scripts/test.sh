@@ -5,6 +5,8 @@
 #   VENV=path                      virtual environment to create/use (default .venv)
 #   TBT_ALERT_TEST_PG_URL=url      PostgreSQL for the tests (default postgresql://postgres@127.0.0.1:5432/test)
 #   TBT_ALERT_TEST_SKIP_PG=1       skip the PostgreSQL cases (not in CI)
+#   TBT_ALERT_TEST_SKIP_BROWSER=1  skip installing Chromium and the browser test (not in CI)
+#   TBT_ALERT_ARTEFACTS=dir        where the browser test saves its screenshots (default: a tmp dir)
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+
+# Headless Chromium for the browser test (tests/test_web_browser.py), from Debian's packages, with
+# a CJK font so the Chinese screenshots are readable.
+if [ "${TBT_ALERT_TEST_SKIP_BROWSER:-0}" != "1" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-wqy-microhei
+fi
 
 # PostgreSQL: start the local cluster if it is installed but down.
 if [ "${TBT_ALERT_TEST_SKIP_PG:-0}" != "1" ] && command -v pg_isready >/dev/null 2>&1; then

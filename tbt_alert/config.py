@@ -191,11 +191,26 @@ class WebConfig:
     public_url: str = "http://127.0.0.1:8080/"
     # Signs the tokens in links and reply addresses; `web` refuses to start with the default.
     secret_key: NonEmptyStr = field(default=DEFAULT_SECRET_KEY, repr=False)
+    # Subscriptions never confirmed are deleted after this many days (by every cycle).
+    unconfirmed_days: Annotated[int, Field(ge=1)] = 7
+    # Abuse limits of the web app: form posts per client address, and subscribe requests per
+    # email address, within each rate_window_s.
+    rate_limit_client: Annotated[int, Field(ge=1)] = 30
+    rate_limit_address: Annotated[int, Field(ge=1)] = 5
+    rate_window_s: Annotated[float, Field(gt=0)] = 600.0
 
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str) -> str:
         return _http_url(value)
+
+    @property
+    def loopback_url(self) -> bool:
+        """True when public_url points at this machine: links in real mail would not work."""
+        host = (urlsplit(self.public_url).hostname or "").lower()
+        return (
+            host in ("localhost", "::1") or host.startswith("127.") or host.endswith(".localhost")
+        )
 
 
 @dataclass(frozen=True, config=_SECTION)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from tbt_alert.alerts.digest import plan_digests
 from tbt_alert.alerts.plan import plan_warnings
+from tbt_alert.alerts.signup import purge_unconfirmed
 from tbt_alert.classify.annotate import ClassifierLike, annotate_pending
 from tbt_alert.config import Config
 from tbt_alert.crawl.documents import document_targets, write_targets
@@ -234,6 +235,7 @@ def delivery_settings(config: Config) -> DeliverySettings:
         public_url=config.web.public_url,
         domain=config.mail.message_id_domain,
         limit=config.mail.max_per_run,
+        secret_key=config.web.secret_key,
     )
 
 
@@ -246,7 +248,9 @@ def deliver_pending(
     now: datetime,
     summary: CycleSummary,
 ) -> None:
-    """Classify what is new, plan what is due, send it."""
+    """Purge stale unconfirmed signups, classify what is new, plan what is due, send it."""
+    with session_scope(engine) as session:
+        purge_unconfirmed(session, now=now, days=config.web.unconfirmed_days)
     with session_scope(engine) as session:
         annotated = annotate_pending(session, classifier, now=now)
         refresh_index(session)

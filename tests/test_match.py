@@ -51,6 +51,24 @@ CASES = [
         {2: ["apparel_textiles", "footwear_leather"], 3: ["apparel_textiles"]},
     ),
     ("no alert sectors", set(), {"EU"}, [interest(1, "footwear_leather")], {}),
+    (
+        "China's own notification: only for who asks for the domestic market",
+        {"lighters"},
+        {"CHN"},
+        [
+            interest(1, "lighters"),
+            interest(2, "lighters", markets={"CHN"}),
+            interest(3, "lighters", markets={"EU"}),
+        ],
+        {2: ["lighters"]},
+    ),
+    (
+        "a joint notification with China and others reaches every-market subscribers",
+        {"lighters"},
+        {"CHN", "EU"},
+        [interest(1, "lighters"), interest(2, "lighters", markets={"CHN"})],
+        {1: ["lighters"], 2: ["lighters"]},
+    ),
 ]
 
 

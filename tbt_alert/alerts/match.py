@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from tbt_alert.status import Cadence
 
+# The exporters' own member: its notifications are not "exports at risk" for them, so they go
+# only to subscribers who ask for this market by name.
+HOME_MARKET = "CHN"
+
 
 @dataclass(frozen=True)
 class Interest:
@@ -32,10 +36,14 @@ def match(
     """Return subscriber id -> the sectors (sorted) through which the notification concerns them.
 
     A subscription counts when its cadence is the one asked for, its sector is among the
-    notification's alert-tier sectors, and it covers one of the notification's markets."""
+    notification's alert-tier sectors, and it covers one of the notification's markets; the home
+    market (China) counts only for a subscription that lists it."""
     found: dict[int, set[str]] = {}
+    home_only = bool(relevance.markets) and relevance.markets <= {HOME_MARKET}
     for interest in interests:
         if interest.cadence != cadence or interest.sector not in relevance.alert_sectors:
+            continue
+        if home_only and HOME_MARKET not in interest.markets:
             continue
         if interest.markets and not (interest.markets & relevance.markets):
             continue

@@ -106,3 +106,14 @@ def make_mailer(config: Config) -> Mailer:
         password=config.mail.smtp_password or None,
         starttls=config.mail.starttls,
     )
+
+
+def loopback_warning(config: Config) -> str | None:
+    """A warning when real mail (SMTP) would carry links to this machine, else None."""
+    if not config.mail.smtp_url or not config.web.loopback_url:
+        return None
+    return (
+        f"warning: [web] public_url {config.web.public_url} is a loopback address: the "
+        "preferences and unsubscribe links in messages to real recipients will not work "
+        "(set TBT_ALERT_PUBLIC_URL to the public address of 'tbt-alert web')"
+    )

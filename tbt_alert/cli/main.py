@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "assign": "tbt_alert.cli.decide:assign_cmd",
     "risk": "tbt_alert.cli.decide:risk_cmd",
     "undo": "tbt_alert.cli.decide:undo_cmd",
+    "web": "tbt_alert.cli.web:web_cmd",
     "dev": "tbt_alert.cli.dev:dev",
 }
 

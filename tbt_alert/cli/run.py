@@ -10,6 +10,7 @@ import click
 
 from tbt_alert.cli.context import (
     Context,
+    loopback_warning,
     make_classifier,
     make_mailer,
     now_utc,
@@ -42,6 +43,9 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
     Exit status 1 when a step failed (crawl, invalid items, or messages not accepted)."""
     from tbt_alert.pipeline import run_cycle
 
+    warning = loopback_warning(obj.config)
+    if warning:
+        click.echo(warning, err=True)
     engine = obj.engine(migrate=True)
     with make_mailer(obj.config) as mailer:
         summary = run_cycle(
@@ -73,6 +77,9 @@ def digest_cmd(obj: Context, cadence: str) -> None:
     ran are caught up (at most 7 days or 4 weeks), each once. Exit status 1 when messages failed."""
     from tbt_alert.pipeline import deliver_digests
 
+    warning = loopback_warning(obj.config)
+    if warning:
+        click.echo(warning, err=True)
     engine = obj.engine(migrate=True)
     with make_mailer(obj.config) as mailer:
         summary = deliver_digests(

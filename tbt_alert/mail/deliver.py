@@ -16,6 +16,8 @@ from typing import Literal
 from sqlmodel import Session, col, or_, select
 
 from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
+from tbt_alert.config import DEFAULT_SECRET_KEY
+from tbt_alert.links import signed_link, unsubscribe_mailto
 from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -50,6 +52,7 @@ class DeliverySettings:
     backoff_base: timedelta = timedelta(minutes=5)
     breaker_threshold: int = 3  # consecutive connection failures that pause sending
     limit: int = 5000
+    secret_key: str = DEFAULT_SECRET_KEY  # signs the preferences and unsubscribe links
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Delivery]:
@@ -123,7 +126,9 @@ def _send_one(
         message_id=delivery.message_id,
         list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
         unsubscribe_url=reader.link("unsubscribe"),
-        unsubscribe_mailto=None,
+        unsubscribe_mailto=unsubscribe_mailto(
+            settings.sender, settings.secret_key, subscriber.id or 0, now=now
+        ),
         date=now,
     )
     return _record(session, delivery, mailer.send(msg), settings, now, rng)
@@ -141,7 +146,14 @@ class Reader:
     lang: Literal["zh", "en"]
 
     def link(self, page: str) -> str:
-        return f"{self.settings.public_url.rstrip('/')}/{page}/{self.subscriber.token}"
+        """A signed link (preferences, unsubscribe) holding the subscriber's id, not the address."""
+        return signed_link(
+            self.settings.public_url,
+            self.settings.secret_key,
+            page,
+            self.subscriber.id or 0,
+            now=self.now,
+        )
 
 
 def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:

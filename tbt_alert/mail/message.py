@@ -129,3 +129,22 @@ def build_message(
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     return msg
+
+
+def build_notice(
+    rendered: RenderedMessage, *, sender: str, recipient: str, message_id: str, date: datetime
+) -> EmailMessage:
+    """A one-off message to one person (a confirmation request): no list headers."""
+    if not _MSG_ID.match(message_id):
+        raise DeliveryError(f"invalid Message-ID {message_id!r}")
+    _check_date(date)
+    msg = EmailMessage(policy=POLICY)
+    msg["Subject"] = clean_line(rendered.subject)
+    msg["From"] = parse_mailbox(sender, "sender")
+    msg["To"] = parse_mailbox(recipient, "recipient")
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    return msg

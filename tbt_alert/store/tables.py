@@ -118,6 +118,21 @@ class Subscriber(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True)  # random, for links in messages
     created_at: datetime = _utc(nullable=False)
     confirmed_at: datetime | None = _utc(nullable=True)
+    company: str | None = Field(default=None, max_length=200)
+
+
+class Signup(SQLModel, table=True):
+    """A request from the subscribe form, waiting for its confirmation: the preferences it asks
+    for apply only when the link in the confirmation mail is used (then the row goes)."""
+
+    __tablename__ = "signup"
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    preferences: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = _utc(nullable=False)
+    mailed_at: datetime | None = _utc(nullable=True)  # set once the mail server took the mail
 
 
 class Subscription(SQLModel, table=True):

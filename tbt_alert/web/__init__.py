@@ -1,0 +1,1 @@
+"""The web app: subscribe, confirm, preferences, one-click unsubscribe, archive and feeds."""
