@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from tbt_alert.alerts.digest import plan_digests
 from tbt_alert.alerts.plan import plan_warnings
 from tbt_alert.classify.annotate import ClassifierLike, annotate_pending
+from tbt_alert.comments.calls import CallReport, open_calls
 from tbt_alert.config import Config
 from tbt_alert.crawl.documents import document_targets, write_targets
 from tbt_alert.crawl.fetchguard import AllowList
@@ -55,6 +56,7 @@ class CycleSummary:
     bulletins: int = 0
     deliveries_planned: int = 0
     sent: Counter[str] = field(default_factory=Counter)
+    calls: CallReport = field(default_factory=CallReport)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -70,6 +72,8 @@ class CycleSummary:
             f"classified  {self.classified} ({self.relevant} with an alert-tier sector)",
             f"planned     {self.bulletins} bulletins, {self.deliveries_planned} deliveries",
             f"emails      {sent}",
+            f"comments    {len(self.calls.opened)} calls opened, {len(self.calls.moved)} moved, "
+            f"{len(self.calls.withdrawn)} withdrawn",
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
         ]
 
@@ -224,6 +228,8 @@ def run_cycle(
     if docs is not None and docs.status == RunStatus.FAILED:
         summary.failures.append(f"crawl wtodoc failed: {(docs.error or '').splitlines()[0][:300]}")
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
+    with session_scope(engine) as session:
+        summary.calls = open_calls(session, now=now, lead_days=config.comments.lead_days)
     return summary
 
 
@@ -233,6 +239,8 @@ def delivery_settings(config: Config) -> DeliverySettings:
         public_url=config.web.public_url,
         domain=config.mail.message_id_domain,
         limit=config.mail.max_per_run,
+        reply_domain=config.mail.reply_domain,
+        secret_key=config.web.secret_key,
     )
 
 

@@ -26,6 +26,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ("crawl", "classify"),
     ("alerts",),
     ("mail",),
+    ("comments",),
     ("composition",),  # pipeline, backfill
     ("daemon", "demo"),
     ("cli",),

@@ -30,6 +30,7 @@ from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberS
 from tbt_alert.store.measure import change_summary
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.text.members import normalise_member
+from tbt_alert.tokens import Purpose, make_token
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
 OUTCOME_STATUS = {
@@ -50,6 +51,8 @@ class DeliverySettings:
     backoff_base: timedelta = timedelta(minutes=5)
     breaker_threshold: int = 3  # consecutive connection failures that pause sending
     limit: int = 5000
+    reply_domain: str = ""  # warnings carry Reply-To: reply+<token>@reply_domain when set
+    secret_key: str = ""  # signs that token
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Delivery]:
@@ -125,8 +128,22 @@ def _send_one(
         unsubscribe_url=reader.link("unsubscribe"),
         unsubscribe_mailto=None,
         date=now,
+        reply_to=_reply_to(bulletin, subscriber, settings, now),
     )
     return _record(session, delivery, mailer.send(msg), settings, now, rng)
+
+
+def _reply_to(
+    bulletin: Bulletin, subscriber: Subscriber, settings: DeliverySettings, now: datetime
+) -> str | None:
+    """``reply+<token>@<reply domain>`` for a warning about one notification: a reply to it
+    becomes a comment draft (``tbt-alert inbound``). None for digests or without a domain."""
+    if not settings.reply_domain or not bulletin.notification_id or subscriber.id is None:
+        return None
+    token = make_token(
+        settings.secret_key, Purpose.REPLY, subscriber.id, now=now, ref_id=bulletin.notification_id
+    )
+    return f"reply+{token}@{settings.reply_domain}"
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ def build_message(
     unsubscribe_url: str,
     unsubscribe_mailto: str | None,
     date: datetime,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     """One message to one recipient: multipart/alternative, text/plain first, UTF-8."""
     if not _MSG_ID.match(message_id):
@@ -119,6 +120,8 @@ def build_message(
     msg["Subject"] = clean_line(rendered.subject)
     msg["From"] = parse_mailbox(sender, "sender")
     msg["To"] = parse_mailbox(recipient, "recipient")
+    if reply_to is not None:
+        msg["Reply-To"] = parse_mailbox(reply_to, "reply-to")
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["List-Id"] = _list_id_value(list_id)
