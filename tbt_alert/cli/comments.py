@@ -225,3 +225,47 @@ def close_cmd(obj: Context, symbol: str) -> None:
     with session_scope(obj.engine()) as session:
         call = close(session, symbol, now=now_utc())
         click.echo(f"{call.symbol} closed")
+
+
+@click.command(name="inbound")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
+@click.option("--lmtp", is_flag=True, help="Speak LMTP instead of SMTP (for a local transport).")
+@pass_ctx
+def inbound_cmd(obj: Context, host: str, port: int, lmtp: bool) -> None:
+    """Receive the mail of the reply domain: replies to warnings become comment drafts, mailto
+    unsubscribes unsubscribe; forged or expired addresses are refused with 550. Runs until
+    stopped (Ctrl-C or SIGTERM)."""
+    import signal
+    import threading
+
+    from tbt_alert.comments.inbound import Inbound, start_listener
+    from tbt_alert.errors import ConfigError
+
+    config = obj.config
+    if not config.mail.reply_domain:
+        raise ConfigError("[mail] reply_domain is not set: the listener has no domain to serve")
+    engine = obj.engine()
+    inbound = Inbound(
+        engine=engine,
+        secret_key=config.web.secret_key,
+        reply_domain=config.mail.reply_domain,
+        comments=config.comments,
+        clock=now_utc,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        controller = start_listener(inbound, host=host, port=port, lmtp=lmtp)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+    click.echo(
+        f"listening on {host}:{port} ({'LMTP' if lmtp else 'SMTP'}) for @{config.mail.reply_domain}",
+        err=True,
+    )
+    try:
+        stop.wait()
+    finally:
+        controller.stop()
+        engine.dispose()

@@ -11,7 +11,7 @@ import click
 from tbt_alert.cli.analyst import list_cmd, show_cmd, sources_cmd, stats_cmd
 from tbt_alert.cli.backfill import backfill_cmd
 from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, train_cmd
-from tbt_alert.cli.comments import comments
+from tbt_alert.cli.comments import comments, inbound_cmd
 from tbt_alert.cli.context import Context, Group
 from tbt_alert.cli.daemon import daemon_cmd
 from tbt_alert.cli.dev import dev
@@ -55,6 +55,7 @@ COMMANDS = (
     stats_cmd,
     subscribers,
     comments,
+    inbound_cmd,
     classify_cmd,
     evaluate_cmd,
     train_cmd,

@@ -133,6 +133,12 @@ def refresh_calls(session: Session, *, now: datetime, lead_days: int) -> CallRep
     return report
 
 
+def call_of(session: Session, row: Notification) -> CommentCall | None:
+    """The call of the measure ``row`` belongs to, if one was opened."""
+    base = _base(session, row)
+    return session.exec(select(CommentCall).where(CommentCall.notification_id == base.id)).first()
+
+
 def find_call(session: Session, symbol: str) -> CommentCall:
     """The call of the measure ``symbol`` names (any document of it); CommentsError if none."""
     row = find_notification(session, symbol)
