@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from tbt_alert.cli.context import Context, now_utc, parse_day, pass_ctx
+from tbt_alert.cli.context import Context, database, now_utc, parse_day, pass_ctx
 from tbt_alert.store.engine import session_scope
 
 
@@ -225,6 +225,27 @@ def close_cmd(obj: Context, symbol: str) -> None:
     with session_scope(obj.engine()) as session:
         call = close(session, symbol, now=now_utc())
         click.echo(f"{call.symbol} closed")
+
+
+@comments.command(name="remind")
+@pass_ctx
+def remind_cmd(obj: Context) -> None:
+    """Open calls for what was warned about, follow addenda, and send the reminders due today
+    (each cycle of `run` and the daemon does this too); exit 1 when a reminder was not sent."""
+    from tbt_alert.cli.context import make_mailer
+    from tbt_alert.pipeline import follow_calls, unsent
+
+    with database(obj) as engine, make_mailer(obj.config) as mailer:
+        calls, sent = follow_calls(engine, obj.config, mailer=mailer, now=now_utc())
+    click.echo(
+        f"{len(calls.opened)} call(s) opened, {len(calls.moved)} moved, "
+        f"{len(calls.withdrawn)} withdrawn; reminders: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(sent.items())) or "none due")
+    )
+    for moved in calls.moved:
+        click.echo(f"{moved.symbol}: WTO deadline moved from {moved.old} to {moved.new}")
+    if unsent(sent):
+        raise click.exceptions.Exit(1)
 
 
 @click.command(name="inbound")
