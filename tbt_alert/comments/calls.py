@@ -70,12 +70,13 @@ def _measure_rows(session: Session, row: Notification) -> list[Notification]:
 
 def warned_notifications(session: Session) -> list[Notification]:
     """Notifications of which at least one warning or update was sent."""
-    stmt = (
-        select(Notification)
-        .join(Bulletin, col(Bulletin.notification_id) == col(Notification.id))
+    warned = (
+        select(Bulletin.notification_id)
         .join(Delivery, col(Delivery.bulletin_id) == col(Bulletin.id))
         .where(Delivery.status == DeliveryStatus.SENT)
-        .distinct()
+    )
+    stmt = (
+        select(Notification).where(col(Notification.id).in_(warned)).order_by(col(Notification.id))
     )
     return list(session.exec(stmt).all())
 
