@@ -204,10 +204,11 @@ def test_auto_replies_are_swallowed_and_mailto_unsubscribes(world):
     assert drafts(engine) == []
     with Session(engine) as session:
         wang = session.exec(select(Subscriber).where(Subscriber.email == "wang@example.com")).one()
-    token = make_token(SECRET, Purpose.UNSUBSCRIBE, wang.id, now=NOW)
-    assert (
-        send(port, reply(f"unsubscribe+{token}@{DOMAIN}", "unsubscribe", message_id="<u@x>")) == {}
-    )
+    # the warning's List-Unsubscribe offers a mailto: address of the listener
+    header = str(warnings["wang@example.com"]["List-Unsubscribe"])
+    mailto = header.split("<mailto:")[1].rstrip(">")
+    assert mailto.startswith("unsubscribe+") and mailto.endswith(f"@{DOMAIN}")
+    assert send(port, reply(mailto, "unsubscribe", message_id="<u@x>")) == {}
     with Session(engine) as session:
         assert session.get(Subscriber, wang.id).status == SubscriberStatus.UNSUBSCRIBED
     assert drafts(engine) == []

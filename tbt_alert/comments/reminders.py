@@ -10,14 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from sqlmodel import Session, col, select
 
 from tbt_alert.comments.calls import ACCEPTING
 from tbt_alert.comments.drafts import drafts_of
-from tbt_alert.mail.message import POLICY, list_unsubscribe_value, make_message_id, parse_mailbox
-from tbt_alert.mail.render import clean_line
+from tbt_alert.mail.message import build_notice, make_message_id
 from tbt_alert.mail.transport import Mailer, SendStatus
 from tbt_alert.status import DeliveryStatus, Language, SubscriberStatus
 from tbt_alert.store.tables import (
@@ -130,28 +128,25 @@ def build_reminder(
 ) -> EmailMessage:
     sub = due.subscriber
     subject, text = reminder_text(due, str(sub.language) if sub else "en", drafts)
-    msg = EmailMessage(policy=POLICY)
-    msg["Subject"] = clean_line(subject)
-    msg["From"] = parse_mailbox(settings.sender, "sender")
-    msg["To"] = parse_mailbox(due.recipient, "recipient")
-    msg["Date"] = format_datetime(now)
     key = f"reminder:{due.call.symbol}:{due.call.internal_deadline}"
-    msg["Message-ID"] = make_message_id(key, due.recipient, settings.domain)
-    msg["Auto-Submitted"] = "auto-generated"
+    reply_to = unsubscribe = None
     if sub is not None and sub.id is not None:
-        url = f"{settings.public_url.rstrip('/')}/unsubscribe/{sub.token}"
-        msg["List-Unsubscribe"] = list_unsubscribe_value(url, None)
+        unsubscribe = f"{settings.public_url.rstrip('/')}/unsubscribe/{sub.token}"
         if settings.reply_domain:
             token = make_token(
-                settings.secret_key,
-                Purpose.REPLY,
-                sub.id,
-                now=now,
-                ref_id=due.call.notification_id,
+                settings.secret_key, Purpose.REPLY, sub.id, now=now, ref_id=due.call.notification_id
             )
-            msg["Reply-To"] = parse_mailbox(f"reply+{token}@{settings.reply_domain}", "reply-to")
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    return msg
+            reply_to = f"reply+{token}@{settings.reply_domain}"
+    return build_notice(
+        subject=subject,
+        text=text,
+        sender=settings.sender,
+        recipient=due.recipient,
+        message_id=make_message_id(key, due.recipient, settings.domain),
+        date=now,
+        reply_to=reply_to,
+        unsubscribe_url=unsubscribe,
+    )
 
 
 def send_reminders(

@@ -126,7 +126,7 @@ def _send_one(
         message_id=delivery.message_id,
         list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
         unsubscribe_url=reader.link("unsubscribe"),
-        unsubscribe_mailto=None,
+        unsubscribe_mailto=_unsubscribe_mailto(subscriber, settings, now),
         date=now,
         reply_to=_reply_to(bulletin, subscriber, settings, now),
     )
@@ -144,6 +144,16 @@ def _reply_to(
         settings.secret_key, Purpose.REPLY, subscriber.id, now=now, ref_id=bulletin.notification_id
     )
     return f"reply+{token}@{settings.reply_domain}"
+
+
+def _unsubscribe_mailto(
+    subscriber: Subscriber, settings: DeliverySettings, now: datetime
+) -> str | None:
+    """``mailto:unsubscribe+<token>@<reply domain>`` (RFC 2369), taken by ``tbt-alert inbound``."""
+    if not settings.reply_domain or subscriber.id is None:
+        return None
+    token = make_token(settings.secret_key, Purpose.UNSUBSCRIBE, subscriber.id, now=now)
+    return f"mailto:unsubscribe+{token}@{settings.reply_domain}"
 
 
 @dataclass(frozen=True)
