@@ -76,3 +76,46 @@ def test_a_withdrawal_withdraws_the_call_and_the_workflow_is_enforced(engine, sm
         assert find_call(session, SYMBOL).status == CallStatus.WITHDRAWN
         with pytest.raises(CommentsError, match=r"no notification G/TBT/N/EU/1$"):
             find_call(session, "G/TBT/N/EU/1")
+
+
+def test_a_digest_that_listed_the_notification_opens_the_call_too(engine, smtp_sink):
+    import random
+    from zoneinfo import ZoneInfo
+
+    from tbt_alert.alerts.digest import plan_digests
+    from tbt_alert.alerts.subscribers import add_subscriber
+    from tbt_alert.mail.deliver import send_due
+    from tbt_alert.mail.mailer import SmtpMailer
+    from tbt_alert.status import Cadence
+    from tests.support_comments import NAMES, SECTORS, settings
+
+    with Session(engine) as session:
+        seed_notification(session)
+        add_subscriber(
+            session,
+            "daily@example.com",
+            sectors=["footwear_leather"],
+            known_sectors=SECTORS,
+            cadence="daily",
+            confirmed=True,
+            now=NOW,
+        )
+        session.commit()
+        later = NOW + timedelta(days=1)
+        plan = plan_digests(
+            session,
+            Cadence.DAILY,
+            now=later,
+            tz=ZoneInfo("Asia/Shanghai"),
+            window_days=45,
+            domain="tbt-alert.test",
+        )
+        session.commit()
+        assert plan.deliveries == 1
+        assert open_calls(session, now=later, lead_days=10).opened == []  # planned, not sent
+        with SmtpMailer(smtp_sink.url, timeout=5, sender="a@tbt-alert.test") as mailer:
+            send_due(
+                session, mailer, settings(), now=later, sector_names=NAMES, rng=random.Random(1)
+            )
+        session.commit()
+        assert open_calls(session, now=later, lead_days=10).opened == [SYMBOL]

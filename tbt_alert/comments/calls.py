@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from tbt_alert.errors import TbtAlertError
-from tbt_alert.status import CallStatus, DeliveryStatus, NotificationKind
+from tbt_alert.status import BulletinKind, CallStatus, DeliveryStatus, NotificationKind
 from tbt_alert.store.measure import measure_state
 from tbt_alert.store.queries import find_notification
 from tbt_alert.store.tables import Bulletin, CommentCall, CommentDraft, Delivery, Notification
@@ -68,16 +68,35 @@ def _measure_rows(session: Session, row: Notification) -> list[Notification]:
     )
 
 
-def warned_notifications(session: Session) -> list[Notification]:
-    """Notifications of which at least one warning or update was sent."""
+# digests list many notifications per delivery: only those sent this recently are read
+DIGEST_LOOKBACK = timedelta(days=120)
+
+
+def digest_items(session: Session, since: datetime) -> list[tuple[int, list[int]]]:
+    """(subscriber id, notification ids) of every digest sent since ``since``."""
+    stmt = (
+        select(Delivery.subscriber_id, Delivery.items)
+        .join(Bulletin, col(Bulletin.id) == col(Delivery.bulletin_id))
+        .where(Bulletin.kind == BulletinKind.DIGEST)
+        .where(Delivery.status == DeliveryStatus.SENT)
+        .where(col(Delivery.sent_at) >= since)
+    )
+    return [(sid, list(items or [])) for sid, items in session.exec(stmt).all()]
+
+
+def warned_notifications(session: Session, now: datetime) -> list[Notification]:
+    """Notifications of which at least one warning, update or digest was sent."""
     warned = (
         select(Bulletin.notification_id)
         .join(Delivery, col(Delivery.bulletin_id) == col(Bulletin.id))
         .where(Delivery.status == DeliveryStatus.SENT)
     )
-    stmt = (
-        select(Notification).where(col(Notification.id).in_(warned)).order_by(col(Notification.id))
-    )
+    ids = set(session.exec(warned).all())
+    ids |= {i for _, items in digest_items(session, now - DIGEST_LOOKBACK) for i in items}
+    ids.discard(None)
+    if not ids:
+        return []
+    stmt = select(Notification).where(col(Notification.id).in_(ids)).order_by(col(Notification.id))
     return list(session.exec(stmt).all())
 
 
@@ -86,7 +105,7 @@ def open_calls(session: Session, *, now: datetime, lead_days: int) -> CallReport
     and move the deadlines of existing calls to what the measure's documents now say."""
     report = refresh_calls(session, now=now, lead_days=lead_days)
     today = now.date()
-    for warned in warned_notifications(session):
+    for warned in warned_notifications(session, now):
         base = _base(session, warned)
         if session.exec(select(CommentCall).where(CommentCall.notification_id == base.id)).first():
             continue

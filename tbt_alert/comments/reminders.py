@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from sqlmodel import Session, col, select
 
-from tbt_alert.comments.calls import ACCEPTING
+from tbt_alert.comments.calls import ACCEPTING, DIGEST_LOOKBACK, digest_items
 from tbt_alert.comments.drafts import drafts_of
 from tbt_alert.mail.message import build_notice, make_message_id
 from tbt_alert.mail.transport import Mailer, SendStatus
@@ -52,25 +52,41 @@ def in_window(call: CommentCall, today: date, reminder_days: int) -> bool:
     return call.status in ACCEPTING and start <= today < call.internal_deadline
 
 
-def _warned(session: Session, call: CommentCall) -> list[Subscriber]:
-    """Active subscribers who were sent a warning or update about the call's measure."""
+def _warned(session: Session, call: CommentCall, now: datetime) -> list[Subscriber]:
+    """Active subscribers who were sent a warning, update or digest about the call's measure."""
     base = session.get(Notification, call.notification_id)
     if base is None:
         return []
+    measure = set(
+        session.exec(
+            select(Notification.id).where(Notification.measure_key == base.measure_key)
+        ).all()
+    )
+    direct = (
+        select(Delivery.subscriber_id)
+        .join(Bulletin, col(Bulletin.id) == col(Delivery.bulletin_id))
+        .where(col(Bulletin.notification_id).in_(measure))
+        .where(Delivery.status == DeliveryStatus.SENT)
+    )
+    ids = set(session.exec(direct).all())
+    ids |= {
+        sid
+        for sid, items in digest_items(session, now - DIGEST_LOOKBACK)
+        if measure.intersection(items)
+    }
+    if not ids:
+        return []
     stmt = (
         select(Subscriber)
-        .join(Delivery, col(Delivery.subscriber_id) == col(Subscriber.id))
-        .join(Bulletin, col(Bulletin.id) == col(Delivery.bulletin_id))
-        .join(Notification, col(Notification.id) == col(Bulletin.notification_id))
-        .where(Notification.measure_key == base.measure_key)
-        .where(Delivery.status == DeliveryStatus.SENT)
+        .where(col(Subscriber.id).in_(ids))
         .where(Subscriber.status == SubscriberStatus.ACTIVE)
-        .distinct()
+        .order_by(col(Subscriber.id))
     )
     return list(session.exec(stmt).all())
 
 
-def due_reminders(session: Session, *, today: date, reminder_days: int) -> list[Due]:
+def due_reminders(session: Session, *, now: datetime, reminder_days: int) -> list[Due]:
+    today = now.date()
     out: list[Due] = []
     calls = session.exec(select(CommentCall).where(col(CommentCall.status).in_(ACCEPTING))).all()
     for call in calls:
@@ -90,7 +106,7 @@ def due_reminders(session: Session, *, today: date, reminder_days: int) -> list[
         drafts = drafts_of(session, call)
         senders = {d.sender.lower() for d in drafts}
         authors = {d.subscriber_id for d in drafts if d.subscriber_id}
-        for sub in _warned(session, call):
+        for sub in _warned(session, call, now):
             if sub.email in done or sub.id in authors or sub.email.lower() in senders:
                 continue
             out.append(Due(call, title, sub.email, sub))
@@ -154,7 +170,7 @@ def send_reminders(
 ) -> Counter[str]:
     """Send the reminders due today; record each one the mail server took, commit after each."""
     counts: Counter[str] = Counter()
-    for due in due_reminders(session, today=now.date(), reminder_days=settings.reminder_days):
+    for due in due_reminders(session, now=now, reminder_days=settings.reminder_days):
         drafts = len(drafts_of(session, due.call))
         outcome = mailer.send(build_reminder(due, settings, now=now, drafts=drafts))
         counts[outcome.status.value] += 1
