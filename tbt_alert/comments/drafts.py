@@ -6,6 +6,7 @@ a reason that is stored on the draft and told to the sender."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -48,9 +49,12 @@ def is_docx(data: bytes) -> bool:
         return False
 
 
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")  # C0 controls a text file never holds
+
+
 def as_text(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM) text without NUL bytes, else None."""
-    if b"\x00" in data:
+    """UTF-8 (with or without BOM) text without binary control bytes, else None."""
+    if _BINARY.search(data):
         return None
     try:
         return data.decode("utf-8-sig")

@@ -68,7 +68,10 @@ def source_line(draft: CommentDraft) -> str:
 
 
 def paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
+    """A draft's paragraphs; lines that would read as structure (a heading, a source) defused."""
+    text = re.sub(r"(?m)^(\s*)#", r"\1 #", text.replace("\r\n", "\n"))
+    text = re.sub(r"\[(\s*source\s*:)", r"(\1", text, flags=re.I)
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
 def merge_drafts(drafts: Sequence[CommentDraft]) -> str:
