@@ -228,3 +228,80 @@ def test_lmtp_listener_stores_the_reply(engine, smtp_sink):
     finally:
         controller.stop()
     assert [d.sender for d in drafts(engine)] == ["chen@example.com"]
+
+
+def test_an_oversize_message_is_refused_with_552(engine, smtp_sink):
+    with Session(engine) as session:
+        seed_notification(session)
+        add_people(session, "chen@example.com")
+        warn(session, smtp_sink.url, reply_domain=DOMAIN)
+    [warning] = smtp_sink.handler.messages()
+    inbound = Inbound(
+        engine, SECRET, DOMAIN, CommentsConfig(message_max_bytes=20_000), lambda: LATER
+    )
+    port = free_port()
+    controller = start_listener(inbound, host="127.0.0.1", port=port)
+    try:
+        big = reply(str(warning["Reply-To"]), "x" * 50_000)
+        with pytest.raises(smtplib.SMTPException) as caught:
+            send(port, big)
+        assert getattr(caught.value, "smtp_code", None) == 552
+    finally:
+        controller.stop()
+    assert drafts(engine) == []
+
+
+def test_the_inbound_command_serves_until_sigterm(db_url, tmp_path, smtp_sink):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tbt_alert.store.engine import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_notification(session)
+        add_people(session, "chen@example.com")
+        warn(session, smtp_sink.url, reply_domain=DOMAIN)
+    [warning] = smtp_sink.handler.messages()
+    config = tmp_path / "tbt.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n[mail]\nreply_domain = "{DOMAIN}"\n'
+        f'[web]\nsecret_key = "{SECRET}"\n',
+        encoding="utf-8",
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from tbt_alert.cli.main import main; main()",
+            "--config",
+            str(config),
+            "inbound",
+            "--port",
+            str(port),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        msg = reply(str(warning["Reply-To"]), "Clause 4.2 is unclear.")
+        assert send(port, msg) == {}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert f"listening on 127.0.0.1:{port} (SMTP) for @{DOMAIN}" in err
+    assert [d.text for d in drafts(engine)] == ["Clause 4.2 is unclear."]
+    engine.dispose()
