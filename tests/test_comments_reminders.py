@@ -92,7 +92,11 @@ def test_reminders_each_once_never_after_and_again_after_an_addendum(run, smtp_s
             },
         )
     sent, out = remind(day(1, 10))
-    assert sent == [] and "WTO deadline moved from 2027-01-19 to 2027-03-19" in out
+    assert "WTO deadline moved from 2027-01-19 to 2027-03-19" in out
+    assert sent == ["analyst@wzqi.example"]  # the analyst is told of the move, once
+    moved = smtp_sink.handler.messages()[-1]
+    assert "comment deadline moved to 2027-03-09" in str(moved["Subject"])
+    assert remind(day(1, 11))[0] == []
     assert "OVERDUE" not in invoke("comments", "list", at=day(1, 10)).output
     assert remind(day(3, 3))[0] == []  # new window opens 2027-03-04
     assert remind(day(3, 5))[0] == ["analyst@wzqi.example", "chen@example.com"]

@@ -165,11 +165,53 @@ def build_reminder(
     )
 
 
+def moved_notice(call: CommentCall, settings: ReminderSettings, now: datetime) -> EmailMessage:
+    text = (
+        f"An addendum moved the comment deadline of {call.symbol}: WTO deadline "
+        f"{call.wto_deadline}, internal deadline now {call.internal_deadline} "
+        f"(was {call.analyst_told}).\n\ntbt-alert comments show {call.symbol}\n"
+    )
+    return build_notice(
+        subject=f"{call.symbol}: comment deadline moved to {call.internal_deadline}",
+        text=text,
+        sender=settings.sender,
+        recipient=call.analyst or "",
+        message_id=make_message_id(
+            f"moved:{call.symbol}:{call.internal_deadline}", call.analyst or "", settings.domain
+        ),
+        date=now,
+    )
+
+
+def tell_analysts(
+    session: Session, mailer: Mailer, settings: ReminderSettings, *, now: datetime
+) -> Counter[str]:
+    """Tell each assigned analyst (by email) of a moved deadline, once, after the server took it."""
+    counts: Counter[str] = Counter()
+    calls = session.exec(
+        select(CommentCall)
+        .where(col(CommentCall.status).in_(ACCEPTING))
+        .where(col(CommentCall.analyst_told).is_not(None))
+        .where(col(CommentCall.analyst_told) != col(CommentCall.internal_deadline))
+    ).all()
+    for call in calls:
+        if not call.analyst or "@" not in call.analyst:
+            continue
+        outcome = mailer.send(moved_notice(call, settings, now))
+        counts[outcome.status.value] += 1
+        if outcome.status == SendStatus.SENT:
+            call.analyst_told = call.internal_deadline
+            session.add(call)
+            session.commit()
+    return counts
+
+
 def send_reminders(
     session: Session, mailer: Mailer, settings: ReminderSettings, *, now: datetime
 ) -> Counter[str]:
-    """Send the reminders due today; record each one the mail server took, commit after each."""
-    counts: Counter[str] = Counter()
+    """Send the reminders due today, and analysts the news of moved deadlines; record each one
+    the mail server took, commit after each."""
+    counts = tell_analysts(session, mailer, settings, now=now)
     for due in due_reminders(session, now=now, reminder_days=settings.reminder_days):
         drafts = len(drafts_of(session, due.call))
         outcome = mailer.send(build_reminder(due, settings, now=now, drafts=drafts))

@@ -198,7 +198,7 @@ def assign(session: Session, symbol: str, analyst: str, *, now: datetime) -> Com
     if not name or len(name) > 320 or any(c < " " for c in name):
         raise CommentsError("give the analyst's name or email address on one line")
     call = find_call(session, symbol)
-    call.analyst, call.updated_at = name, now
+    call.analyst, call.analyst_told, call.updated_at = name, call.internal_deadline, now
     session.add(call)
     return call
 

@@ -173,6 +173,8 @@ class CommentCall(SQLModel, table=True):
     internal_deadline: date = Field(index=True)
     status: CallStatus = _enum(CallStatus.OPEN, index=True)
     analyst: str | None = Field(default=None, max_length=320)
+    # the internal deadline the analyst was last told of: a move is told once, when sent
+    analyst_told: date | None = None
     consolidated: str | None = Field(default=None, sa_column=Column(Text))  # the merged comment
     submitted_on: date | None = None
     reply_text: str | None = Field(default=None, sa_column=Column(Text))  # the member's answer

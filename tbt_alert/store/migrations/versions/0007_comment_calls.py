@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("internal_deadline", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("analyst", sa.String(length=320), nullable=True),
+        sa.Column("analyst_told", sa.Date(), nullable=True),
         sa.Column("consolidated", sa.Text(), nullable=True),
         sa.Column("submitted_on", sa.Date(), nullable=True),
         sa.Column("reply_text", sa.Text(), nullable=True),
