@@ -6,6 +6,7 @@ is recorded only after the mail server took it."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from tbt_alert.comments.calls import ACCEPTING, DIGEST_LOOKBACK, digest_items
 from tbt_alert.comments.drafts import drafts_of
+from tbt_alert.errors import DeliveryError
 from tbt_alert.mail.message import build_notice, make_message_id
 from tbt_alert.mail.transport import Mailer, SendStatus
 from tbt_alert.status import DeliveryStatus, Language, SubscriberStatus
@@ -27,6 +29,8 @@ from tbt_alert.store.tables import (
     Subscriber,
 )
 from tbt_alert.tokens import Purpose, make_token
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,12 @@ def tell_analysts(
     for call in calls:
         if not call.analyst or "@" not in call.analyst:
             continue
-        outcome = mailer.send(moved_notice(call, settings, now))
+        try:
+            outcome = mailer.send(moved_notice(call, settings, now))
+        except DeliveryError as e:  # one bad address never stops the others
+            log.warning("notice to %s not sent: %s", call.analyst, e)
+            counts["failed_perm"] += 1
+            continue
         counts[outcome.status.value] += 1
         if outcome.status == SendStatus.SENT:
             call.analyst_told = call.internal_deadline
@@ -214,7 +223,12 @@ def send_reminders(
     counts = tell_analysts(session, mailer, settings, now=now)
     for due in due_reminders(session, now=now, reminder_days=settings.reminder_days):
         drafts = len(drafts_of(session, due.call))
-        outcome = mailer.send(build_reminder(due, settings, now=now, drafts=drafts))
+        try:
+            outcome = mailer.send(build_reminder(due, settings, now=now, drafts=drafts))
+        except DeliveryError as e:  # one bad address never stops the others
+            log.warning("reminder to %s not sent: %s", due.recipient, e)
+            counts["failed_perm"] += 1
+            continue
         counts[outcome.status.value] += 1
         if outcome.status == SendStatus.SENT:
             session.add(

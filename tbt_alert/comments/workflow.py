@@ -197,6 +197,8 @@ def assign(session: Session, symbol: str, analyst: str, *, now: datetime) -> Com
     name = analyst.strip()
     if not name or len(name) > 320 or any(c < " " for c in name):
         raise CommentsError("give the analyst's name or email address on one line")
+    if "@" in name:  # reminders go there: it must be an address
+        name = normalise_email(name)
     call = find_call(session, symbol)
     call.analyst, call.analyst_told, call.updated_at = name, call.internal_deadline, now
     session.add(call)
