@@ -9,6 +9,7 @@ whose one line names the key, e.g. ``[eping] page_size: must be at most 100 (got
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import field, fields
@@ -63,6 +64,11 @@ NonEmptyStr = Annotated[str, Field(min_length=1)]
 StrList = Annotated[tuple[NonEmptyStr, ...], BeforeValidator(_comma_list)]
 
 
+_HOSTNAME = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
 def _http_url(value: str) -> str:
     if urlsplit(value).scheme not in ("http", "https"):
         raise ValueError(f"must be an http(s) URL, got {value!r}")
@@ -89,6 +95,16 @@ class MailConfig:
     sender: str = "tbt-alert <alerts@tbt-alert.invalid>"
     message_id_domain: str = "tbt-alert.invalid"
     max_per_run: NonNegativeInt = 5000
+    # Domain of the Reply-To address of warnings (reply+<token>@reply_domain), routed by the
+    # operator's mail server to `tbt-alert inbound`. Empty: warnings carry no Reply-To.
+    reply_domain: str = ""
+
+    @field_validator("reply_domain")
+    @classmethod
+    def _reply_domain(cls, value: str) -> str:
+        if value and not _HOSTNAME.match(value):
+            raise ValueError(f"must be a domain name such as reply.example.org, got {value!r}")
+        return value.lower()
 
     @field_validator("smtp_url")
     @classmethod
@@ -233,6 +249,19 @@ class TerminalConfig:
     language: Literal["en", "zh"] = "en"  # sector names in tables
 
 
+@dataclass(frozen=True, config=_SECTION)
+class CommentsConfig:
+    """Calls for comments and the drafts exporters send for them."""
+
+    lead_days: Annotated[int, Field(ge=0, le=60)] = 10  # internal deadline = WTO deadline - this
+    reminder_days: Annotated[int, Field(ge=1, le=60)] = 5  # remind this many days before it
+    attachment_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    message_max_bytes: Annotated[int, Field(ge=10240)] = 25 * 1024 * 1024
+    draft_max_chars: Annotated[int, Field(ge=1000)] = 100_000
+    # who signs the exported comment
+    contact: str = "WTO/TBT Enquiry Point of China (Wenzhou)"
+
+
 def _data_dir(value: Any) -> Any:
     if isinstance(value, Path):
         return value
@@ -255,6 +284,7 @@ class Config:
     schedule: ScheduleConfig = ScheduleConfig()
     review: ReviewConfig = ReviewConfig()
     terminal: TerminalConfig = TerminalConfig()
+    comments: CommentsConfig = CommentsConfig()
 
     @property
     def database_url(self) -> str:

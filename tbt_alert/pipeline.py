@@ -16,6 +16,8 @@ from tbt_alert.alerts.digest import plan_digests
 from tbt_alert.alerts.plan import plan_warnings
 from tbt_alert.alerts.signup import purge_unconfirmed
 from tbt_alert.classify.annotate import ClassifierLike, annotate_pending
+from tbt_alert.comments.calls import CallReport, open_calls
+from tbt_alert.comments.reminders import ReminderSettings, send_reminders
 from tbt_alert.config import Config
 from tbt_alert.crawl.documents import document_targets, write_targets
 from tbt_alert.crawl.fetchguard import AllowList
@@ -57,11 +59,13 @@ class CycleSummary:
     bulletins: int = 0
     deliveries_planned: int = 0
     sent: Counter[str] = field(default_factory=Counter)
+    calls: CallReport = field(default_factory=CallReport)
+    reminders: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not unsent(self.sent)
+        return not self.failures and not unsent(self.sent) and not unsent(self.reminders)
 
     def lines(self) -> list[str]:
         sent = ", ".join(f"{k} {v}" for k, v in sorted(self.sent.items())) or "none due"
@@ -72,6 +76,9 @@ class CycleSummary:
             f"classified  {self.classified} ({self.relevant} with an alert-tier sector)",
             f"planned     {self.bulletins} bulletins, {self.deliveries_planned} deliveries",
             f"emails      {sent}",
+            f"comments    {len(self.calls.opened)} calls opened, {len(self.calls.moved)} moved, "
+            f"{len(self.calls.withdrawn)} withdrawn; reminders "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.reminders.items())) or "none due"),
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
         ]
 
@@ -226,7 +233,30 @@ def run_cycle(
     if docs is not None and docs.status == RunStatus.FAILED:
         summary.failures.append(f"crawl wtodoc failed: {(docs.error or '').splitlines()[0][:300]}")
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
+    summary.calls, summary.reminders = follow_calls(engine, config, mailer=mailer, now=now)
     return summary
+
+
+def reminder_settings(config: Config) -> ReminderSettings:
+    return ReminderSettings(
+        sender=config.mail.sender,
+        domain=config.mail.message_id_domain,
+        public_url=config.web.public_url,
+        secret_key=config.web.secret_key,
+        reply_domain=config.mail.reply_domain,
+        reminder_days=config.comments.reminder_days,
+    )
+
+
+def follow_calls(
+    engine: Engine, config: Config, *, mailer: Mailer, now: datetime
+) -> tuple[CallReport, Counter[str]]:
+    """Open calls for comments on what was warned about, follow addenda, send due reminders."""
+    with session_scope(engine) as session:
+        calls = open_calls(session, now=now, lead_days=config.comments.lead_days)
+    with Session(engine, expire_on_commit=False) as session:
+        sent = send_reminders(session, mailer, reminder_settings(config), now=now)
+    return calls, sent
 
 
 def delivery_settings(config: Config) -> DeliverySettings:
@@ -235,6 +265,7 @@ def delivery_settings(config: Config) -> DeliverySettings:
         public_url=config.web.public_url,
         domain=config.mail.message_id_domain,
         limit=config.mail.max_per_run,
+        reply_domain=config.mail.reply_domain,
         secret_key=config.web.secret_key,
     )
 

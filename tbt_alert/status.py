@@ -73,3 +73,20 @@ class ReviewMode(StrEnum):
     AUTO = "auto"  # alert-tier warnings go out without review (possible-tier never)
     POSSIBLE = "possible"  # as auto, and possible-tier ones go out once an analyst accepts them
     ALL = "all"  # nothing goes out before an analyst accepts it
+
+
+class CallStatus(StrEnum):
+    """A call for comments on one notification, from the warning to the member's answer."""
+
+    OPEN = "open"  # a warning went out; no draft yet
+    DRAFTING = "drafting"  # drafts are coming in or being merged
+    SUBMITTED = "submitted"  # the consolidated comment went to the member's enquiry point
+    ANSWERED = "answered"  # the member replied
+    CLOSED = "closed"  # finished without (further) action
+    WITHDRAWN = "withdrawn"  # an addendum withdrew the measure
+
+
+class DraftChannel(StrEnum):
+    EMAIL = "email"  # a reply to a warning, through `tbt-alert inbound`
+    WEB = "web"  # the web comment form
+    FILE = "file"  # `tbt-alert comments import`

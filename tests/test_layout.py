@@ -27,6 +27,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ("triage",),  # analysts' decisions, queue, search: read by alerts when planning
     ("alerts",),
     ("mail",),
+    ("comments",),
     ("composition",),  # pipeline, backfill
     ("daemon", "demo", "web"),
     ("cli",),

@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "risk": "tbt_alert.cli.decide:risk_cmd",
     "undo": "tbt_alert.cli.decide:undo_cmd",
     "web": "tbt_alert.cli.web:web_cmd",
+    "comments": "tbt_alert.cli.comments:comments",
+    "inbound": "tbt_alert.cli.comments:inbound_cmd",
     "dev": "tbt_alert.cli.dev:dev",
 }
 

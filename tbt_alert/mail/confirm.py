@@ -56,7 +56,9 @@ def confirmation_message(
         raise DeliveryError(f"cannot render the confirmation mail ({lang}): {e}") from e
     rendered = RenderedMessage(clean_line(subject), text, html, "confirm")
     return build_notice(
-        rendered,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
         sender=sender,
         recipient=recipient,
         message_id=make_message_id(key, recipient, domain),

@@ -32,6 +32,7 @@ from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberS
 from tbt_alert.store.measure import change_summary
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.text.members import normalise_member
+from tbt_alert.tokens import Purpose, make_token
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
 OUTCOME_STATUS = {
@@ -52,7 +53,8 @@ class DeliverySettings:
     backoff_base: timedelta = timedelta(minutes=5)
     breaker_threshold: int = 3  # consecutive connection failures that pause sending
     limit: int = 5000
-    secret_key: str = DEFAULT_SECRET_KEY  # signs the preferences and unsubscribe links
+    reply_domain: str = ""  # warnings carry Reply-To: reply+<token>@reply_domain when set
+    secret_key: str = DEFAULT_SECRET_KEY  # signs the links and the reply and unsubscribe tokens
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Delivery]:
@@ -126,12 +128,36 @@ def _send_one(
         message_id=delivery.message_id,
         list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
         unsubscribe_url=reader.link("unsubscribe"),
-        unsubscribe_mailto=unsubscribe_mailto(
-            settings.sender, settings.secret_key, subscriber.id or 0, now=now
-        ),
+        # the reply domain's address is read by `tbt-alert inbound`; without one, the sender's
+        unsubscribe_mailto=_unsubscribe_mailto(subscriber, settings, now)
+        or unsubscribe_mailto(settings.sender, settings.secret_key, subscriber.id or 0, now=now),
         date=now,
+        reply_to=_reply_to(bulletin, subscriber, settings, now),
     )
     return _record(session, delivery, mailer.send(msg), settings, now, rng)
+
+
+def _reply_to(
+    bulletin: Bulletin, subscriber: Subscriber, settings: DeliverySettings, now: datetime
+) -> str | None:
+    """``reply+<token>@<reply domain>`` for a warning about one notification: a reply to it
+    becomes a comment draft (``tbt-alert inbound``). None for digests or without a domain."""
+    if not settings.reply_domain or not bulletin.notification_id or subscriber.id is None:
+        return None
+    token = make_token(
+        settings.secret_key, Purpose.REPLY, subscriber.id, now=now, ref_id=bulletin.notification_id
+    )
+    return f"reply+{token}@{settings.reply_domain}"
+
+
+def _unsubscribe_mailto(
+    subscriber: Subscriber, settings: DeliverySettings, now: datetime
+) -> str | None:
+    """``mailto:unsubscribe+<token>@<reply domain>`` (RFC 2369), taken by ``tbt-alert inbound``."""
+    if not settings.reply_domain or subscriber.id is None:
+        return None
+    token = make_token(settings.secret_key, Purpose.UNSUBSCRIBE, subscriber.id, now=now)
+    return f"mailto:unsubscribe+{token}@{settings.reply_domain}"
 
 
 @dataclass(frozen=True)

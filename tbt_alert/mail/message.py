@@ -110,6 +110,7 @@ def build_message(
     unsubscribe_url: str,
     unsubscribe_mailto: str | None,
     date: datetime,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     """One message to one recipient: multipart/alternative, text/plain first, UTF-8."""
     if not _MSG_ID.match(message_id):
@@ -119,6 +120,8 @@ def build_message(
     msg["Subject"] = clean_line(rendered.subject)
     msg["From"] = parse_mailbox(sender, "sender")
     msg["To"] = parse_mailbox(recipient, "recipient")
+    if reply_to is not None:
+        msg["Reply-To"] = parse_mailbox(reply_to, "reply-to")
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["List-Id"] = _list_id_value(list_id)
@@ -132,19 +135,35 @@ def build_message(
 
 
 def build_notice(
-    rendered: RenderedMessage, *, sender: str, recipient: str, message_id: str, date: datetime
+    *,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    sender: str,
+    recipient: str,
+    message_id: str,
+    date: datetime,
+    reply_to: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
-    """A one-off message to one person (a confirmation request): no list headers."""
+    """A notice to one recipient (a reminder, a confirmation request; HTML optional): the same cleaned headers as
+    :func:`build_message`, a List-Unsubscribe only when the recipient is a subscriber."""
     if not _MSG_ID.match(message_id):
         raise DeliveryError(f"invalid Message-ID {message_id!r}")
     _check_date(date)
     msg = EmailMessage(policy=POLICY)
-    msg["Subject"] = clean_line(rendered.subject)
+    msg["Subject"] = clean_line(subject)
     msg["From"] = parse_mailbox(sender, "sender")
     msg["To"] = parse_mailbox(recipient, "recipient")
+    if reply_to is not None:
+        msg["Reply-To"] = parse_mailbox(reply_to, "reply-to")
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
+    if unsubscribe_url is not None:
+        msg["List-Unsubscribe"] = list_unsubscribe_value(unsubscribe_url, None)
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    if html is not None:
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     return msg

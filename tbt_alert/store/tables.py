@@ -6,14 +6,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from tbt_alert.status import (
     BulletinKind,
     Cadence,
+    CallStatus,
     DecisionKind,
     DeliveryStatus,
+    DraftChannel,
     Language,
     NotificationKind,
     RunStatus,
@@ -218,3 +229,65 @@ def include_object(
 ) -> bool:
     """Alembic's filter: leave the full-text index (and SQLite's shadow tables) alone."""
     return not (reflected and compare_to is None and (name or "").startswith(UNMODELLED))
+
+
+class CommentCall(SQLModel, table=True):
+    """A call for comments on one notification about which a warning went out. The WTO deadline
+    follows the measure (an addendum may extend or reopen it); the internal deadline is the WTO
+    deadline less the configured lead days."""
+
+    __tablename__ = "comment_call"
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", unique=True)
+    symbol: str = Field(max_length=120, index=True)
+    wto_deadline: date = Field(index=True)
+    internal_deadline: date = Field(index=True)
+    status: CallStatus = _enum(CallStatus.OPEN, index=True)
+    analyst: str | None = Field(default=None, max_length=320)
+    # the internal deadline the analyst was last told of: a move is told once, when sent
+    analyst_told: date | None = None
+    consolidated: str | None = Field(default=None, sa_column=Column(Text))  # the merged comment
+    submitted_on: date | None = None
+    reply_text: str | None = Field(default=None, sa_column=Column(Text))  # the member's answer
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class CommentDraft(SQLModel, table=True):
+    """What one exporter (or analyst) wrote about one call, through one channel. Stored as plain
+    text: never rendered as HTML."""
+
+    __tablename__ = "comment_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="comment_call.id", index=True)
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", index=True)
+    sender: str = Field(max_length=320)
+    channel: DraftChannel = _enum(DraftChannel.FILE)
+    received_at: datetime = _utc(nullable=False)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # an inbound message is stored once, whatever the number of deliveries
+    message_id: str | None = Field(default=None, unique=True, max_length=250)
+    # attachments refused, with the reason: [{"name", "reason"}]
+    refused: list[dict[str, Any]] = _json()
+
+
+class CommentAttachment(SQLModel, table=True):
+    __tablename__ = "comment_attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="comment_draft.id", index=True)
+    name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)  # as found from the content, not as claimed
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CommentReminder(SQLModel, table=True):
+    """One reminder sent to one address about one call and one internal deadline: each once."""
+
+    __tablename__ = "comment_reminder"
+    __table_args__ = (UniqueConstraint("call_id", "recipient", "deadline"),)
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="comment_call.id", index=True)
+    recipient: str = Field(max_length=320)
+    deadline: date
+    sent_at: datetime = _utc(nullable=False)

@@ -1,0 +1,1 @@
+"""Calls for comments: from exporters' concerns to one comment per notification, in time."""
