@@ -16,7 +16,7 @@ def test_help_texts() -> None:
     runner = CliRunner()
     for cmd, words in (
         (classify_cmd, ["--input", "--output", "error", "exits with"]),
-        (evaluate_cmd, ["--gold", "hs_only", "held-out"]),
+        (evaluate_cmd, ["--gold", "hs_only", "--part", "--errors", "test part"]),
         (train_cmd, ["deterministic", "--output"]),
     ):
         result = runner.invoke(cmd, ["--help"])
@@ -98,3 +98,10 @@ def test_stale_model_is_retrained_with_warning(tmp_path: Path, caplog) -> None:
     model = load_model(load_rules().ids, path)
     assert "footwear_leather" in model.sectors
     assert "scikit-learn 0.0" in caplog.text and "retraining" in caplog.text
+
+
+def test_evaluate_refuses_test_part_errors() -> None:
+    result = CliRunner().invoke(evaluate_cmd, ["--part", "test", "--errors"])
+    assert result.exit_code == 1
+    assert "development part only" in result.output
+    assert "Traceback" not in result.output

@@ -39,6 +39,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from tbt_alert.classify.evidence import RecordEvidence, RuleIndex, build_index, collect_evidence
 from tbt_alert.classify.rules import Rules, load_rules
+from tbt_alert.classify.split import held_symbols
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.record import CanonicalRecord, parse_record
 from tbt_alert.text.phrases import normalise_text
@@ -253,7 +254,8 @@ def save_model(model: TextModel, path: Path = DEFAULT_MODEL_PATH) -> None:
 
 
 def build_default_model(sector_ids: Iterable[str], rules: Rules | None = None) -> TextModel:
-    """Train on the bundled labelled data plus analysts' labels (and the rules' phrases)."""
+    """Train on the bundled labelled data plus analysts' labels (and the rules' phrases), leaving
+    out every record of the frozen test part (:mod:`tbt_alert.classify.split`)."""
     rules = rules or load_rules()
     meta = {
         "model_version": MODEL_VERSION,
@@ -262,7 +264,11 @@ def build_default_model(sector_ids: Iterable[str], rules: Rules | None = None) -
         "rules_version": rules.version,
         "training_files": [p.name for p in TRAINING_FILES if p.exists()],
     }
-    return train_model(read_examples(), list(sector_ids), meta, rules=rules)
+    examples = read_examples()
+    held = held_symbols()
+    train = [e for e in examples if e.record.symbol not in held]
+    meta["test_part_left_out"] = len(examples) - len(train)
+    return train_model(train, list(sector_ids), meta, rules=rules)
 
 
 def load_model(
