@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tbt_alert.classify.rules import Rules, Sector
+from tbt_alert.classify.userdict import user_words
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.codes import (
     HsCode,
@@ -21,6 +22,7 @@ from tbt_alert.text.codes import (
     normalise_ics,
 )
 from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
+from tbt_alert.text.segment import segmenter_for
 
 TITLE_FIELDS = ("title", "products_text")
 BODY_FIELDS = ("description", "objective")
@@ -70,7 +72,7 @@ def build_index(rules: Rules) -> RuleIndex:
             roles[phrase_key(p)].append(("trigger", c.id))
         for p, targets in c.fan_out:
             fan[phrase_key(p)].append((c.id, targets))
-    matcher = PhraseMatcher(list(roles) + list(fan))
+    matcher = PhraseMatcher(list(roles) + list(fan), segmenter_for(user_words(rules)))
     heads = {
         s.id: (
             frozenset(p[:2] for p in s.hs + s.hs_weak),
