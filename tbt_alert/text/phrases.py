@@ -142,8 +142,33 @@ class PhraseMatcher:
             pos = m.start() + 1
         if self.segmenter is None or not any(has_han(h.phrase) for h in hits):
             return hits
-        cuts = self.segmenter.boundaries(text)
-        return [h for h in hits if _on_words(h, text, cuts)]
+        return _whole_words(hits, text, self.segmenter)
+
+
+# jieba cuts each run of these characters on its own (its re_han_default): a run is the context
+# that decides the words, so only the runs holding a Chinese hit need segmenting
+_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+
+
+def _whole_words(hits: list[Hit], text: str, segmenter: Segmenter) -> list[Hit]:
+    cuts: set[int] = set()
+    done: set[int] = set()
+    for h in hits:
+        if not has_han(h.phrase) or h.start in done:
+            continue
+        start = h.start
+        while start > 0 and _RUN.match(text[start - 1]):
+            start -= 1
+        run = _RUN.match(text, start)
+        if run is None or run.end() < h.end:
+            continue
+        done.update(range(run.start(), run.end()))
+        pos = run.start()
+        cuts.add(pos)
+        for word in segmenter.words(run.group(0)):
+            pos += len(word)
+            cuts.add(pos)
+    return [h for h in hits if not has_han(h.phrase) or _on_words(h, text, cuts)]
 
 
 def _on_words(hit: Hit, text: str, cuts: set[int]) -> bool:
