@@ -97,3 +97,12 @@ def test_compounds_whose_head_is_a_sector_word_alert(
     clf: Classifier, title: str, sector: str
 ) -> None:
     assert sector in alerted(clf, title)
+
+
+def test_a_segmenter_pickles_as_its_user_words() -> None:
+    import pickle
+
+    seg = Segmenter(["剩余电流"])
+    back = pickle.loads(pickle.dumps(seg))
+    assert back.user_words == seg.user_words
+    assert "剩余电流" in back.words("剩余电流动作")

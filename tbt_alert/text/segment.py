@@ -38,6 +38,10 @@ class Segmenter:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[Any, tuple[tuple[str, ...]]]:
+        """Pickled as its user words (a saved model keeps its rules index, not jieba's state)."""
+        return segmenter_for, (self.user_words,)
+
     def _get(self) -> Any:
         if self._tokenizer is None:
             with self._lock:
