@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, symbol_keys, train_cmd
+from tbt_alert.cli.main import main
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
@@ -16,7 +17,7 @@ def test_help_texts() -> None:
     runner = CliRunner()
     for cmd, words in (
         (classify_cmd, ["--input", "--output", "error", "exits with"]),
-        (evaluate_cmd, ["--gold", "hs_only", "held-out"]),
+        (evaluate_cmd, ["--gold", "hs_only", "--part", "--errors", "test part"]),
         (train_cmd, ["deterministic", "--output"]),
     ):
         result = runner.invoke(cmd, ["--help"])
@@ -77,7 +78,7 @@ def test_parent_symbol() -> None:
 
 def test_train_writes_versioned_model(tmp_path: Path) -> None:
     out = tmp_path / "m.joblib"
-    result = CliRunner().invoke(train_cmd, ["--output", str(out)])
+    result = CliRunner().invoke(main, ["train", "--no-decisions", "--output", str(out)])
     assert result.exit_code == 0, result.output
     meta = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert {"model_version", "sklearn_version", "training_data_sha256_16"} <= set(meta)
@@ -98,3 +99,10 @@ def test_stale_model_is_retrained_with_warning(tmp_path: Path, caplog) -> None:
     model = load_model(load_rules().ids, path)
     assert "footwear_leather" in model.sectors
     assert "scikit-learn 0.0" in caplog.text and "retraining" in caplog.text
+
+
+def test_evaluate_refuses_test_part_errors() -> None:
+    result = CliRunner().invoke(evaluate_cmd, ["--part", "test", "--errors"])
+    assert result.exit_code == 1
+    assert "development part only" in result.output
+    assert "Traceback" not in result.output

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tbt_alert.classify.classifier import load_classifier
-from tbt_alert.classify.evaluate import SYSTEMS, Tally, is_held_out, run, summary
+from tbt_alert.classify.evaluate import SYSTEMS, Tally, dev_errors, is_test, run, summary, wilson
+from tbt_alert.errors import TbtAlertError
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
@@ -26,17 +27,33 @@ def test_tally_and_summary() -> None:
     assert res["micro"][0] == pytest.approx(1 / 3)
 
 
-def test_held_out_split_is_fixed_and_about_a_quarter() -> None:
-    symbols = [f"G/TBT/N/EU/{i}" for i in range(400)]
-    share = sum(map(is_held_out, symbols)) / len(symbols)
-    assert 0.18 < share < 0.32
-    assert is_held_out("G/TBT/N/EU/7") == is_held_out("G/TBT/N/EU/7")
+def test_test_part_is_fixed_and_about_a_third() -> None:
+    symbols = [f"G/TBT/N/EU/{i}" for i in range(600)]
+    share = sum(map(is_test, symbols)) / len(symbols)
+    assert 0.28 < share < 0.39
+    assert is_test("G/TBT/N/EU/7") == is_test("G/TBT/N/EU/7")
 
 
-def test_run_reports_all_systems_and_beats_hs_baseline() -> None:
+def test_wilson_interval() -> None:
+    lo, hi = wilson(16, 19)
+    assert lo == pytest.approx(0.624, abs=0.002) and hi == pytest.approx(0.945, abs=0.002)
+    assert wilson(0, 24)[0] == 0.0 and wilson(0, 24)[1] == pytest.approx(0.138, abs=0.002)
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_run_reports_both_parts_with_intervals() -> None:
     text, figures = run(load_classifier(), DATA, folds=3, repeats=1)
     for name in SYSTEMS:
         assert name in text
-    cv = figures["cross_validation"]
-    assert cv["combined"]["micro"][1] >= 1.5 * cv["hs_only"]["micro"][1]
-    assert "Held-out part" in text and figures["held"] > 20
+    assert "Development part" in text and "Test part" in text and "95% CI" in text
+    dev = figures["dev_part"]
+    assert dev["systems"]["combined"]["micro"][1] >= 1.5 * dev["systems"]["hs_only"]["micro"][1]
+    assert figures["test"] > 30 and figures["dev"] > 60
+    head = figures["test_part"]["headline"]
+    for key in ("precision", "recall", "false_alarm_rate", "queue_recall"):
+        assert head[key]["low"] <= head[key]["value"] <= head[key]["high"]
+
+
+def test_errors_refuse_the_test_part() -> None:
+    with pytest.raises(TbtAlertError, match="development part only"):
+        dev_errors(load_classifier(), DATA, part="test")

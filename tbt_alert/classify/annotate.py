@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, or_, select
 
+from tbt_alert.classify.classifier import ParentScope
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.store.ingest import as_record
 from tbt_alert.store.tables import Notification
@@ -29,6 +30,7 @@ class ClassifierLike(Protocol):
         records: Sequence[CanonicalRecord],
         parents: Sequence[CanonicalRecord | None] | None = None,
         now: datetime | None = None,
+        scopes: Sequence[ParentScope | None] | None = None,
     ) -> Sequence[ClassificationLike]: ...
 
     def sector_names(self) -> dict[str, tuple[str, str]]: ...
@@ -77,7 +79,8 @@ def annotate_pending(
         batch = pending[start : start + BATCH]
         by_symbol = _parents_of(session, batch)
         parents = [_parent(by_symbol, r) for r in batch]
-        results = classifier.classify_many([as_record(r) for r in batch], parents, now)
+        scopes = [_scope(by_symbol, r) for r in batch]
+        results = classifier.classify_many([as_record(r) for r in batch], parents, now, scopes)
         for row, result in zip(batch, results, strict=True):
             _store(session, row, result.to_json(), _stamp(row, version))
             report.classified += 1
@@ -97,6 +100,14 @@ def _parents_of(session: Session, rows: Sequence[Notification]) -> dict[str, Not
 def _parent(by_symbol: dict[str, Notification], row: Notification) -> CanonicalRecord | None:
     parent_row = by_symbol.get(row.measure_key) if row.measure_key != row.symbol else None
     return as_record(parent_row) if parent_row is not None else None
+
+
+def _scope(by_symbol: dict[str, Notification], row: Notification) -> ParentScope | None:
+    """The parent's stored alert sectors: an addendum with thin text inherits them."""
+    parent_row = by_symbol.get(row.measure_key) if row.measure_key != row.symbol else None
+    if parent_row is None or not parent_row.alert_sectors:
+        return None
+    return ParentScope(parent_row.symbol, tuple(parent_row.alert_sectors))
 
 
 def _store(session: Session, row: Notification, result: dict, stamp: str) -> None:

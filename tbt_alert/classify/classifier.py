@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tbt_alert.classify.evidence import (
     RecordEvidence,
@@ -27,8 +27,10 @@ from tbt_alert.classify.evidence import (
 )
 from tbt_alert.classify.risk import Risk, assess
 from tbt_alert.classify.rules import Rules, load_rules
-from tbt_alert.classify.textmodel import TextModel, load_model
 from tbt_alert.record import CanonicalRecord
+
+if TYPE_CHECKING:  # the model (scikit-learn, numpy) is imported only when one is loaded
+    from tbt_alert.classify.textmodel import TextModel
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
@@ -94,9 +96,43 @@ def combined_score(rule: float, prob: float | None) -> float:
     return round(1.0 - (1.0 - r) * (1.0 - (prob or 0.0)), 3)
 
 
+@dataclass(frozen=True, slots=True)
+class ParentScope:
+    """What the caller knows of an addendum's parent without its text: the parent's symbol and
+    the sectors its stored classification alerted (see classify/annotate.py)."""
+
+    symbol: str
+    sectors: tuple[str, ...]
+
+
+def _thin(own: RecordEvidence) -> bool:
+    """No product scope of its own: no sector phrase in the title or products, no strong code."""
+    return not any(ev.title_text or ev.strong_code for ev in own.sectors.values())
+
+
+def _inherit_scope(own: RecordEvidence, scope: ParentScope, alert: float) -> RecordEvidence:
+    """A thin child takes the sectors its parent was alerted for, at alert strength."""
+    if not _thin(own):
+        return own
+    merged = dict(own.sectors)
+    for sid in scope.sectors:
+        ev = merged.get(sid)
+        if ev is not None and ev.score >= alert:
+            continue
+        reasons = [
+            *(ev.reasons if ev else []),
+            f"inherited from parent {scope.symbol}: {INHERITED}",
+        ]
+        merged[sid] = SectorEvidence(alert, reasons, text=True, title_text=False)
+    return RecordEvidence(merged, own.horizontal, own.horizontal_reasons)
+
+
+INHERITED = "the parent notification was alerted for this sector"
+
+
 def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> RecordEvidence:
     """A child without its own product scope takes its parent's sectors."""
-    if any(ev.title_text or ev.strong_code for ev in own.sectors.values()):
+    if not _thin(own):
         return own
     merged = dict(own.sectors)
     for sid, ev in parent.sectors.items():
@@ -171,25 +207,37 @@ class Classifier:
         record: CanonicalRecord,
         parent: CanonicalRecord | None = None,
         now: datetime | None = None,
+        scope: ParentScope | None = None,
     ) -> Classification:
-        return self.classify_many([record], [parent], now)[0]
+        return self.classify_many([record], [parent], now, [scope])[0]
 
     def classify_many(
         self,
         records: Sequence[CanonicalRecord],
         parents: Sequence[CanonicalRecord | None] | None = None,
         now: datetime | None = None,
+        scopes: Sequence[ParentScope | None] | None = None,
     ) -> list[Classification]:
-        """Classify a batch (the model vectorises the batch at once: much faster per record)."""
+        """Classify a batch (the model vectorises the batch at once: much faster per record).
+
+        ``parents``: each record's parent notification (addenda, corrigenda, revisions), when the
+        caller has its text; ``scopes``: the parent's stored labels, when it has those. A child
+        whose own text names no products inherits either."""
         now = now or datetime.now(UTC)
         parents = list(parents) if parents is not None else [None] * len(records)
+        scopes = list(scopes) if scopes is not None else [None] * len(records)
         own = [collect_evidence(self.index, r) for r in records]
         pev = [collect_evidence(self.index, p) if p is not None else None for p in parents]
         scores = self.model_scores(records, parents, own, pev)
-        return [
-            self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s, now)
-            for r, p, ev, pe, s in zip(records, parents, own, pev, scores, strict=True)
-        ]
+        alert = self.rules.thresholds["alert"]
+        out = []
+        for r, p, ev, pe, sc, s in zip(records, parents, own, pev, scopes, scores, strict=True):
+            if pe is not None and p is not None:
+                ev = _inherit(ev, pe, p.symbol)
+            if sc is not None:
+                ev = _inherit_scope(ev, sc, alert)
+            out.append(self._decide(r, ev, s, now))
+        return out
 
     def _decide(
         self,
@@ -226,4 +274,6 @@ class Classifier:
 def load_classifier(rules_path: Path | None = None, model_path: Path | None = None) -> Classifier:
     """Rules from ``rules/sectors.yaml`` (or the path given) and the bundled (or given) model."""
     rules = load_rules(rules_path)
+    from tbt_alert.classify.textmodel import load_model
+
     return Classifier(rules, load_model(rules.ids, model_path, rules))

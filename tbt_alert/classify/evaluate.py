@@ -1,31 +1,37 @@
-"""Score four systems side by side on gold-labelled notifications the model never trained on.
+"""Score the systems side by side on gold-labelled notifications, on the frozen dev/test split.
 
 Systems: ``hs_only`` (a strong HS-code match, what HS-keyed product alerts give), ``rules`` (rule
 score alone reaches the alert threshold), ``model`` (calibrated probability >= 0.5), ``combined``
 (the alert tier of the real decision), and ``queue`` (alert or possible: what analysts see; its
-precision is the share of the queue that is right). Ambiguous records are left out. Two protocols:
+precision is the share of the queue that is right). Ambiguous records are left out. The split is
+:mod:`tbt_alert.classify.split` (a hash of the symbol, committed as ``data/split.json``):
 
-* repeated stratified K-fold over the development part: each fold's model is trained on the other
-  folds only (the rules file is fixed, and was tuned on this part: say so when quoting it);
-* a fixed held-out part (about a quarter, chosen by a hash of the symbol) scored by a model trained
-  on the development part; the rules were not tuned on it.
+* development part: repeated stratified K-fold, each fold's model trained on the other folds only.
+  Rules and phrases are edited looking at this part's errors, so its figures are optimistic;
+* test part: scored by a model trained on the development part. Nobody edits rules looking at its
+  errors (``--errors`` refuses it); it is the figure the README quotes.
+
+Headline figures carry Wilson 95 % intervals: precision and recall at alert tier over the core
+sectors (micro), the false-alarm rate on notifications with no gold sector, and the queue's recall.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from tbt_alert.classify.classifier import Classifier
 from tbt_alert.classify.evidence import collect_evidence, record_codes
+from tbt_alert.classify.split import held_symbols, part_of
 from tbt_alert.classify.textmodel import Example, read_examples, train_model
+from tbt_alert.errors import TbtAlertError
 from tbt_alert.text.codes import match_hs
 
 SYSTEMS = ("hs_only", "rules", "model", "combined", "queue")
@@ -59,14 +65,72 @@ class Tally:
             self.false_alarms += bool(predicted)
 
 
-def is_held_out(symbol: str) -> bool:
-    """The fixed held-out quarter: decided by the symbol alone, never by content."""
-    return hashlib.sha256(symbol.encode("utf-8")).digest()[0] % 4 == 0
+PartName = Literal["dev", "test", "all"]
+
+
+def is_test(symbol: str) -> bool:
+    """In the test part: the committed split for its symbols, the frozen rule for any other."""
+    held = held_symbols()
+    return symbol in held or part_of(symbol) == "test"
 
 
 def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
-    dev = [e for e in examples if not is_held_out(e.record.symbol)]
-    return dev, [e for e in examples if is_held_out(e.record.symbol)]
+    """(development part, test part)."""
+    dev = [e for e in examples if not is_test(e.record.symbol)]
+    return dev, [e for e in examples if is_test(e.record.symbol)]
+
+
+def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95 % interval of the proportion k/n ((0, 1) when n is 0)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def headline(tallies: dict[str, Tally], core: Sequence[str], repeats: int = 1) -> dict[str, Any]:
+    """The four quoted figures, each as {k, n, value, low, high}. Counts summed over ``repeats``
+    cross-validation repeats are divided back, so an interval reflects the real sample size."""
+
+    def fig(k: float, n: float) -> dict[str, float]:
+        k, n = k / repeats, n / repeats
+        lo, hi = wilson(k, n)
+        return {"k": k, "n": n, "value": k / n if n else 0.0, "low": lo, "high": hi}
+
+    c, q = tallies["combined"], tallies["queue"]
+    tp = sum(c.tp.get(s, 0) for s in core)
+    fp = sum(c.fp.get(s, 0) for s in core)
+    fn = sum(c.fn.get(s, 0) for s in core)
+    qtp = sum(q.tp.get(s, 0) for s in core)
+    qfn = sum(q.fn.get(s, 0) for s in core)
+    return {
+        "precision": fig(tp, tp + fp),
+        "recall": fig(tp, tp + fn),
+        "false_alarm_rate": fig(c.false_alarms, c.negatives),
+        "queue_recall": fig(qtp, qtp + qfn),
+    }
+
+
+HEADLINE_LABELS = {
+    "precision": "precision (alert tier, core sectors)",
+    "recall": "recall (alert tier, core sectors)",
+    "false_alarm_rate": "false alarms (no-sector notifications)",
+    "queue_recall": "queue recall (alert + possible, core)",
+}
+
+
+def format_headline(head: dict[str, Any]) -> str:
+    lines = []
+    for key, label in HEADLINE_LABELS.items():
+        f = head[key]
+        lines.append(
+            f"  {label:<40} {f['value']:.2f}  95% CI [{f['low']:.2f}, {f['high']:.2f}]"
+            f"  ({f['k']:g}/{f['n']:g})"
+        )
+    return "\n".join(lines)
 
 
 def predict(clf: Classifier, examples: Sequence[Example]) -> list[dict[str, set[str]]]:
@@ -104,13 +168,55 @@ def _fit(clf: Classifier, train: Sequence[Example]) -> Classifier:
     return clf.with_model(model)
 
 
+@dataclass(frozen=True, slots=True)
+class Error:
+    """A development-part record whose alert-tier core sectors differ from its gold labels."""
+
+    symbol: str
+    title: str
+    missed: tuple[str, ...]  # gold core sectors not alerted
+    false: tuple[str, ...]  # core sectors alerted but not gold
+    reasons: tuple[str, ...]  # the decision's reasons for the wrong or missed sectors
+
+    def format(self) -> str:
+        head = f"{self.symbol}: missed {', '.join(self.missed) or '-'}; false {', '.join(self.false) or '-'}"
+        body = [f"    title: {self.title[:160]}"] + [f"    {r}" for r in self.reasons]
+        return "\n".join([head, *body])
+
+
+def _errors(
+    fold: Classifier, test: Sequence[Example], preds: Sequence[dict[str, set[str]]]
+) -> list[Error]:
+    core = set(fold.rules.core_ids)
+    out = []
+    wrong = [
+        (e, p)
+        for e, p in zip(test, preds, strict=True)
+        if (set(e.sectors) & core) != (p["combined"] & core)
+    ]
+    results = fold.classify_many([e.record for e, _ in wrong]) if wrong else []
+    for (e, p), result in zip(wrong, results, strict=True):
+        gold, got = set(e.sectors) & core, p["combined"] & core
+        missed, false = tuple(sorted(gold - got)), tuple(sorted(got - gold))
+        reasons = [
+            f"{m.sector} ({m.tier}): " + "; ".join(m.reasons)
+            for m in result.sectors
+            if m.sector in set(missed) | set(false)
+        ]
+        out.append(Error(e.record.symbol, e.record.title or "", missed, false, tuple(reasons)))
+    return out
+
+
 def cross_validate(
     clf: Classifier,
     examples: Sequence[Example],
     folds: int = 5,
     repeats: int = 2,
     extra: Sequence[Example] = (),
+    errors: list[Error] | None = None,
 ) -> dict[str, Tally]:
+    """K-fold over ``examples`` (the development part). With ``errors``, the first repeat's wrong
+    records are appended to it."""
     tallies = {s: Tally() for s in SYSTEMS}
     core = clf.rules.core_ids
     strata = [min((s for s in e.sectors if s in core), default="none") for e in examples]
@@ -121,15 +227,19 @@ def cross_validate(
         for train_idx, test_idx in kf.split(np.zeros(len(examples)), strata):
             fold = _fit(clf, [examples[i] for i in train_idx] + list(extra))
             test = [examples[i] for i in test_idx]
-            for e, preds in zip(test, predict(fold, test), strict=True):
+            preds = predict(fold, test)
+            for e, p in zip(test, preds, strict=True):
                 for name in SYSTEMS:
-                    tallies[name].add(set(e.sectors), preds[name], core)
+                    tallies[name].add(set(e.sectors), p[name], core)
+            if errors is not None and rep == 0:
+                errors += _errors(fold, test, preds)
     return tallies
 
 
 def held_out(
     clf: Classifier, dev: Sequence[Example], held: Sequence[Example], extra: Sequence[Example] = ()
 ) -> dict[str, Tally]:
+    """The test part scored by a model trained on the development part (and analysts' labels)."""
     fold = _fit(clf, list(dev) + list(extra))
     tallies = {s: Tally() for s in SYSTEMS}
     for e, preds in zip(held, predict(fold, held), strict=True):
@@ -196,32 +306,74 @@ def format_table(title: str, result: dict[str, dict[str, Any]], sectors: Sequenc
 
 
 def run(
-    clf: Classifier, gold: Path, folds: int = 5, repeats: int = 2, extra_paths: Sequence[Path] = ()
+    clf: Classifier,
+    gold: Path,
+    folds: int = 5,
+    repeats: int = 2,
+    extra_paths: Sequence[Path] = (),
+    part: PartName = "all",
 ) -> tuple[str, dict[str, Any]]:
-    """Both protocols on a gold file; returns the printable report and the figures as data."""
+    """Score the development part (cross-validation), the test part, or both; returns the
+    printable report and the figures as data."""
     examples = read_examples([gold])
-    extra = read_examples(extra_paths)
-    dev, held = split(examples)
+    extra = [e for e in read_examples(extra_paths) if not is_test(e.record.symbol)]
+    dev, test = split(examples)
     core = clf.rules.core_ids
-    cv = summary(cross_validate(clf, dev, folds, repeats, extra), core)
-    ho = summary(held_out(clf, dev, held, extra), core)
-    text = "\n\n".join(
-        [
-            format_table(
-                f"Cross-validation on the development part ({len(dev)} records, {folds}-fold x "
-                f"{repeats}; counts n are summed over repeats; rules were tuned on this part)",
-                cv,
+    texts: list[str] = []
+    figures: dict[str, Any] = {"dev": len(dev), "test": len(test)}
+    if part in ("dev", "all"):
+        tallies = cross_validate(clf, dev, folds, repeats, extra)
+        figures["dev_part"] = {
+            "headline": headline(tallies, core, repeats),
+            "systems": summary(tallies, core),
+        }
+        texts.append(
+            _report(
+                f"Development part ({len(dev)} records, cross-validated {folds}-fold x {repeats}; "
+                "rules are edited looking at this part's errors: optimistic)",
+                figures["dev_part"],
                 core,
-            ),
-            format_table(
-                f"Held-out part ({len(held)} records, model trained on the development part; "
-                "rules not tuned on it)",
-                ho,
+                f"counts n in the table are summed over {repeats} repeats",
+            )
+        )
+    if part in ("test", "all"):
+        tallies = held_out(clf, dev, test, extra)
+        figures["test_part"] = {
+            "headline": headline(tallies, core),
+            "systems": summary(tallies, core),
+        }
+        texts.append(
+            _report(
+                f"Test part ({len(test)} records, model trained on the development part; "
+                "rules never edited looking at its errors)",
+                figures["test_part"],
                 core,
-            ),
-        ]
-    )
-    return text, {"cross_validation": cv, "held_out": ho, "dev": len(dev), "held": len(held)}
+                "",
+            )
+        )
+    return "\n\n".join(texts), figures
+
+
+def dev_errors(
+    clf: Classifier, gold: Path, folds: int = 5, extra_paths: Sequence[Path] = (), part: str = "dev"
+) -> list[Error]:
+    """Wrong records of the development part, from one cross-validation repeat. The test part's
+    errors are never listed: rules edited against them would make its figures meaningless."""
+    if part != "dev":
+        raise TbtAlertError(
+            f"errors are listed for the development part only, not '{part}': "
+            "the test part is measured, never tuned on"
+        )
+    dev, _ = split(read_examples([gold]))
+    extra = [e for e in read_examples(extra_paths) if not is_test(e.record.symbol)]
+    errors: list[Error] = []
+    cross_validate(clf, dev, folds, 1, extra, errors)
+    return sorted(errors, key=lambda e: e.symbol)
+
+
+def _report(title: str, data: dict[str, Any], core: Sequence[str], note: str) -> str:
+    table = format_table("per sector and system (P R F1):", data["systems"], core)
+    return "\n".join([title, format_headline(data["headline"]), table] + ([note] if note else []))
 
 
 def to_json(figures: dict[str, Any]) -> str:

@@ -6,10 +6,12 @@ lives in :mod:`tbt_alert.classify.classifier`. Every contribution carries a huma
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tbt_alert.classify.rules import Rules, Sector
+from tbt_alert.classify.userdict import user_words
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.codes import (
     HsCode,
@@ -20,9 +22,12 @@ from tbt_alert.text.codes import (
     normalise_hs,
     normalise_ics,
 )
+from tbt_alert.text.lexicon import Quote, quoted_descriptions
 from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
+from tbt_alert.text.segment import segmenter_for
 
 TITLE_FIELDS = ("title", "products_text")
+QUOTE_FIELDS = ("products_text", "title")
 BODY_FIELDS = ("description", "objective")
 FIELD_NAMES = {
     "title": "title",
@@ -70,7 +75,7 @@ def build_index(rules: Rules) -> RuleIndex:
             roles[phrase_key(p)].append(("trigger", c.id))
         for p, targets in c.fan_out:
             fan[phrase_key(p)].append((c.id, targets))
-    matcher = PhraseMatcher(list(roles) + list(fan))
+    matcher = PhraseMatcher(list(roles) + list(fan), segmenter_for(user_words(rules)))
     heads = {
         s.id: (
             frozenset(p[:2] for p in s.hs + s.hs_weak),
@@ -92,11 +97,56 @@ def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
     return hs, ics
 
 
-def _field_hits(index: RuleIndex, record: CanonicalRecord) -> dict[str, list[Hit]]:
-    return {
-        name: index.matcher.find(normalise_text(getattr(record, name)))
-        for name in TITLE_FIELDS + BODY_FIELDS
-    }
+def _field_texts(record: CanonicalRecord) -> dict[str, str]:
+    return {name: normalise_text(getattr(record, name)) for name in TITLE_FIELDS + BODY_FIELDS}
+
+
+def _quotes(texts: dict[str, str]) -> dict[str, list[Quote]]:
+    """HS descriptions quoted in the title and products covered (see tbt_alert.text.lexicon)."""
+    found = {name: quoted_descriptions(texts[name]) for name in QUOTE_FIELDS}
+    return {name: q for name, q in found.items() if q}
+
+
+def _quoted_codes(quotes: dict[str, list[Quote]], hs: list[HsCode]) -> list[HsCode]:
+    """A quoted description stands for its code: the codes not already written, once each."""
+    have = {c.code for c in hs}
+    out = []
+    for q in (q for qs in quotes.values() for q in qs):
+        if q.code not in have:
+            have.add(q.code)
+            out.append(HsCode(q.code, raw=f"{q.code} (quoted description)"))
+    return out
+
+
+def _unquoted_hits(
+    sector: Sector,
+    hits: dict[str, list[Hit]],
+    quotes: dict[str, list[Quote]],
+    ev: SectorEvidence,
+) -> dict[str, list[Hit]]:
+    """Drop this sector's phrase hits lying inside a quoted HS description of a code outside the
+    sector: 'leather' in the description of 4202 (trunks and cases) says what 4202 covers."""
+    if not quotes:
+        return hits
+    out = dict(hits)
+    for name, qs in quotes.items():
+        keep = []
+        for h in hits[name]:
+            q = next((q for q in qs if q.start <= h.start and h.end <= q.end), None)
+            if q is None or match_hs([HsCode(q.code)], sector.hs + sector.hs_weak):
+                keep.append(h)
+            elif h.phrase in sector_phrases(sector):
+                ev.reasons.append(
+                    f"'{h.phrase}' is quoted from the HS description of {q.code}, "
+                    f"outside {sector.id}"
+                )
+        out[name] = keep
+    return out
+
+
+@functools.cache
+def sector_phrases(sector: Sector) -> frozenset[str]:
+    return frozenset(phrase_key(p) for p in sector.keywords + sector.weak_keywords)
 
 
 def _code_evidence(
@@ -196,8 +246,11 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
     """Per-sector rule score and reasons for one record (its own fields only)."""
     w = index.rules.weights
     hs, ics = record_codes(record)
+    texts = _field_texts(record)
+    quotes = _quotes(texts)
+    hs += _quoted_codes(quotes, hs)
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
-    hits = _field_hits(index, record)
+    hits = {name: index.matcher.find(text) for name, text in texts.items()}
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
     out: dict[str, SectorEvidence] = {}
@@ -207,7 +260,7 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
         code = 0.0
         if (hs_heads & chapters) or (ics_heads & fields):
             code = _code_evidence(sector, hs, ics, w, ev)
-        text = _phrase_evidence(sector.id, hits, index, ev)
+        text = _phrase_evidence(sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev)
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code)
         c = cross.get(sector.id)

@@ -15,6 +15,7 @@ import yaml
 
 from tbt_alert.errors import RulesError
 from tbt_alert.resources import resource_dir
+from tbt_alert.text.phrases import phrase_key
 
 DEFAULT_RULES_PATH = resource_dir("rules") / "sectors.yaml"
 LANGS = ("en", "fr", "es", "zh")
@@ -44,10 +45,11 @@ SECTOR_KEYS = {
     "ics_weak",
     "notes",
     "weak_keywords",
+    "why",
 }
 SECTOR_KEYS |= {f"keywords_{lang}" for lang in LANGS}
 SECTOR_KEYS |= {f"negative_keywords_{lang}" for lang in LANGS}
-CROSS_KEYS = {"id", "fan_out", "horizontal", "note"} | {f"triggers_{lang}" for lang in LANGS}
+CROSS_KEYS = {"id", "fan_out", "horizontal", "note", "why"} | {f"triggers_{lang}" for lang in LANGS}
 WEIGHT_KEYS = {
     "hs_strong",
     "hs_weak",
@@ -104,6 +106,8 @@ class Rules:
     cross_cutting: tuple[CrossCutting, ...]
     weights: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
+    # entry id -> {phrase as written: the domain reason it is kept}; not used for scoring
+    why: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def sector(self, sector_id: str) -> Sector:
         for s in self.sectors:
@@ -144,11 +148,17 @@ def parse_rules(data: Any, path: Path) -> Rules:
     cross = tuple(
         _cross(entry, path, i, set(ids)) for i, entry in enumerate(data.get("cross_cutting") or [])
     )
+    why = {
+        str(entry["id"]): _why(entry, path)
+        for entry in [*data["sectors"], *(data.get("cross_cutting") or [])]
+        if entry.get("why")
+    }
     return Rules(
         path=path,
         version=str(data.get("version", "")),
         sectors=sectors,
         cross_cutting=cross,
+        why=why,
         weights=_numbers(data.get("weights") or {}, WEIGHT_KEYS, path, "weights"),
         thresholds=_numbers(data.get("thresholds") or {}, THRESHOLD_KEYS, path, "thresholds"),
     )
@@ -249,6 +259,32 @@ def _cross(entry: Any, path: Path, index: int, sector_ids: set[str]) -> CrossCut
         fan_out=tuple(pairs),
         horizontal=bool(entry.get("horizontal", False)),
     )
+
+
+def _why(entry: dict[str, Any], path: Path) -> dict[str, str]:
+    """The entry's ``why`` mapping: every phrase it names must be one of the entry's phrases."""
+    kind = "cross_cutting" if "fan_out" in entry or "horizontal" in entry else "sector"
+    where = f"{kind} {entry['id']!r}"
+    why = entry.get("why")
+    if not isinstance(why, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in why.items()
+    ):
+        raise RulesError(f"{path}: {where}: 'why' must map phrases to non-empty reasons")
+    phrases: set[str] = set()
+    for key, value in entry.items():
+        if (
+            key.startswith(("keywords_", "negative_keywords_", "triggers_"))
+            or key == "weak_keywords"
+        ):
+            phrases |= {phrase_key(v) for v in value or [] if isinstance(v, str)}
+    phrases |= {phrase_key(str(k)) for k in (entry.get("fan_out") or {})}
+    unknown = sorted(k for k in why if phrase_key(k) not in phrases)
+    if unknown:
+        raise RulesError(
+            f"{path}: {where}: 'why' names phrase(s) the entry does not have: "
+            f"{', '.join(map(repr, unknown))}"
+        )
+    return {str(k): str(v) for k, v in why.items()}
 
 
 def _numbers(values: Any, allowed: set[str], path: Path, where: str) -> dict[str, float]:

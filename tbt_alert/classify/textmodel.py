@@ -39,6 +39,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from tbt_alert.classify.evidence import RecordEvidence, RuleIndex, build_index, collect_evidence
 from tbt_alert.classify.rules import Rules, load_rules
+from tbt_alert.classify.split import held_symbols
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.record import CanonicalRecord, parse_record
 from tbt_alert.text.phrases import normalise_text
@@ -258,9 +259,10 @@ def build_default_model(
     extra: Sequence[Example] = (),
     extra_meta: dict[str, Any] | None = None,
 ) -> TextModel:
-    """Train on the bundled labelled data plus analysts' labels (and the rules' phrases).
-    ``extra``: more examples (analysts' decisions from the database); one for a symbol the
-    bundled data also labels replaces the bundled one."""
+    """Train on the bundled labelled data plus analysts' labels (and the rules' phrases), leaving
+    out every record of the frozen test part (:mod:`tbt_alert.classify.split`). ``extra``: more
+    examples (analysts' decisions from the database, test part already left out); one for a
+    symbol the bundled data also labels replaces the bundled one."""
     rules = rules or load_rules()
     meta = {
         "model_version": MODEL_VERSION,
@@ -271,8 +273,11 @@ def build_default_model(
         **(extra_meta or {}),
     }
     replaced = {e.record.symbol for e in extra}
-    examples = [e for e in read_examples() if e.record.symbol not in replaced] + list(extra)
-    return train_model(examples, list(sector_ids), meta, rules=rules)
+    examples = [e for e in read_examples() if e.record.symbol not in replaced]
+    held = held_symbols()
+    train = [e for e in examples if e.record.symbol not in held]
+    meta["test_part_left_out"] = len(examples) - len(train)
+    return train_model(train + list(extra), list(sector_ids), meta, rules=rules)
 
 
 def load_model(

@@ -141,9 +141,22 @@ def classify_cmd(
 @click.option(
     "--gold",
     "gold",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Gold-labelled JSON Lines (fields of a canonical record plus gold_sectors, ambiguous).",
+    help="Gold-labelled JSON Lines (fields of a canonical record plus gold_sectors, ambiguous); "
+    "default: the bundled tbt_alert/classify/data/labelled.jsonl.",
+)
+@click.option(
+    "--part",
+    type=click.Choice(["dev", "test", "all"]),
+    default="all",
+    show_default=True,
+    help="Which part of the frozen dev/test split to score.",
+)
+@click.option(
+    "--errors",
+    "list_errors",
+    is_flag=True,
+    help="List the wrong records of the development part (refused for the test part).",
 )
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds.")
 @click.option("--repeats", default=2, show_default=True, help="Cross-validation repeats.")
@@ -157,26 +170,46 @@ def classify_cmd(
     help="Sector rules file (default: rules/sectors.yaml).",
 )
 def evaluate_cmd(
-    gold: Path, folds: int, repeats: int, as_json: bool, rules_path: Path | None
+    gold: Path | None,
+    part: str,
+    list_errors: bool,
+    folds: int,
+    repeats: int,
+    as_json: bool,
+    rules_path: Path | None,
 ) -> None:
-    """Precision, recall and F1 per core sector, micro and macro, for the systems side by side.
+    """Precision and recall with Wilson 95% intervals on the frozen development and test parts.
 
-    Systems: hs_only (strong HS-code match: what product alerts keyed on HS give), rules (rule
-    score alone), model (probability alone), combined (the alert tier: what subscribers get), and
-    queue (alert or possible: what analysts see). Ambiguous records are left out; 'false alarms' counts records with
-    no gold sector that got any alert. Two protocols: repeated stratified K-fold over the
-    development part (the model of each fold never sees it), and a fixed held-out quarter of the
-    gold file (chosen by a hash of the symbol) scored by a model trained on the rest. Analysts'
-    labels (tbt_alert/classify/data/analyst_labels.jsonl) join every training fold.
+    The labelled records are split once by a hash of the symbol (tbt_alert/classify/data/split.json).
+    The development part is cross-validated (each fold's model never sees it); the test part is
+    scored by a model trained on the development part, and rules are never edited looking at its
+    errors. For each part: precision and recall at alert tier on the core sectors, the false-alarm
+    rate on notifications with no sector, the analysts' queue (alert + possible) recall, then a
+    table per sector for the systems hs_only (strong HS-code match), rules (rule score alone),
+    model (probability alone), combined (the alert tier: what subscribers get) and queue.
+    Ambiguous records are left out. Analysts' labels
+    (tbt_alert/classify/data/analyst_labels.jsonl) join every training fold, test-part symbols
+    excepted. --errors lists the development part's wrong records with their reasons.
     """
     from tbt_alert.classify import evaluate as ev
     from tbt_alert.classify.classifier import load_classifier
     from tbt_alert.classify.textmodel import TRAINING_FILES
 
+    gold = gold or TRAINING_FILES[0]
     try:
+        if list_errors and part != "dev":
+            raise TbtAlertError(
+                f"--errors lists the development part only (got --part {part}): "
+                "the test part is measured, never tuned on"
+            )
         clf = load_classifier(rules_path)
         extra = [p for p in TRAINING_FILES if p.name != "labelled.jsonl"]
-        text, figures = ev.run(clf, gold, folds, repeats, extra)
+        if list_errors:
+            errors = ev.dev_errors(clf, gold, folds, extra)
+            click.echo("\n".join(e.format() for e in errors) or "no errors")
+            click.echo(f"{len(errors)} wrong record(s) in the development part", err=True)
+            return
+        text, figures = ev.run(clf, gold, folds, repeats, extra, part)  # type: ignore[arg-type]
     except TbtAlertError as e:
         raise click.ClickException(str(e)) from e
     click.echo(ev.to_json(figures) if as_json else text)
@@ -201,10 +234,11 @@ def train_cmd(obj: Context, output_path: Path | None, decisions: bool) -> None:
     """Train the sector model from the labelled data kept in the repository and analysts'
     decisions kept in the database, and save it.
 
-    Training data: tbt_alert/classify/data/labelled.jsonl plus tbt_alert/classify/data/analyst_labels.jsonl (ambiguous
-    records left out), plus every notification an analyst labelled, accepted or dismissed
-    ('tbt-alert label', 'decide'; a dismissal teaches "no sector"), except symbols of the frozen
-    test part. Training is deterministic: the same data gives the same model. Writes the
+    Training data: tbt_alert/classify/data/labelled.jsonl plus
+    tbt_alert/classify/data/analyst_labels.jsonl (ambiguous records left out), plus every
+    notification an analyst labelled, accepted or dismissed ('tbt-alert label', 'decide'; a
+    dismissal teaches "no sector"); every symbol of the frozen test part is left out.
+    Training is deterministic: the same data gives the same model. Writes the
     model file and a JSON sidecar with the model version, scikit-learn version and a hash of the
     training data.
     """
@@ -228,12 +262,10 @@ def train_cmd(obj: Context, output_path: Path | None, decisions: bool) -> None:
 
 
 def _decision_examples(obj: Context) -> tuple[list[Example], dict[str, Any]]:
+    from tbt_alert.classify.split import is_test
     from tbt_alert.store.engine import session_scope
-    from tbt_alert.triage.training import decision_examples, examples_hash, held_out
+    from tbt_alert.triage.training import decision_examples, examples_hash
 
-    rule = held_out()
-    if rule is None:
-        click.echo("note: no dev/test split is installed: no decision is kept out", err=True)
     try:
         engine = obj.engine()
     except StorageError as e:
@@ -241,7 +273,7 @@ def _decision_examples(obj: Context) -> tuple[list[Example], dict[str, Any]]:
         return [], {"analyst_decisions": 0}
     try:
         with session_scope(engine) as session:
-            found, kept_out = decision_examples(session, rule)
+            found, kept_out = decision_examples(session, is_test)
     finally:
         engine.dispose()
     if kept_out:

@@ -68,6 +68,16 @@ RULES: list[Rule] = [
         lambda m, n: f"{FIELDS_ZH[m[4]]}中“{m[1]}”与产品词“{m[3]}”同时出现",
     ),
     (
+        re.compile(r"^'(.+)' is quoted from the HS description of (\d+), outside (\w+)$"),
+        lambda m, n: f"'{m[1]}' not counted: quoted from the HS description of {m[2]}",
+        lambda m, n: f"“{m[1]}”不计：引自HS编码 {m[2]} 的描述",
+    ),
+    (
+        re.compile(r"^the parent notification was alerted for this sector$"),
+        lambda m, n: "the notification it amends concerns this sector",
+        lambda m, n: "所修订的原通报涉及本行业",
+    ),
+    (
         re.compile(r"^codes halved: .*$"),
         lambda m, n: "codes weighed less: the text names other products",
         lambda m, n: "编码权重降低：文本所述产品不同",

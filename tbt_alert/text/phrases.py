@@ -4,9 +4,12 @@
   the sector vocabulary mapped to simplified ones, lower case.
 * Latin-script phrases (English, French, Spanish) match on word boundaries; a space or a hyphen in a
   phrase matches any run of spaces and hyphens ("low voltage" = "low-voltage").
-* Chinese phrases match as substrings. Traps such as 锁定 (lock-in) for 锁 or 笔记本 (notebook
-  computer) for 笔 are handled by negative phrases: a hit lying inside a negative hit of the same
-  sector is vetoed.
+* Chinese phrases match words, not substrings: with a segmenter (:mod:`tbt_alert.text.segment`,
+  jieba plus the sector terms as user words), a hit must end where a word ends, so 锁 is not found
+  in 锁定 (lock-in) nor 笔 in 笔记本 (notebook computer). It may be the last part of a longer word,
+  because Chinese compounds name a kind of their last part (儿童玩具 children's toys, 闸阀 gate
+  valve). The exceptions (热泵 heat pump, 连锁 chain) are negative phrases: a hit lying inside a
+  negative hit of the same sector is vetoed.
 * All phrases go into one trie-shaped regular expression, so one scan per field finds every phrase
   starting at every position (overlapping hits included), whatever the vocabulary size.
 """
@@ -17,6 +20,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from tbt_alert.text.segment import Segmenter, has_han
 
 # Traditional -> simplified for the characters used in the sector vocabulary and its traps.
 _T2S_PAIRS = (
@@ -103,7 +108,8 @@ def _trie_regex(node: Trie) -> str:
 class PhraseMatcher:
     """Finds every phrase of a fixed vocabulary in normalised text, overlapping hits included."""
 
-    def __init__(self, phrases: Iterable[str]) -> None:
+    def __init__(self, phrases: Iterable[str], segmenter: Segmenter | None = None) -> None:
+        self.segmenter = segmenter
         keys = sorted({phrase_key(p) for p in phrases if phrase_key(p)})
         self.phrases = frozenset(keys)
         latin: Trie = {}
@@ -128,12 +134,52 @@ class PhraseMatcher:
         while True:
             m = search(text, pos)
             if m is None:
-                return hits
+                break
             if m.end() > m.start():
                 key = _SEP_RE.sub(" ", m.group(0)).strip()
                 if key in self.phrases:
                     hits.append(Hit(key, m.start(), m.end()))
             pos = m.start() + 1
+        if self.segmenter is None or not any(has_han(h.phrase) for h in hits):
+            return hits
+        return _whole_words(hits, text, self.segmenter)
+
+
+# jieba cuts each run of these characters on its own (its re_han_default): a run is the context
+# that decides the words, so only the runs holding a Chinese hit need segmenting
+_RUN = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+
+
+def _whole_words(hits: list[Hit], text: str, segmenter: Segmenter) -> list[Hit]:
+    cuts: set[int] = set()
+    done: set[int] = set()
+    for h in hits:
+        if not has_han(h.phrase) or h.start in done:
+            continue
+        start = h.start
+        while start > 0 and _RUN.match(text[start - 1]):
+            start -= 1
+        run = _RUN.match(text, start)
+        if run is None or run.end() < h.end:
+            continue
+        done.update(range(run.start(), run.end()))
+        pos = run.start()
+        cuts.add(pos)
+        for word in segmenter.words(run.group(0)):
+            pos += len(word)
+            cuts.add(pos)
+    return [h for h in hits if not has_han(h.phrase) or _on_words(h, text, cuts)]
+
+
+def _on_words(hit: Hit, text: str, cuts: set[int]) -> bool:
+    """A Chinese hit must end where a word ends; it may start inside that word (the phrase is the
+    word's head: 儿童玩具 is a kind of 玩具, 闸阀 a kind of 阀), never end inside one (锁 in 锁定,
+    笔 in 笔记本, 电池 in 电池盒 are other words)."""
+    if has_han(text[hit.end - 1]) and hit.end not in cuts:
+        return False
+    if has_han(text[hit.start]) and hit.start not in cuts:
+        return has_han(text[hit.end - 1])  # a head-final compound: the hit is its last part
+    return True
 
 
 def _wrap(pattern: str) -> str:

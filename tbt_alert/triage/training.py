@@ -2,13 +2,11 @@
 dismissed becomes a labelled example (a dismissal: no sector at all), read from the database.
 
 Symbols of the classifier's frozen test part are kept out, so `evaluate` still measures on data
-the model never saw: ``tbt_alert.classify.split.is_test`` decides when that module is installed
-(the hook is ``held_out``); without it every decision is used and ``train`` says so."""
+the model never saw: ``tbt_alert.classify.split.is_test`` decides."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,16 +31,6 @@ LABELLING = (
 class Labelled:
     record: CanonicalRecord
     sectors: frozenset[str]
-
-
-def held_out() -> Callable[[str], bool] | None:
-    """The test-part rule of tbt_alert.classify.split, if that module is installed."""
-    try:
-        split = importlib.import_module("tbt_alert.classify.split")
-    except ImportError:
-        return None
-    rule = getattr(split, "is_test", None)
-    return rule if callable(rule) else None
 
 
 def decision_examples(

@@ -1,0 +1,98 @@
+"""Chinese word segmentation (jieba), so Chinese phrases match whole words, not substrings.
+
+``words(text)`` cuts text into words with jieba's bundled dictionary plus a user dictionary of the
+sector terms (``rules/zh_words.txt``, generated from ``rules/sectors.yaml`` by
+:func:`tbt_alert.classify.userdict.user_words`), so 剩余电流 stays one word and 锁 is not found in
+锁定 (lock-in) nor 笔 in 笔记本 (notebook). Segmentation uses jieba's dictionary path only (no HMM
+guessing of unknown words): the same text and dictionary always give the same words.
+
+The tokenizer is built on first use (jieba loads its dictionary in about a second, once per
+process) and shared; each :class:`Segmenter` has its own user words.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from tbt_alert.resources import resource_dir
+
+USER_DICT_NAME = "zh_words.txt"
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def has_han(text: str) -> bool:
+    """True when the text holds at least one Chinese character."""
+    return _HAN.search(text) is not None
+
+
+class Segmenter:
+    """jieba with a fixed set of user words; lazy, thread-safe initialisation."""
+
+    def __init__(self, user_words: Iterable[str] = ()) -> None:
+        self.user_words = tuple(sorted({w.strip() for w in user_words if w.strip()}))
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[str, ...]]]:
+        """Pickled as its user words (a saved model keeps its rules index, not jieba's state)."""
+        return segmenter_for, (self.user_words,)
+
+    def _get(self) -> Any:
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    import jieba  # heavy: only when Chinese text is first seen
+
+                    jieba.setLogLevel(logging.WARNING)
+                    tokenizer = jieba.Tokenizer()
+                    tokenizer.initialize()
+                    for word in self.user_words:
+                        tokenizer.add_word(word)
+                    self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def words(self, text: str) -> list[str]:
+        """The words of ``text`` in order; joined they give the text back."""
+        if not text:
+            return []
+        if not has_han(text):
+            return [text]
+        return list(self._get().lcut(text, HMM=False))
+
+    def boundaries(self, text: str) -> set[int]:
+        """Character offsets where a word starts or ends (0 and len(text) included)."""
+        out, pos = {0}, 0
+        for word in self.words(text):
+            pos += len(word)
+            out.add(pos)
+        return out
+
+
+def read_user_words() -> list[str]:
+    """The shipped user dictionary (one word per line); empty when the file is missing."""
+    path = resource_dir("rules") / USER_DICT_NAME
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+@functools.cache
+def segmenter_for(user_words: tuple[str, ...]) -> Segmenter:
+    """One shared segmenter per set of user words (jieba's dictionary is loaded once for each)."""
+    return Segmenter(user_words)
+
+
+def default_segmenter() -> Segmenter:
+    """The segmenter with the shipped sector user dictionary."""
+    return segmenter_for(tuple(sorted(set(read_user_words()))))
+
+
+def words(text: str) -> list[str]:
+    """Words of ``text`` with jieba's dictionary and the shipped sector user dictionary."""
+    return default_segmenter().words(text)
