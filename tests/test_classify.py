@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tbt_alert.classify.classifier import Classification, Classifier, SectorMatch, load_classifier
+from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.record import CanonicalRecord, parse_record
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
@@ -136,7 +137,7 @@ def test_negative_phrase_reason_names_the_veto(clf: Classifier) -> None:
     result = clf.classify(rec("Brake shoes for motorcycles"), now=NOW)
     reasons = [r for m in result.sectors for r in m.reasons]
     assert "footwear_leather" not in result.alerted()
-    assert not any("vetoed 'shoes'" in r for r in reasons) or all(
+    assert not any(r.kind == ReasonKind.VETO and r.value == "shoes" for r in reasons) or all(
         m.sector != "footwear_leather" or m.tier == "possible" for m in result.sectors
     )
 
@@ -221,7 +222,8 @@ def test_addendum_inherits_parent_scope(clf: Classifier) -> None:
     result = clf.classify(child, parent=parent, now=NOW)
     assert "footwear_leather" in result.alerted()
     match = next(m for m in result.sectors if m.sector == "footwear_leather")
-    assert any(r.startswith("inherited from parent G/TBT/N/COL/9") for r in match.reasons)
+    assert Reason(ReasonKind.INHERITED, "G/TBT/N/COL/9", "footwear_leather") in match.reasons
+    assert any(r.inherited_from == "G/TBT/N/COL/9" for r in match.reasons)
 
 
 def test_addendum_with_own_scope_keeps_it(clf: Classifier) -> None:
@@ -262,8 +264,16 @@ def test_reasons_are_specific(clf: Classifier) -> None:
     result = clf.classify(rec("Safety footwear", hs_codes=["6403.99"]), now=NOW)
     match = next(m for m in result.sectors if m.sector == "footwear_leather")
     assert match.tier == "alert"
-    assert any(r.startswith("HS 6403.99 (strong match for footwear_leather") for r in match.reasons)
-    assert "phrase 'safety footwear' in title" in match.reasons
+    assert (
+        Reason(ReasonKind.HS, "6403.99", "footwear_leather", None, "strong", {"prefix": "64"})
+        in match.reasons
+    )
+    assert (
+        Reason(ReasonKind.PHRASE, "safety footwear", "footwear_leather", "title", "strong")
+        in match.reasons
+    )
+    stored = match.to_json()["reasons"]
+    assert all(isinstance(r, dict) and r["kind"] for r in stored)
 
 
 def test_sector_names(clf: Classifier) -> None:

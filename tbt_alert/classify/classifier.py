@@ -25,6 +25,7 @@ from tbt_alert.classify.evidence import (
     build_index,
     collect_evidence,
 )
+from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.classify.risk import Risk, assess
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.textmodel import TextModel, load_model
@@ -32,6 +33,9 @@ from tbt_alert.record import CanonicalRecord
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
+# the shape of stored reasons: part of the classifier version, so rows stored with an older shape
+# are classified again (their stored reasons are still shown meanwhile, as legacy text)
+REASONS_FORMAT = "reasons-2"
 
 
 @dataclass(slots=True)
@@ -39,7 +43,7 @@ class SectorMatch:
     sector: str
     tier: Tier
     score: float
-    reasons: list[str]
+    reasons: list[Reason]
     risk: Risk
 
     def to_json(self) -> dict[str, Any]:
@@ -47,7 +51,7 @@ class SectorMatch:
             "sector": self.sector,
             "tier": self.tier,
             "score": self.score,
-            "reasons": list(self.reasons),
+            "reasons": [r.to_json() for r in self.reasons],
             "risk": self.risk.to_json(),
         }
 
@@ -57,7 +61,7 @@ class Classification:
     symbol: str
     sectors: list[SectorMatch]
     horizontal: bool
-    horizontal_reasons: list[str] = field(default_factory=list)
+    horizontal_reasons: list[Reason] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``tbt-alert classify`` output object; risk is given per sector and overall."""
@@ -67,7 +71,7 @@ class Classification:
             "symbol": self.symbol,
             "sectors": [m.to_json() for m in self.sectors],
             "horizontal": self.horizontal,
-            "horizontal_reasons": list(self.horizontal_reasons),
+            "horizontal_reasons": [r.to_json() for r in self.horizontal_reasons],
             "risk": overall,
         }
 
@@ -101,11 +105,10 @@ def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> Record
     merged = dict(own.sectors)
     for sid, ev in parent.sectors.items():
         if sid not in merged or ev.score > merged[sid].score:
-            reasons = [f"inherited from parent {symbol}: {r}" for r in ev.reasons]
+            reasons = [Reason(ReasonKind.INHERITED, symbol, sid)]
+            reasons += [r.inherited(symbol) for r in ev.reasons]
             merged[sid] = replace(ev, reasons=reasons)
-    reasons = own.horizontal_reasons + [
-        f"inherited from parent {symbol}: {r}" for r in parent.horizontal_reasons
-    ]
+    reasons = own.horizontal_reasons + [r.inherited(symbol) for r in parent.horizontal_reasons]
     return RecordEvidence(merged, own.horizontal or parent.horizontal, reasons)
 
 
@@ -121,6 +124,7 @@ class Classifier:
     def version(self) -> str:
         """Identifies rules + model: stored notifications are reclassified when it changes."""
         digest = hashlib.sha256(repr(self.rules).encode("utf-8"))
+        digest.update(REASONS_FORMAT.encode("utf-8"))
         digest.update(json.dumps(self.model.meta, sort_keys=True, default=str).encode("utf-8"))
         return f"{self.rules.version}+{digest.hexdigest()[:12]}"
 
@@ -205,9 +209,9 @@ class Classifier:
             tier = decide(ev.score, prob, self.rules.thresholds)
             if tier is None:
                 continue
-            reasons = [f"rule score {ev.score:g}", *ev.reasons]
+            reasons = [Reason(ReasonKind.RULE_SCORE, f"{ev.score:g}", sector.id), *ev.reasons]
             if prob is not None:
-                reasons.append(f"model score {prob:.2f}")
+                reasons.append(Reason(ReasonKind.MODEL, f"{prob:.2f}", sector.id))
             matches.append(
                 SectorMatch(
                     sector.id,

@@ -48,6 +48,10 @@ class ReasonKind(StrEnum):
     VOLUNTARY = "voluntary"
     MEASURE_KIND = "measure_kind"  # value: ban | testing | labelling
     ENTRY_INTO_FORCE = "entry_into_force"  # value: ISO date (stored; "within 6 months" is derived)
+    # value: ISO date; strength: closing | open | closed; detail: days
+    COMMENT_PERIOD = "comment_period"
+    # a reason stored as an English sentence by an earlier version: shown as it is, never parsed
+    LEGACY = "legacy"
 
 
 class ReasonJSON(TypedDict, total=False):
@@ -99,8 +103,11 @@ class Reason:
 
 
 def reason_from_json(value: Any) -> Reason:
-    """The one reader of a stored reason. Unknown kinds raise ValueError (a stored shape this
-    version cannot word is a bug to see, not text to show)."""
+    """The one reader of a stored reason. A string is a sentence stored by an earlier version: it
+    is kept as a ``legacy`` reason (shown as it is, never parsed). Unknown kinds raise ValueError
+    (a stored shape this version cannot word is a bug to see, not text to show)."""
+    if isinstance(value, str):
+        return Reason(ReasonKind.LEGACY, value)
     if not isinstance(value, Mapping):
         raise ValueError(f"a stored reason must be a JSON object, got {type(value).__name__}")
     detail = value.get("detail") or {}

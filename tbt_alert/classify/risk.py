@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.errors import SymbolError
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.dates import parse_date, parse_deadline
@@ -56,13 +57,13 @@ MEDIUM_MARKETS = {
 SECTOR_HIGH = {"footwear_leather": {"RUS"}}
 _KINDS = (
     (
-        "ban or restriction",
+        "ban",
         2,
         r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
         r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可",
     ),
     (
-        "testing and certification",
+        "testing",
         1,
         r"certif|conformity assessment|third[- ]party|testing|test procedure|"
         r"type approval|inspection|évaluation de la conformité|evaluación de la conformidad|认证|合格评定|检验|"
@@ -82,10 +83,15 @@ _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 @dataclass(frozen=True, slots=True)
 class Risk:
     level: Level
-    reasons: list[str] = field(default_factory=list)
+    points: int = 0
+    reasons: list[Reason] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        return {"level": self.level, "reasons": list(self.reasons)}
+        return {
+            "level": self.level,
+            "points": self.points,
+            "reasons": [r.to_json() for r in self.reasons],
+        }
 
 
 def member_code(record: CanonicalRecord) -> str | None:
@@ -103,32 +109,35 @@ def comment_deadline(record: CanonicalRecord) -> date | None:
     return parse_deadline(record.comment_deadline, parse_date(record.distribution_date)).date
 
 
-def _market_points(record: CanonicalRecord, sector: str) -> tuple[int, str]:
+def _market_points(record: CanonicalRecord, sector: str) -> tuple[int, Reason]:
     code = member_code(record)
     if code in HIGH_MARKETS or code in SECTOR_HIGH.get(sector, set()):
-        return 2, f"major market for Wenzhou exports ({code})"
+        return 2, Reason(ReasonKind.MARKET, code or "", strength="major")
     if code in MEDIUM_MARKETS:
-        return 1, f"significant market ({code})"
-    return 0, f"smaller market ({code or record.member})"
+        return 1, Reason(ReasonKind.MARKET, code or "", strength="significant")
+    return 0, Reason(ReasonKind.MARKET, code or record.member, strength="smaller")
 
 
-def _time_points(record: CanonicalRecord, today: date) -> tuple[int, list[str]]:
-    reasons: list[str] = []
+def _time_points(record: CanonicalRecord, today: date) -> tuple[int, list[Reason]]:
+    reasons: list[Reason] = []
     points = 0
     deadline = comment_deadline(record)
     if deadline is not None:
         left = (deadline - today).days
-        if 0 <= left <= 30:
-            points = 1
-            reasons.append(f"comment period closes in {left} days ({deadline})")
-        elif left > 30:
-            reasons.append(f"comment period open until {deadline} ({left} days)")
-        else:
-            reasons.append(f"comment period closed on {deadline}")
+        state = "closing" if 0 <= left <= 30 else "open" if left > 30 else "closed"
+        points = int(state == "closing")
+        reasons.append(
+            Reason(
+                ReasonKind.COMMENT_PERIOD,
+                deadline.isoformat(),
+                strength=state,
+                detail={"days": str(left)},
+            )
+        )
     force = parse_date(record.proposed_entry_into_force)
     if force is not None and (force - today).days <= 180:
         points = 1
-        reasons.append(f"entry into force {force} (within 6 months or passed)")
+        reasons.append(Reason(ReasonKind.ENTRY_INTO_FORCE, force.isoformat()))
     return points, reasons
 
 
@@ -141,15 +150,15 @@ def assess(record: CanonicalRecord, sector: str, now: datetime) -> Risk:
     reasons = [market]
     if _MANDATORY.search(text) and not _VOLUNTARY.search(text):
         points += 1
-        reasons.append("mandatory regulation")
+        reasons.append(Reason(ReasonKind.MANDATORY))
     else:
-        reasons.append("voluntary standard or unclear legal status")
+        reasons.append(Reason(ReasonKind.VOLUNTARY))
     t_points, t_reasons = _time_points(record, now.astimezone(UTC).date())
     points += t_points
     reasons += t_reasons
     for name, pts, rx in _KIND_RES:
         if rx.search(text):
             points += pts
-            reasons.append(f"measure kind: {name}")
+            reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
     level: Level = "red" if points >= RED else "amber" if points >= AMBER else "green"
-    return Risk(level, [f"{points} points", *reasons])
+    return Risk(level, points, reasons)

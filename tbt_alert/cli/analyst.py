@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tbt_alert.cli.context import Context, parse_day, pass_ctx
+from tbt_alert.mail.explain import explain
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.tables import Notification
 
@@ -100,8 +101,9 @@ def _detail_lines(info: Detail) -> list[str]:
         out.append(
             f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} risk {risk.get('level', '-')}"
         )
-        out.extend(f"      - {r}" for r in s.get("reasons", []))
-        out.extend(f"      ! {r}" for r in risk.get("reasons", []))
+        reasons = explain(s.get("reasons", []), "en", {}, internal=True)
+        out.extend(f"      - {r}" for r in reasons)
+        out.extend(f"      ! {r}" for r in explain(risk.get("reasons", []), "en", {}))
     if not (row.classification or {}).get("sectors"):
         out.append("  (none)")
     out.append(f"description  {row.description or '-'}")

@@ -108,7 +108,9 @@ def classify_cmd(
     Reads canonical JSON Lines and writes, in the same order, one JSON object per non-blank input
     line: {"symbol", "sectors": [{"sector", "tier": "alert"|"possible", "score", "reasons",
     "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk"}. "risk" at top
-    level is the highest level among alert-tier sectors, or null.
+    level is the highest level among alert-tier sectors, or null. Each reason is an object
+    {"kind", "value", "sector"?, "field"?, "strength"?, "detail"?} (kind: hs, ics, phrase, cross,
+    veto, model, inherited, market, ...).
 
     An addendum, corrigendum or revision whose parent appears earlier in the same input inherits
     the parent's scope. No database is used.

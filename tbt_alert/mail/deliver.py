@@ -254,7 +254,7 @@ def _sector_line(
         sector_id=sid,
         name=zh if lang == "zh" else en,
         tier=str(entry.get("tier", "alert")),
-        reasons=tuple(explain((str(r) for r in entry.get("reasons", [])), lang, names)),
+        reasons=tuple(explain(entry.get("reasons", []), lang, names)),
         risk_level=str(risk.get("level", "amber")),
-        risk_reasons=tuple(explain((str(r) for r in risk.get("reasons", [])), lang, names)),
+        risk_reasons=tuple(explain(risk.get("reasons", []), lang, names)),
     )
