@@ -247,7 +247,7 @@ def deliver_pending(
 ) -> None:
     """Classify what is new, plan what is due, send it."""
     with session_scope(engine) as session:
-        annotated = annotate_pending(session, classifier, now=now)
+        annotated = annotate_pending(session, classifier)
         plan = plan_warnings(
             session, now=now, window_days=ALERT_WINDOW_DAYS, domain=config.mail.message_id_domain
         )
@@ -294,7 +294,7 @@ def deliver_digests(
     rhythm = Cadence(cadence)
     summary = DigestSummary(cadence=rhythm.value)
     with session_scope(engine) as session:
-        annotate_pending(session, classifier, now=now)
+        annotate_pending(session, classifier)
         plan = plan_digests(
             session,
             rhythm,

@@ -1,7 +1,7 @@
 """Reasons are data, worded per language from one catalogue; nothing parses a sentence back."""
 
 import json
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -100,8 +100,11 @@ def test_every_reason_the_classifier_gives_on_the_real_data_is_worded():
         / "labelled.jsonl"
     )
     records = [parse_record(json.loads(line)) for line in path.read_text("utf-8").splitlines()]
-    results = load_classifier().classify_many(records, None, datetime(2026, 11, 26, tzinfo=UTC))
-    reasons = [r for c in results for s in c.sectors for r in (*s.reasons, *s.risk.reasons)]
+    results = load_classifier().classify_many(records, None)
+    today = date(2026, 11, 26)
+    reasons = [
+        r for c in results for s in c.sectors for r in (*s.reasons, *s.risk.at(today).reasons)
+    ]
     reasons += [r for c in results for r in c.horizontal_reasons]
     kinds = {r.kind for r in reasons}
     assert len(kinds) >= 10

@@ -1,16 +1,25 @@
-"""Risk level per (measure, sector) with reasons; time is a parameter."""
+"""Risk per (measure, sector): points from the content are stored; the level and the timing are
+worked out for the day shown."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 
 from tbt_alert.classify.reasons import Reason, ReasonKind
-from tbt_alert.classify.risk import assess, comment_deadline, member_code, parse_date
+from tbt_alert.classify.risk import (
+    assess,
+    comment_deadline,
+    member_code,
+    parse_date,
+    risk_from_json,
+)
 from tbt_alert.record import CanonicalRecord
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
+TODAY = NOW.date()
 
 
 def rec(**kw: str) -> CanonicalRecord:
@@ -19,21 +28,24 @@ def rec(**kw: str) -> CanonicalRecord:
 
 
 def test_eu_ban_with_closing_comment_window_is_red() -> None:
-    risk = assess(
+    stored = assess(
         rec(
             title="Draft Commission Regulation: restriction of chromium VI in leather footwear",
             comment_deadline="2025-03-20",
         ),
         "footwear_leather",
-        NOW,
     )
+    risk = stored.at(TODAY)
     assert risk.level == "red"
     assert Reason(ReasonKind.MARKET, "EU", strength="major") in risk.reasons
     assert Reason(ReasonKind.MEASURE_KIND, "ban") in risk.reasons
-    assert (
-        Reason(ReasonKind.COMMENT_PERIOD, "2025-03-20", strength="closing", detail={"days": "19"})
-        in risk.reasons
+    closing = Reason(
+        ReasonKind.COMMENT_PERIOD, "2025-03-20", strength="closing", detail={"days": "19"}
     )
+    assert closing in risk.reasons
+    # stored: the deadline as a fact, no day count, no level
+    assert Reason(ReasonKind.COMMENT_PERIOD, "2025-03-20") in stored.reasons
+    assert "level" not in stored.to_json() and "days" not in str(stored.to_json())
 
 
 def test_small_market_voluntary_labelling_standard_is_green() -> None:
@@ -44,8 +56,7 @@ def test_small_market_voluntary_labelling_standard_is_green() -> None:
             title="Voluntary standard for labelling of textiles",
         ),
         "apparel_textiles",
-        NOW,
-    )
+    ).at(TODAY)
     assert risk.level == "green"
     assert Reason(ReasonKind.VOLUNTARY) in risk.reasons
 
@@ -56,24 +67,41 @@ def test_russia_weighs_more_for_footwear_than_for_pumps() -> None:
         member="Russian Federation",
         title="Technical regulation on products",
     )
-    assert assess(r, "footwear_leather", NOW).reasons[0].strength == "major"
-    assert assess(r, "pumps_valves", NOW).reasons[0].strength == "significant"
+    assert assess(r, "footwear_leather").reasons[0].strength == "major"
+    assert assess(r, "pumps_valves").reasons[0].strength == "significant"
 
 
-def test_time_left_depends_on_now_only() -> None:
+def test_time_is_weighed_on_the_day_shown_not_when_classified() -> None:
     r = rec(title="Technical regulation: certification of toys", comment_deadline="2025-04-15")
-    assert any(
-        x.strength == "closing"
-        for x in assess(r, "toys_playground", datetime(2025, 4, 1, tzinfo=UTC)).reasons
-    )
-    assert any(
-        x.strength == "open"
-        for x in assess(r, "toys_playground", datetime(2025, 1, 1, tzinfo=UTC)).reasons
-    )
-    assert any(
-        x.strength == "closed"
-        for x in assess(r, "toys_playground", datetime(2025, 5, 1, tzinfo=UTC)).reasons
-    )
+    stored = risk_from_json(json.loads(json.dumps(assess(r, "toys_playground").to_json())))
+
+    def state(day: date) -> tuple[str, str | None]:
+        now = stored.at(day)
+        period = next(x for x in now.reasons if x.kind == ReasonKind.COMMENT_PERIOD)
+        return now.level, period.strength
+
+    # EU market 2 + mandatory 1 + certification 1 = 4 stored points; + 1 while closing
+    assert state(date(2025, 4, 1)) == ("red", "closing")
+    assert state(date(2025, 1, 1)) == ("amber", "open")
+    assert state(date(2025, 5, 1)) == ("amber", "closed")
+    # the notification's own deadline, when given, is the one weighed
+    moved = stored.at(date(2025, 4, 1), date(2025, 6, 30))
+    assert moved.level == "amber"
+    assert any(x.detail.get("days") == "90" for x in moved.reasons)
+
+
+def test_entry_into_force_counts_only_within_six_months_of_the_day_shown() -> None:
+    r = rec(title="Voluntary code for toys", proposed_entry_into_force="2025-12-01")
+    stored = assess(r, "toys_playground")
+    assert stored.at(date(2025, 3, 1)).points == stored.points
+    assert stored.at(date(2025, 7, 1)).points == stored.points + 1
+
+
+def test_a_risk_stored_by_an_earlier_version_still_reads() -> None:
+    old = {"level": "red", "reasons": ["3 points", "major market for Wenzhou exports (EU)"]}
+    risk = risk_from_json(old).at(TODAY)
+    assert risk.level == "red"
+    assert [x.kind for x in risk.reasons] == [ReasonKind.LEGACY, ReasonKind.LEGACY]
 
 
 @pytest.mark.parametrize(

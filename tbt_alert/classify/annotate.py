@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, or_, select
@@ -28,7 +27,6 @@ class ClassifierLike(Protocol):
         self,
         records: Sequence[CanonicalRecord],
         parents: Sequence[CanonicalRecord | None] | None = None,
-        now: datetime | None = None,
     ) -> Sequence[ClassificationLike]: ...
 
     def sector_names(self) -> dict[str, tuple[str, str]]: ...
@@ -56,9 +54,7 @@ def tier_sectors(result: dict, tier: str = "alert") -> list[str]:
 BATCH = 500  # the model vectorises a batch at once: much faster than one by one
 
 
-def annotate_pending(
-    session: Session, classifier: ClassifierLike, *, now: datetime
-) -> AnnotateReport:
+def annotate_pending(session: Session, classifier: ClassifierLike) -> AnnotateReport:
     """Classify every notification not yet classified with this content and classifier version.
     Addenda, corrigenda and revisions are read together with their parent when it is stored."""
     report = AnnotateReport()
@@ -77,7 +73,7 @@ def annotate_pending(
         batch = pending[start : start + BATCH]
         by_symbol = _parents_of(session, batch)
         parents = [_parent(by_symbol, r) for r in batch]
-        results = classifier.classify_many([as_record(r) for r in batch], parents, now)
+        results = classifier.classify_many([as_record(r) for r in batch], parents)
         for row, result in zip(batch, results, strict=True):
             _store(session, row, result.to_json(), _stamp(row, version))
             report.classified += 1

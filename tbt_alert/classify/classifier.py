@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +35,7 @@ Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
 # the shape of stored reasons: part of the classifier version, so rows stored with an older shape
 # are classified again (their stored reasons are still shown meanwhile, as legacy text)
-REASONS_FORMAT = "reasons-2"
+REASONS_FORMAT = "reasons-3"
 
 
 @dataclass(slots=True)
@@ -64,16 +64,30 @@ class Classification:
     horizontal_reasons: list[Reason] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``tbt-alert classify`` output object; risk is given per sector and overall."""
-        levels = [m.risk.level for m in self.sectors if m.tier == "alert"]
-        overall = next((lv for lv in ("red", "amber", "green") if lv in levels), None)
+        """The stored classification: what the content says, nothing that depends on today."""
         return {
             "symbol": self.symbol,
             "sectors": [m.to_json() for m in self.sectors],
             "horizontal": self.horizontal,
             "horizontal_reasons": [r.to_json() for r in self.horizontal_reasons],
-            "risk": overall,
         }
+
+    def report(self, today: date) -> dict[str, Any]:
+        """The ``tbt-alert classify`` output object: the stored shape with each sector's risk
+        level and reasons as of ``today``, and the highest alert-tier level as "risk"."""
+        out = self.to_json()
+        levels = []
+        for entry, m in zip(out["sectors"], self.sectors, strict=True):
+            now = m.risk.at(today)
+            entry["risk"] = {
+                "level": now.level,
+                "points": now.points,
+                "reasons": [r.to_json() for r in now.reasons],
+            }
+            if m.tier == "alert":
+                levels.append(now.level)
+        out["risk"] = next((lv for lv in ("red", "amber", "green") if lv in levels), None)
+        return out
 
     def alerted(self) -> set[str]:
         return {m.sector for m in self.sectors if m.tier == "alert"}
@@ -174,24 +188,22 @@ class Classifier:
         self,
         record: CanonicalRecord,
         parent: CanonicalRecord | None = None,
-        now: datetime | None = None,
     ) -> Classification:
-        return self.classify_many([record], [parent], now)[0]
+        return self.classify_many([record], [parent])[0]
 
     def classify_many(
         self,
         records: Sequence[CanonicalRecord],
         parents: Sequence[CanonicalRecord | None] | None = None,
-        now: datetime | None = None,
     ) -> list[Classification]:
-        """Classify a batch (the model vectorises the batch at once: much faster per record)."""
-        now = now or datetime.now(UTC)
+        """Classify a batch (the model vectorises the batch at once: much faster per record).
+        The result depends on the records only, never on the day it is made."""
         parents = list(parents) if parents is not None else [None] * len(records)
         own = [collect_evidence(self.index, r) for r in records]
         pev = [collect_evidence(self.index, p) if p is not None else None for p in parents]
         scores = self.model_scores(records, parents, own, pev)
         return [
-            self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s, now)
+            self._decide(r, ev if pe is None or p is None else _inherit(ev, pe, p.symbol), s)
             for r, p, ev, pe, s in zip(records, parents, own, pev, scores, strict=True)
         ]
 
@@ -200,7 +212,6 @@ class Classifier:
         record: CanonicalRecord,
         evidence: RecordEvidence,
         probs: dict[str, float],
-        now: datetime,
     ) -> Classification:
         matches = []
         for sector in self.rules.sectors:
@@ -218,7 +229,7 @@ class Classifier:
                     tier,
                     combined_score(ev.score, prob),
                     reasons,
-                    assess(record, sector.id, now),
+                    assess(record, sector.id),
                 )
             )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))

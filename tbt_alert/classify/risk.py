@@ -8,17 +8,19 @@ Points, from what exporters care about:
 * time: comment window closing within 30 days, or entry into force within 180 days -> +1;
 * kind: ban or restriction +2; testing and certification +1; labelling +0 (named as a reason).
 
-red >= 5 points, amber >= 3, green below. ``now`` is always passed in.
+red >= 5 points, amber >= 3, green below. Only the content's points and the dates are stored
+(:func:`assess`); the time point and the level are worked out for the day a message or a list is
+made (:meth:`Risk.at`), so a stored classification never goes stale.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Literal
 
-from tbt_alert.classify.reasons import Reason, ReasonKind
+from tbt_alert.classify.reasons import Reason, ReasonKind, reasons_from_json
 from tbt_alert.errors import SymbolError
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.dates import parse_date, parse_deadline
@@ -82,16 +84,73 @@ _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 
 @dataclass(frozen=True, slots=True)
 class Risk:
-    level: Level
+    """What the measure's content says: points from market, legal status and kind of measure,
+    with the dates that time will weigh (comment deadline, entry into force) as reasons. This is
+    what is stored; the level depends on today too: see :meth:`at`.
+
+    ``legacy_level``: a level stored by an earlier version (which stored levels, not points),
+    shown as it was."""
+
     points: int = 0
     reasons: list[Reason] = field(default_factory=list)
+    legacy_level: Level | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "level": self.level,
+        out: dict[str, object] = {
             "points": self.points,
             "reasons": [r.to_json() for r in self.reasons],
         }
+        if self.legacy_level is not None:
+            out["level"] = self.legacy_level
+        return out
+
+    def at(self, today: date, deadline: date | None = None) -> RiskToday:
+        """The level and the reasons as of ``today``. ``deadline``: the comment deadline to
+        weigh (the notification's own, as stored); else the one the classifier read."""
+        if self.legacy_level is not None:
+            return RiskToday(self.legacy_level, self.points, list(self.reasons))
+        reasons: list[Reason] = []
+        soon = False
+        for r in self.reasons:
+            if r.kind == ReasonKind.COMMENT_PERIOD:
+                day = deadline or date.fromisoformat(r.value)
+                left = (day - today).days
+                state = "closing" if 0 <= left <= 30 else "open" if left > 30 else "closed"
+                soon |= state == "closing"
+                reasons.append(
+                    replace(r, value=day.isoformat(), strength=state, detail={"days": str(left)})
+                )
+            elif r.kind == ReasonKind.ENTRY_INTO_FORCE:
+                if (date.fromisoformat(r.value) - today).days <= 180:
+                    soon = True
+                    reasons.append(r)
+            else:
+                reasons.append(r)
+        points = self.points + int(soon)
+        level: Level = "red" if points >= RED else "amber" if points >= AMBER else "green"
+        return RiskToday(level, points, reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskToday:
+    """A risk as shown on one day: never stored."""
+
+    level: Level
+    points: int
+    reasons: list[Reason]
+
+
+def risk_from_json(value: object) -> Risk:
+    """The one reader of a stored risk (``{"points", "reasons"}``; earlier versions stored
+    ``{"level", "reasons": [sentences]}``, read as a legacy level with legacy reasons)."""
+    if not isinstance(value, dict):
+        return Risk()
+    reasons = reasons_from_json(value.get("reasons") or [])
+    level = value.get("level")
+    if "points" not in value or level is not None:
+        legacy: Level = level if level in ("red", "amber", "green") else "amber"
+        return Risk(int(value.get("points") or 0), reasons, legacy)
+    return Risk(int(value["points"]), reasons)
 
 
 def member_code(record: CanonicalRecord) -> str | None:
@@ -118,31 +177,20 @@ def _market_points(record: CanonicalRecord, sector: str) -> tuple[int, Reason]:
     return 0, Reason(ReasonKind.MARKET, code or record.member, strength="smaller")
 
 
-def _time_points(record: CanonicalRecord, today: date) -> tuple[int, list[Reason]]:
-    reasons: list[Reason] = []
-    points = 0
+def _dates(record: CanonicalRecord) -> list[Reason]:
+    """The dates time will weigh, as facts (how near they are is worked out on the day shown)."""
+    reasons = []
     deadline = comment_deadline(record)
     if deadline is not None:
-        left = (deadline - today).days
-        state = "closing" if 0 <= left <= 30 else "open" if left > 30 else "closed"
-        points = int(state == "closing")
-        reasons.append(
-            Reason(
-                ReasonKind.COMMENT_PERIOD,
-                deadline.isoformat(),
-                strength=state,
-                detail={"days": str(left)},
-            )
-        )
+        reasons.append(Reason(ReasonKind.COMMENT_PERIOD, deadline.isoformat()))
     force = parse_date(record.proposed_entry_into_force)
-    if force is not None and (force - today).days <= 180:
-        points = 1
+    if force is not None:
         reasons.append(Reason(ReasonKind.ENTRY_INTO_FORCE, force.isoformat()))
-    return points, reasons
+    return reasons
 
 
-def assess(record: CanonicalRecord, sector: str, now: datetime) -> Risk:
-    """Risk level for (measure, sector) at time ``now`` (timezone-aware UTC)."""
+def assess(record: CanonicalRecord, sector: str) -> Risk:
+    """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day."""
     text = normalise_text(
         " ".join(t for t in (record.title, record.products_text, record.description) if t)
     )
@@ -153,12 +201,8 @@ def assess(record: CanonicalRecord, sector: str, now: datetime) -> Risk:
         reasons.append(Reason(ReasonKind.MANDATORY))
     else:
         reasons.append(Reason(ReasonKind.VOLUNTARY))
-    t_points, t_reasons = _time_points(record, now.astimezone(UTC).date())
-    points += t_points
-    reasons += t_reasons
     for name, pts, rx in _KIND_RES:
         if rx.search(text):
             points += pts
             reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
-    level: Level = "red" if points >= RED else "amber" if points >= AMBER else "green"
-    return Risk(level, points, reasons)
+    return Risk(points, reasons + _dates(record))

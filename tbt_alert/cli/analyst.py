@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 
-from tbt_alert.cli.context import Context, parse_day, pass_ctx
+from tbt_alert.classify.risk import risk_from_json
+from tbt_alert.cli.context import Context, now_utc, parse_day, pass_ctx
 from tbt_alert.mail.explain import explain
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.tables import Notification
@@ -74,11 +76,11 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
             json.dumps(row.model_dump(mode="json", warnings=False), ensure_ascii=False, indent=2)
         )
         return
-    for line in _detail_lines(info):
+    for line in _detail_lines(info, now_utc().date()):
         click.echo(line)
 
 
-def _detail_lines(info: Detail) -> list[str]:
+def _detail_lines(info: Detail, today: date) -> list[str]:
     row = info.notification
     out = [
         f"{row.symbol}  ({row.kind})",
@@ -97,13 +99,14 @@ def _detail_lines(info: Detail) -> list[str]:
         "sectors:",
     ]
     for s in (row.classification or {}).get("sectors", []):
-        risk = s.get("risk") or {}
+        risk = risk_from_json(s.get("risk")).at(today, row.comment_deadline)
         out.append(
-            f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} risk {risk.get('level', '-')}"
+            f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} "
+            f"risk {risk.level} ({risk.points} points today)"
         )
         reasons = explain(s.get("reasons", []), "en", {}, internal=True)
         out.extend(f"      - {r}" for r in reasons)
-        out.extend(f"      ! {r}" for r in explain(risk.get("reasons", []), "en", {}))
+        out.extend(f"      ! {r}" for r in explain(risk.reasons, "en", {}))
     if not (row.classification or {}).get("sectors"):
         out.append("  (none)")
     out.append(f"description  {row.description or '-'}")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session, col, or_, select
 
 from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
+from tbt_alert.classify.risk import risk_from_json
 from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -204,10 +205,12 @@ def _record(
 
 def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningContext:
     """What one message says of one notification, for one reader."""
-    lang, now = reader.lang, reader.now
+    lang, today = reader.lang, reader.now.date()
     entries = {s["sector"]: s for s in snap.get("classification", {}).get("sectors", [])}
     lines = tuple(
-        _sector_line(entries.get(sid, {"sector": sid}), reader.names, lang)
+        _sector_line(
+            entries.get(sid, {"sector": sid}), reader.names, lang, today, row.comment_deadline
+        )
         for sid in reader.delivery.sectors
         if sid in row.alert_sectors or sid in entries
     )
@@ -235,7 +238,7 @@ def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningCon
         distribution_date=row.distribution_date,
         comment_deadline=row.comment_deadline,
         deadline_text=None if row.comment_deadline else row.comment_deadline_text,
-        days_left=(row.comment_deadline - now.date()).days if row.comment_deadline else None,
+        days_left=(row.comment_deadline - today).days if row.comment_deadline else None,
         document_url=next(iter(row.document_links), None) or row.document_url,
         notification_url=row.document_url,
         unsubscribe_url=reader.link("unsubscribe"),
@@ -245,16 +248,22 @@ def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningCon
 
 
 def _sector_line(
-    entry: dict, names: dict[str, tuple[str, str]], lang: Literal["zh", "en"]
+    entry: dict,
+    names: dict[str, tuple[str, str]],
+    lang: Literal["zh", "en"],
+    today: date,
+    deadline: date | None,
 ) -> SectorLine:
+    """One sector of a message; the risk as of ``today``, weighing the notification's deadline
+    (the same day count the message shows)."""
     sid = str(entry.get("sector"))
     en, zh = names.get(sid, (sid, sid))
-    risk = entry.get("risk") or {}
+    risk = risk_from_json(entry.get("risk")).at(today, deadline)
     return SectorLine(
         sector_id=sid,
         name=zh if lang == "zh" else en,
         tier=str(entry.get("tier", "alert")),
         reasons=tuple(explain(entry.get("reasons", []), lang, names)),
-        risk_level=str(risk.get("level", "amber")),
-        risk_reasons=tuple(explain(risk.get("reasons", []), lang, names)),
+        risk_level=risk.level,
+        risk_reasons=tuple(explain(risk.reasons, lang, names)),
     )
