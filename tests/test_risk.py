@@ -4,19 +4,15 @@ worked out for the day shown."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
 from tbt_alert.classify.reasons import Reason, ReasonKind
-from tbt_alert.classify.risk import (
-    assess,
-    comment_deadline,
-    member_code,
-    parse_date,
-    risk_from_json,
-)
-from tbt_alert.record import CanonicalRecord
+from tbt_alert.classify.risk import assess, parse_date, risk_from_json
+from tbt_alert.record import CanonicalRecord, Facts
+from tbt_alert.store.ingest import read_facts
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TODAY = NOW.date()
@@ -120,14 +116,25 @@ def test_parse_date(text: str | None, expected: date | None) -> None:
 
 
 def test_days_after_distribution() -> None:
-    assert comment_deadline(
+    assert read_facts(
         rec(comment_deadline="60 days after Notification", distribution_date="2010-04-09")
-    ) == date(2010, 6, 8)
-    assert comment_deadline(
+    ).comment_deadline == date(2010, 6, 8)
+    assert read_facts(
         rec(comment_deadline="自分发日期起60天", distribution_date="2020-01-01")
-    ) == date(2020, 3, 1)
+    ).comment_deadline == date(2020, 3, 1)
 
 
 def test_member_code() -> None:
-    assert member_code(rec(symbol="G/TBT/N/USA/1")) == "USA"
-    assert member_code(rec(symbol="G/TBT/Notif.97.323", member="美国")) == "USA"
+    assert read_facts(rec(symbol="G/TBT/N/USA/1")).member_code == "USA"
+    assert read_facts(rec(symbol="G/TBT/Notif.97.323", member="美国")).member_code == "USA"
+
+
+def test_risk_takes_the_member_and_deadline_ingest_read() -> None:
+    """A record from the store carries what ingest normalised: risk does not read the text
+    again (here the stored facts deliberately disagree with the text)."""
+    facts = Facts("USA", "United States", date(2025, 1, 1), date(2025, 3, 10))
+    record = rec(member="Uganda", comment_deadline="60 days after notification")
+    record = replace(record, facts=facts)
+    risk = assess(record, "toys_playground")
+    assert risk.reasons[0] == Reason(ReasonKind.MARKET, "USA", strength="major")
+    assert Reason(ReasonKind.COMMENT_PERIOD, "2025-03-10") in risk.reasons

@@ -17,6 +17,7 @@ from tbt_alert.alerts.match import Relevance, match
 from tbt_alert.alerts.plan import interests, is_timely, led_group
 from tbt_alert.mail.message import make_message_id
 from tbt_alert.status import BulletinKind, Cadence, DeliveryStatus
+from tbt_alert.store.shapes import DigestSnapshot
 from tbt_alert.store.tables import Bulletin, Delivery, Notification
 
 CATCH_UP = {Cadence.DAILY: 7, Cadence.WEEKLY: 4}  # closed periods looked back at, at most
@@ -125,13 +126,15 @@ def plan_digests(
             kind=BulletinKind.DIGEST,
             notification_id=None,
             created_at=now,
-            snapshot={
-                "kind": "digest",
-                "cadence": cadence.value,
-                "period": period.label,
-                "start": period.start.isoformat(),
-                "end": period.end.isoformat(),
-            },
+            snapshot=dict(
+                DigestSnapshot(
+                    kind="digest",
+                    cadence=cadence.value,
+                    period=period.label,
+                    start=period.start.isoformat(),
+                    end=period.end.isoformat(),
+                )
+            ),
         )
         session.add(bulletin)
         session.flush()

@@ -18,6 +18,7 @@ from tbt_alert.status import (
     SubscriberStatus,
     SubscriptionStatus,
 )
+from tbt_alert.store.shapes import WarningSnapshot, read_classification, read_events
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber, Subscription
 
 
@@ -79,7 +80,7 @@ def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
     return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
 
 
-def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> dict:
+def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> WarningSnapshot:
     """What the bulletin says, frozen when it is planned so every delivery says the same."""
     symbols = sorted({s for r in group for s in (r.joint_symbols or [r.symbol])})
     return {
@@ -87,8 +88,8 @@ def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -
         "symbol": row.symbol,
         "symbols": symbols,
         "document_kind": str(row.kind),
-        "events": list(row.events),
-        "classification": row.classification or {},
+        "events": read_events(row.events),
+        "classification": read_classification(row.classification),
         "alert_sectors": list(row.alert_sectors),
     }
 
@@ -147,7 +148,7 @@ def _bulletin(
         key=f"{kind.value}:{row.symbol}",
         kind=kind,
         notification_id=row.id or 0,
-        snapshot=snapshot(row, kind, group),
+        snapshot=dict(snapshot(row, kind, group)),
         created_at=now,
     )
     session.add(bulletin)

@@ -10,13 +10,14 @@ from sqlmodel import Session, col, or_, select
 
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.store.ingest import as_record
+from tbt_alert.store.shapes import ClassificationJSON, tier_sectors
 from tbt_alert.store.tables import Notification
 
 
 class ClassificationLike(Protocol):
     horizontal: bool
 
-    def to_json(self) -> dict: ...
+    def to_json(self) -> ClassificationJSON: ...
 
 
 class ClassifierLike(Protocol):
@@ -44,11 +45,6 @@ def _stamp(row: Notification, classifier_version: str) -> str:
 
 def _stamp_sql(classifier_version: str) -> Any:
     return Notification.content_hash + f":{classifier_version}"
-
-
-def tier_sectors(result: dict, tier: str = "alert") -> list[str]:
-    """The sectors a stored classification puts in ``tier`` ("alert" or "possible")."""
-    return [s["sector"] for s in result.get("sectors", []) if s.get("tier") == tier]
 
 
 BATCH = 500  # the model vectorises a batch at once: much faster than one by one
@@ -95,9 +91,9 @@ def _parent(by_symbol: dict[str, Notification], row: Notification) -> CanonicalR
     return as_record(parent_row) if parent_row is not None else None
 
 
-def _store(session: Session, row: Notification, result: dict, stamp: str) -> None:
-    row.classification = result
+def _store(session: Session, row: Notification, result: ClassificationJSON, stamp: str) -> None:
+    row.classification = dict(result)
     row.alert_sectors = tier_sectors(result)
-    row.horizontal = bool(result.get("horizontal"))
+    row.horizontal = result["horizontal"]
     row.classified_hash = stamp
     session.add(row)

@@ -30,6 +30,8 @@ from tbt_alert.classify.risk import Risk, assess
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.textmodel import TextModel, load_model
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.store.ingest import read_facts
+from tbt_alert.store.shapes import ClassificationJSON, SectorJSON
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
@@ -46,7 +48,7 @@ class SectorMatch:
     reasons: list[Reason]
     risk: Risk
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SectorJSON:
         return {
             "sector": self.sector,
             "tier": self.tier,
@@ -63,7 +65,7 @@ class Classification:
     horizontal: bool
     horizontal_reasons: list[Reason] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ClassificationJSON:
         """The stored classification: what the content says, nothing that depends on today."""
         return {
             "symbol": self.symbol,
@@ -75,7 +77,7 @@ class Classification:
     def report(self, today: date) -> dict[str, Any]:
         """The ``tbt-alert classify`` output object: the stored shape with each sector's risk
         level and reasons as of ``today``, and the highest alert-tier level as "risk"."""
-        out = self.to_json()
+        out: dict[str, Any] = dict(self.to_json())
         levels = []
         for entry, m in zip(out["sectors"], self.sectors, strict=True):
             now = m.risk.at(today)
@@ -214,6 +216,7 @@ class Classifier:
         probs: dict[str, float],
     ) -> Classification:
         matches = []
+        facts = read_facts(record)  # once per record: the store's, or read as ingest reads
         for sector in self.rules.sectors:
             ev = evidence.sectors.get(sector.id) or SectorEvidence()
             prob = probs.get(sector.id)
@@ -229,7 +232,7 @@ class Classifier:
                     tier,
                     combined_score(ev.score, prob),
                     reasons,
-                    assess(record, sector.id),
+                    assess(record, sector.id, facts),
                 )
             )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))

@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any
+
+from tbt_alert.store.shapes import ReasonJSON
 
 
 class ReasonKind(StrEnum):
@@ -52,17 +54,6 @@ class ReasonKind(StrEnum):
     COMMENT_PERIOD = "comment_period"
     # a reason stored as an English sentence by an earlier version: shown as it is, never parsed
     LEGACY = "legacy"
-
-
-class ReasonJSON(TypedDict, total=False):
-    """The stored shape of a reason (JSON object)."""
-
-    kind: str
-    sector: str | None
-    field: str | None
-    value: str
-    strength: str | None
-    detail: dict[str, str]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

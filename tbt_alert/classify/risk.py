@@ -21,12 +21,11 @@ from datetime import date
 from typing import Literal
 
 from tbt_alert.classify.reasons import Reason, ReasonKind, reasons_from_json
-from tbt_alert.errors import SymbolError
-from tbt_alert.record import CanonicalRecord
-from tbt_alert.text.dates import parse_date, parse_deadline
-from tbt_alert.text.members import normalise_member
+from tbt_alert.record import CanonicalRecord, Facts
+from tbt_alert.store.ingest import read_facts
+from tbt_alert.store.shapes import RiskJSON
+from tbt_alert.text.dates import parse_date
 from tbt_alert.text.phrases import normalise_text
-from tbt_alert.text.symbols import parse_symbol
 
 Level = Literal["red", "amber", "green"]
 RED, AMBER = 5, 3
@@ -95,11 +94,8 @@ class Risk:
     reasons: list[Reason] = field(default_factory=list)
     legacy_level: Level | None = None
 
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "points": self.points,
-            "reasons": [r.to_json() for r in self.reasons],
-        }
+    def to_json(self) -> RiskJSON:
+        out: RiskJSON = {"points": self.points, "reasons": [r.to_json() for r in self.reasons]}
         if self.legacy_level is not None:
             out["level"] = self.legacy_level
         return out
@@ -140,47 +136,30 @@ class RiskToday:
     reasons: list[Reason]
 
 
-def risk_from_json(value: object) -> Risk:
-    """The one reader of a stored risk (``{"points", "reasons"}``; earlier versions stored
-    ``{"level", "reasons": [sentences]}``, read as a legacy level with legacy reasons)."""
-    if not isinstance(value, dict):
-        return Risk()
+def risk_from_json(value: RiskJSON) -> Risk:
+    """A stored risk (see ``store.shapes.RiskJSON``) as a :class:`Risk`. Earlier versions stored
+    ``{"level", "reasons": [sentences]}``: read as a legacy level with legacy reasons."""
     reasons = reasons_from_json(value.get("reasons") or [])
     level = value.get("level")
     if "points" not in value or level is not None:
-        legacy: Level = level if level in ("red", "amber", "green") else "amber"
-        return Risk(int(value.get("points") or 0), reasons, legacy)
-    return Risk(int(value["points"]), reasons)
+        legacy: Level = level if level in ("red", "amber", "green") else "amber"  # type: ignore[assignment]
+        return Risk(value.get("points", 0), reasons, legacy)
+    return Risk(value["points"], reasons)
 
 
-def member_code(record: CanonicalRecord) -> str | None:
-    """The notifying member's code: from the symbol when it reads, else from the name."""
-    try:
-        own = parse_symbol(record.symbol).member
-    except SymbolError:
-        own = None
-    code = normalise_member(record.member, own).code
-    return code or None  # members.py already reads EEC as EU
-
-
-def comment_deadline(record: CanonicalRecord) -> date | None:
-    """The comment deadline as a date: written, or 'N days after' the distribution date."""
-    return parse_deadline(record.comment_deadline, parse_date(record.distribution_date)).date
-
-
-def _market_points(record: CanonicalRecord, sector: str) -> tuple[int, Reason]:
-    code = member_code(record)
+def _market_points(facts: Facts, sector: str) -> tuple[int, Reason]:
+    code = facts.member_code or None  # members.py already reads EEC as EU
     if code in HIGH_MARKETS or code in SECTOR_HIGH.get(sector, set()):
         return 2, Reason(ReasonKind.MARKET, code or "", strength="major")
     if code in MEDIUM_MARKETS:
         return 1, Reason(ReasonKind.MARKET, code or "", strength="significant")
-    return 0, Reason(ReasonKind.MARKET, code or record.member, strength="smaller")
+    return 0, Reason(ReasonKind.MARKET, code or facts.member_name, strength="smaller")
 
 
-def _dates(record: CanonicalRecord) -> list[Reason]:
+def _dates(record: CanonicalRecord, facts: Facts) -> list[Reason]:
     """The dates time will weigh, as facts (how near they are is worked out on the day shown)."""
     reasons = []
-    deadline = comment_deadline(record)
+    deadline = facts.comment_deadline
     if deadline is not None:
         reasons.append(Reason(ReasonKind.COMMENT_PERIOD, deadline.isoformat()))
     force = parse_date(record.proposed_entry_into_force)
@@ -189,12 +168,15 @@ def _dates(record: CanonicalRecord) -> list[Reason]:
     return reasons
 
 
-def assess(record: CanonicalRecord, sector: str) -> Risk:
-    """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day."""
+def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> Risk:
+    """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day.
+    Member and deadline are those ingest read (``facts``, else the record's own, else read the
+    way ingest reads them)."""
+    facts = facts or read_facts(record)
     text = normalise_text(
         " ".join(t for t in (record.title, record.products_text, record.description) if t)
     )
-    points, market = _market_points(record, sector)
+    points, market = _market_points(facts, sector)
     reasons = [market]
     if _MANDATORY.search(text) and not _VOLUNTARY.search(text):
         points += 1
@@ -205,4 +187,4 @@ def assess(record: CanonicalRecord, sector: str) -> Risk:
         if rx.search(text):
             points += pts
             reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
-    return Risk(points, reasons + _dates(record))
+    return Risk(points, reasons + _dates(record, facts))

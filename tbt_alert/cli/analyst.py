@@ -12,6 +12,7 @@ from tbt_alert.classify.risk import risk_from_json
 from tbt_alert.cli.context import Context, now_utc, parse_day, pass_ctx
 from tbt_alert.mail.explain import explain
 from tbt_alert.store.engine import session_scope
+from tbt_alert.store.shapes import read_classification
 from tbt_alert.store.tables import Notification
 
 if TYPE_CHECKING:
@@ -98,16 +99,17 @@ def _detail_lines(info: Detail, today: date) -> list[str]:
         f"horizontal   {'yes' if row.horizontal else 'no'}",
         "sectors:",
     ]
-    for s in (row.classification or {}).get("sectors", []):
-        risk = risk_from_json(s.get("risk")).at(today, row.comment_deadline)
+    classification = read_classification(row.classification)
+    for s in classification["sectors"]:
+        risk = risk_from_json(s["risk"]).at(today, row.comment_deadline)
         out.append(
-            f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} "
+            f"  {s['sector']} [{s['tier']}] score {s['score']:.2f} "
             f"risk {risk.level} ({risk.points} points today)"
         )
-        reasons = explain(s.get("reasons", []), "en", {}, internal=True)
+        reasons = explain(s["reasons"], "en", {}, internal=True)
         out.extend(f"      - {r}" for r in reasons)
         out.extend(f"      ! {r}" for r in explain(risk.reasons, "en", {}))
-    if not (row.classification or {}).get("sectors"):
+    if not classification["sectors"]:
         out.append("  (none)")
     out.append(f"description  {row.description or '-'}")
     out.append(

@@ -29,6 +29,12 @@ from tbt_alert.mail.render import (
 )
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
 from tbt_alert.store.measure import change_summary
+from tbt_alert.store.shapes import (
+    SectorJSON,
+    WarningSnapshot,
+    read_digest_snapshot,
+    read_warning_snapshot,
+)
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.text.members import normalise_member
 
@@ -154,15 +160,16 @@ def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMes
             if r is not None and not _closed(r, reader.now)
         ]
         contexts = [warning_context(_item_snapshot(session, r), r, reader) for r in rows]
-        label = str(bulletin.snapshot.get("period", ""))
+        label = read_digest_snapshot(bulletin.snapshot)["period"]
         return render_digest(contexts, reader.lang, label) if contexts else None
     row = session.get(Notification, bulletin.notification_id) if bulletin.notification_id else None
     if row is None or _closed(row, reader.now):
         return None
-    return render_warning(warning_context(bulletin.snapshot, row, reader), reader.lang)
+    snap = read_warning_snapshot(bulletin.snapshot)
+    return render_warning(warning_context(snap, row, reader), reader.lang)
 
 
-def _item_snapshot(session: Session, row: Notification) -> dict:
+def _item_snapshot(session: Session, row: Notification) -> WarningSnapshot:
     kind = bulletin_kind(session, row)
     return snapshot(row, kind, [r for r in parallels(session, row) if r.alert_sectors])
 
@@ -203,25 +210,23 @@ def _record(
     return DeliveryStatus(delivery.status)
 
 
-def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningContext:
+def warning_context(snap: WarningSnapshot, row: Notification, reader: Reader) -> WarningContext:
     """What one message says of one notification, for one reader."""
     lang, today = reader.lang, reader.now.date()
-    entries = {s["sector"]: s for s in snap.get("classification", {}).get("sectors", [])}
+    entries = {s["sector"]: s for s in snap["classification"]["sectors"]}
     lines = tuple(
-        _sector_line(
-            entries.get(sid, {"sector": sid}), reader.names, lang, today, row.comment_deadline
-        )
+        _sector_line(sid, entries.get(sid), reader.names, lang, today, row.comment_deadline)
         for sid in reader.delivery.sectors
         if sid in row.alert_sectors or sid in entries
     )
     member = normalise_member(row.member_name, row.member_code or None)
-    update = snap.get("kind") == BulletinKind.UPDATE
-    others = tuple(s for s in snap.get("symbols", row.joint_symbols) if s != row.symbol)
+    update = snap["kind"] == BulletinKind.UPDATE
+    others = tuple(s for s in snap["symbols"] or row.joint_symbols if s != row.symbol)
     return WarningContext(
         kind="update" if update else "new",
         change_summary=change_summary(
-            snap.get("document_kind", str(row.kind)),
-            snap.get("events", []),
+            snap["document_kind"] or str(row.kind),
+            snap["events"],
             row.comment_deadline,
             lang,
         )
@@ -248,7 +253,8 @@ def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningCon
 
 
 def _sector_line(
-    entry: dict,
+    sid: str,
+    entry: SectorJSON | None,
     names: dict[str, tuple[str, str]],
     lang: Literal["zh", "en"],
     today: date,
@@ -256,14 +262,13 @@ def _sector_line(
 ) -> SectorLine:
     """One sector of a message; the risk as of ``today``, weighing the notification's deadline
     (the same day count the message shows)."""
-    sid = str(entry.get("sector"))
     en, zh = names.get(sid, (sid, sid))
-    risk = risk_from_json(entry.get("risk")).at(today, deadline)
+    risk = risk_from_json(entry["risk"] if entry else {}).at(today, deadline)
     return SectorLine(
         sector_id=sid,
         name=zh if lang == "zh" else en,
-        tier=str(entry.get("tier", "alert")),
-        reasons=tuple(explain(entry.get("reasons", []), lang, names)),
+        tier=entry["tier"] if entry else "alert",
+        reasons=tuple(explain(entry["reasons"] if entry else [], lang, names)),
         risk_level=risk.level,
         risk_reasons=tuple(explain(risk.reasons, lang, names)),
     )
