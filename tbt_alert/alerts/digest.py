@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.alerts.match import Relevance, match
-from tbt_alert.alerts.plan import interests, is_timely, led_group
-from tbt_alert.mail.message import make_message_id
+from tbt_alert.alerts.plan import bulletin_kind, interests, is_timely, led_group, snapshot
 from tbt_alert.status import BulletinKind, Cadence, DeliveryStatus
-from tbt_alert.store.shapes import DigestSnapshot
+from tbt_alert.store.shapes import DigestSnapshot, WarningSnapshot
 from tbt_alert.store.tables import Bulletin, Delivery, Notification
 
 CATCH_UP = {Cadence.DAILY: 7, Cadence.WEEKLY: 4}  # closed periods looked back at, at most
@@ -78,9 +78,10 @@ def bulletin_key(period: Period) -> str:
 
 def period_items(
     session: Session, period: Period, now: datetime, window_days: int
-) -> list[tuple[Notification, Relevance]]:
+) -> list[tuple[Notification, Relevance, WarningSnapshot]]:
     """Relevant notifications first seen in the period and still useful now, parallels once,
-    with what they offer to match."""
+    with what they offer to match and what the digest will say of each (frozen now, like a
+    warning's snapshot: sending does not plan again)."""
     rows = session.exec(
         select(Notification)
         .where(
@@ -95,7 +96,7 @@ def period_items(
             continue
         led = led_group(session, row)
         if led is not None:
-            out.append((row, led[1]))
+            out.append((row, led[1], snapshot(row, bulletin_kind(session, row), led[0])))
     return out
 
 
@@ -113,13 +114,16 @@ def plan_digests(
     subscribed = interests(session)
     for period in due_periods(session, cadence, now, tz):
         per_subscriber: dict[int, tuple[set[str], list[int]]] = {}
-        for row, relevance in period_items(session, period, now, window_days):
+        said: dict[str, WarningSnapshot] = {}
+        for row, relevance, item in period_items(session, period, now, window_days):
+            said[str(row.id)] = item
             for sid, matched in match(relevance, subscribed, cadence).items():
                 entry = per_subscriber.setdefault(sid, (set(), []))
                 entry[0].update(matched)
                 entry[1].append(row.id or 0)
         if not per_subscriber:
             continue
+        listed = {i for _, items in per_subscriber.values() for i in items}
         key = bulletin_key(period)
         bulletin = Bulletin(
             key=key,
@@ -133,6 +137,7 @@ def plan_digests(
                     period=period.label,
                     start=period.start.isoformat(),
                     end=period.end.isoformat(),
+                    items={k: v for k, v in said.items() if int(k) in listed},
                 )
             ),
         )

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, and_, col, or_, select
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.alerts.match import Interest, Relevance, match
-from tbt_alert.mail.message import make_message_id
 from tbt_alert.status import (
     BulletinKind,
     Cadence,

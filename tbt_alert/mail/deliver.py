@@ -10,33 +10,21 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session, col, or_, select
 
-from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
-from tbt_alert.classify.risk import risk_from_json
-from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
-from tbt_alert.mail.render import (
-    RenderedMessage,
-    SectorLine,
-    WarningContext,
-    render_digest,
-    render_warning,
-)
+from tbt_alert.mail.render import RenderedMessage, render_digest, render_warning
+from tbt_alert.mail.view import View, row_snapshot, warning_context
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
-from tbt_alert.store.measure import change_summary
 from tbt_alert.store.shapes import (
-    SectorJSON,
-    WarningSnapshot,
     read_digest_snapshot,
     read_warning_snapshot,
 )
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
-from tbt_alert.text.members import normalise_member
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
 OUTCOME_STATUS = {
@@ -150,28 +138,36 @@ class Reader:
     def link(self, page: str) -> str:
         return f"{self.settings.public_url.rstrip('/')}/{page}/{self.subscriber.token}"
 
+    def view(self) -> View:
+        return View(
+            lang=self.lang,
+            today=self.now.date(),
+            sectors=tuple(self.delivery.sectors),
+            names=self.names,
+            unsubscribe_url=self.link("unsubscribe"),
+            preferences_url=self.link("preferences"),
+        )
+
 
 def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
-    """The message for one reader; None when nothing in it is still useful."""
+    """The message for one reader, from what planning froze; None when nothing in it is still
+    useful."""
+    view = reader.view()
     if bulletin.kind == BulletinKind.DIGEST:
-        rows = [
-            r
-            for r in (session.get(Notification, i) for i in reader.delivery.items)
-            if r is not None and not _closed(r, reader.now)
-        ]
-        contexts = [warning_context(_item_snapshot(session, r), r, reader) for r in rows]
-        label = read_digest_snapshot(bulletin.snapshot)["period"]
-        return render_digest(contexts, reader.lang, label) if contexts else None
+        digest = read_digest_snapshot(bulletin.snapshot)
+        contexts = []
+        for i in reader.delivery.items:
+            row = session.get(Notification, i)
+            if row is None or _closed(row, reader.now):
+                continue
+            said = digest["items"].get(str(i)) or row_snapshot(row)
+            contexts.append(warning_context(said, row, view))
+        return render_digest(contexts, reader.lang, digest["period"]) if contexts else None
     row = session.get(Notification, bulletin.notification_id) if bulletin.notification_id else None
     if row is None or _closed(row, reader.now):
         return None
     snap = read_warning_snapshot(bulletin.snapshot)
-    return render_warning(warning_context(snap, row, reader), reader.lang)
-
-
-def _item_snapshot(session: Session, row: Notification) -> WarningSnapshot:
-    kind = bulletin_kind(session, row)
-    return snapshot(row, kind, [r for r in parallels(session, row) if r.alert_sectors])
+    return render_warning(warning_context(snap, row, view), reader.lang)
 
 
 def _closed(row: Notification, now: datetime) -> bool:
@@ -208,67 +204,3 @@ def _record(
         delivery.next_attempt_at = now + backoff(delivery.attempts, settings.backoff_base, rng)
     session.add(delivery)
     return DeliveryStatus(delivery.status)
-
-
-def warning_context(snap: WarningSnapshot, row: Notification, reader: Reader) -> WarningContext:
-    """What one message says of one notification, for one reader."""
-    lang, today = reader.lang, reader.now.date()
-    entries = {s["sector"]: s for s in snap["classification"]["sectors"]}
-    lines = tuple(
-        _sector_line(sid, entries.get(sid), reader.names, lang, today, row.comment_deadline)
-        for sid in reader.delivery.sectors
-        if sid in row.alert_sectors or sid in entries
-    )
-    member = normalise_member(row.member_name, row.member_code or None)
-    update = snap["kind"] == BulletinKind.UPDATE
-    others = tuple(s for s in snap["symbols"] or row.joint_symbols if s != row.symbol)
-    return WarningContext(
-        kind="update" if update else "new",
-        change_summary=change_summary(
-            snap["document_kind"] or str(row.kind),
-            snap["events"],
-            row.comment_deadline,
-            lang,
-        )
-        if update
-        else None,
-        symbol=row.symbol,
-        joint_symbols=others,
-        member=(member.name_zh or member.name_en or row.member_name)
-        if lang == "zh"
-        else (member.name_en or row.member_name),
-        title=row.title,
-        description=row.description or "",
-        sectors=lines,
-        distribution_date=row.distribution_date,
-        comment_deadline=row.comment_deadline,
-        deadline_text=None if row.comment_deadline else row.comment_deadline_text,
-        days_left=(row.comment_deadline - today).days if row.comment_deadline else None,
-        document_url=next(iter(row.document_links), None) or row.document_url,
-        notification_url=row.document_url,
-        unsubscribe_url=reader.link("unsubscribe"),
-        preferences_url=reader.link("preferences"),
-        comment_url=None,
-    )
-
-
-def _sector_line(
-    sid: str,
-    entry: SectorJSON | None,
-    names: dict[str, tuple[str, str]],
-    lang: Literal["zh", "en"],
-    today: date,
-    deadline: date | None,
-) -> SectorLine:
-    """One sector of a message; the risk as of ``today``, weighing the notification's deadline
-    (the same day count the message shows)."""
-    en, zh = names.get(sid, (sid, sid))
-    risk = risk_from_json(entry["risk"] if entry else {}).at(today, deadline)
-    return SectorLine(
-        sector_id=sid,
-        name=zh if lang == "zh" else en,
-        tier=entry["tier"] if entry else "alert",
-        reasons=tuple(explain(entry["reasons"] if entry else [], lang, names)),
-        risk_level=risk.level,
-        risk_reasons=tuple(explain(risk.reasons, lang, names)),
-    )

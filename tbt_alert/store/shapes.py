@@ -77,6 +77,9 @@ class DigestSnapshot(TypedDict):
     period: str
     start: str
     end: str
+    # what the digest says of each notification it lists, by notification id (as text), frozen
+    # when it is planned; digests planned by an earlier version have none
+    items: dict[str, WarningSnapshot]
 
 
 def _list(value: Any) -> list[Any]:
@@ -178,4 +181,11 @@ def read_digest_snapshot(value: Any) -> DigestSnapshot:
         "period": str(data.get("period") or ""),
         "start": str(data.get("start") or ""),
         "end": str(data.get("end") or ""),
+        "items": {
+            str(k): read_warning_snapshot(v)
+            for k, v in (data.get("items") or {}).items()
+            if isinstance(v, dict)
+        }
+        if isinstance(data.get("items"), dict)
+        else {},
     }
