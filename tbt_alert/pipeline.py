@@ -283,7 +283,7 @@ def deliver_pending(
     with session_scope(engine) as session:
         purge_unconfirmed(session, now=now, days=config.web.unconfirmed_days)
     with session_scope(engine) as session:
-        annotated = annotate_pending(session, classifier, now=now)
+        annotated = annotate_pending(session, classifier)
         refresh_index(session)
         plan = plan_warnings(
             session,
@@ -335,7 +335,7 @@ def deliver_digests(
     rhythm = Cadence(cadence)
     summary = DigestSummary(cadence=rhythm.value)
     with session_scope(engine) as session:
-        annotate_pending(session, classifier, now=now)
+        annotate_pending(session, classifier)
         refresh_index(session)
         plan = plan_digests(
             session,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from tbt_alert.errors import RecordError
@@ -37,6 +38,17 @@ LIST_FIELDS = ("hs_codes", "ics_codes", "joint_symbols", "document_links")
 MAX_TEXT = 200_000  # characters; a longer field is hostile or broken input
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What ingest read from a record, once: the notifying member (code and English name) and
+    the dates as dates. Carried with the record downstream so no stage reads them again."""
+
+    member_code: str
+    member_name: str
+    distribution_date: date | None
+    comment_deadline: date | None
+
+
 @dataclass(slots=True)
 class CanonicalRecord:
     symbol: str
@@ -60,9 +72,12 @@ class CanonicalRecord:
     source: str | None = None
     source_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # set when the record comes from the store (``as_record``): not part of the record's JSON
+    facts: Facts | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("facts")
         extra = data.pop("extra")
         data.update({k: v for k, v in extra.items() if k not in data})
         return data

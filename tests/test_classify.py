@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tbt_alert.classify.classifier import Classification, Classifier, SectorMatch, load_classifier
+from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.record import CanonicalRecord, parse_record
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
@@ -35,7 +36,7 @@ def rec(title: str, **kw) -> CanonicalRecord:
 def alerted(
     clf: Classifier, record: CanonicalRecord, parent: CanonicalRecord | None = None
 ) -> set[str]:
-    return clf.classify(record, parent=parent, now=NOW).alerted()
+    return clf.classify(record, parent=parent).alerted()
 
 
 # (title, extra fields, sector that must NOT get an alert) -- every trap in design/sectors.md
@@ -133,10 +134,10 @@ def test_sector_products_alert(clf: Classifier, title: str, extra: dict, sector:
 
 
 def test_negative_phrase_reason_names_the_veto(clf: Classifier) -> None:
-    result = clf.classify(rec("Brake shoes for motorcycles"), now=NOW)
+    result = clf.classify(rec("Brake shoes for motorcycles"))
     reasons = [r for m in result.sectors for r in m.reasons]
     assert "footwear_leather" not in result.alerted()
-    assert not any("vetoed 'shoes'" in r for r in reasons) or all(
+    assert not any(r.kind == ReasonKind.VETO and r.value == "shoes" for r in reasons) or all(
         m.sector != "footwear_leather" or m.tier == "possible" for m in result.sectors
     )
 
@@ -234,10 +235,11 @@ def test_addendum_inherits_parent_scope(clf: Classifier) -> None:
     parent = rec("Footwear labelling requirements", symbol="G/TBT/N/COL/9", hs_codes=["6403"])
     child = rec("Addendum: entry into force postponed", symbol="G/TBT/N/COL/9/Add.1")
     assert "footwear_leather" not in alerted(clf, child)
-    result = clf.classify(child, parent=parent, now=NOW)
+    result = clf.classify(child, parent=parent)
     assert "footwear_leather" in result.alerted()
     match = next(m for m in result.sectors if m.sector == "footwear_leather")
-    assert any(r.startswith("inherited from parent G/TBT/N/COL/9") for r in match.reasons)
+    assert Reason(ReasonKind.INHERITED, "G/TBT/N/COL/9", "footwear_leather") in match.reasons
+    assert any(r.inherited_from == "G/TBT/N/COL/9" for r in match.reasons)
 
 
 def test_addendum_with_own_scope_keeps_it(clf: Classifier) -> None:
@@ -250,20 +252,19 @@ def test_addendum_with_own_scope_keeps_it(clf: Classifier) -> None:
 def test_horizontal_measure_flagged_without_sector(
     clf: Classifier, labelled: dict[str, dict]
 ) -> None:
-    result = clf.classify(
-        parse_record(labelled["G/TBT/N/USA/548"]), now=NOW
-    )  # 消费品 component testing
+    result = clf.classify(parse_record(labelled["G/TBT/N/USA/548"]))  # 消费品 component testing
     assert result.horizontal and not result.alerted()
-    general = clf.classify(rec("General product safety regulation for consumer products"), now=NOW)
+    general = clf.classify(rec("General product safety regulation for consumer products"))
     assert general.horizontal and not general.alerted()
 
 
 def test_to_json_shape(clf: Classifier) -> None:
-    result = clf.classify(
-        rec("Safety of toys", member="European Union", symbol="G/TBT/N/EU/9"), now=NOW
-    )
+    result = clf.classify(rec("Safety of toys", member="European Union", symbol="G/TBT/N/EU/9"))
     assert isinstance(result, Classification)
-    data = result.to_json()
+    stored = result.to_json()
+    assert {"symbol", "sectors", "horizontal"} <= set(stored)
+    assert "level" not in json.dumps(stored)  # nothing that depends on the day is stored
+    data = result.report(NOW.date())
     assert {"symbol", "sectors", "horizontal", "risk"} <= set(data)
     assert data["symbol"] == "G/TBT/N/EU/9"
     first = data["sectors"][0]
@@ -275,11 +276,19 @@ def test_to_json_shape(clf: Classifier) -> None:
 
 
 def test_reasons_are_specific(clf: Classifier) -> None:
-    result = clf.classify(rec("Safety footwear", hs_codes=["6403.99"]), now=NOW)
+    result = clf.classify(rec("Safety footwear", hs_codes=["6403.99"]))
     match = next(m for m in result.sectors if m.sector == "footwear_leather")
     assert match.tier == "alert"
-    assert any(r.startswith("HS 6403.99 (strong match for footwear_leather") for r in match.reasons)
-    assert "phrase 'safety footwear' in title" in match.reasons
+    assert (
+        Reason(ReasonKind.HS, "6403.99", "footwear_leather", None, "strong", {"prefix": "64"})
+        in match.reasons
+    )
+    assert (
+        Reason(ReasonKind.PHRASE, "safety footwear", "footwear_leather", "title", "strong")
+        in match.reasons
+    )
+    stored = match.to_json()["reasons"]
+    assert all(isinstance(r, dict) and r["kind"] for r in stored)
 
 
 def test_sector_names(clf: Classifier) -> None:

@@ -122,6 +122,11 @@ def test_sent_once_one_recipient_each_and_a_rerun_sends_nothing(engine, smtp_sin
     msg = got[0].message
     assert "G/TBT/N/EU/1097" in msg["Subject"] and "鞋革" in msg["Subject"]
     assert msg["To"] in ("a@example.com", "b@example.com") and msg["Cc"] is None
+    # the seeded classification has reasons as an earlier version stored them (sentences):
+    # they still display, as they are
+    body = msg.get_body(("plain",)).get_content()
+    assert "HS 6403 (strong match for footwear_leather)" in body
+    assert "EU: main footwear market" in body
 
 
 def test_temporary_failure_backs_off_then_succeeds(engine, smtp_sink):

@@ -137,7 +137,7 @@ def test_digests_are_planned_once_per_period_with_catch_up(engine, classifier):
         # seen three and two days ago (local), nothing yesterday
         load(session, RECORDS[:1], seen=now - timedelta(days=3))
         load(session, RECORDS[1:], seen=now - timedelta(days=2))
-        annotate_pending(session, classifier, now=now)
+        annotate_pending(session, classifier)
         daily = plan_digests(
             session, Cadence.DAILY, now=now, tz=SHANGHAI, window_days=45, domain="t.test"
         )
@@ -202,3 +202,95 @@ def test_a_digest_reaches_its_subscriber_once_listing_their_notifications(
     assert (
         "G/TBT/N/ECU/386" in body and "G/TBT/N/KOR/692" in body and "G/TBT/N/KEN/1419" not in body
     )
+
+
+def test_a_digest_never_shows_two_day_counts_for_one_notification(
+    db_url, tmp_path, smtp_sink, classifier
+):
+    """Classified a week before the digest is sent: the comment period's day count in the risk
+    reasons is worked out on the day the message is made, so it agrees with the deadline line."""
+    import re
+
+    from tbt_alert.store.engine import make_engine, upgrade
+
+    now = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        for lang in ("en", "zh"):
+            add_subscriber(
+                session,
+                f"{lang}@x.example",
+                sectors=["footwear_leather"],
+                known_sectors=classifier.sector_names(),
+                cadence="daily",
+                language=lang,
+                confirmed=True,
+                now=now,
+            )
+        load(session, RECORDS[:1], seen=now - timedelta(hours=12))
+        annotate_pending(session, classifier)  # classified once, long before it is sent
+        session.commit()
+    config = Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url))
+    with SmtpMailer(smtp_sink.url, timeout=5, sender="a@t.test") as mailer:
+        assert deliver_digests(
+            engine, config, classifier=classifier, mailer=mailer, now=now, cadence="daily"
+        ).ok
+    engine.dispose()
+    left = (datetime(2027, 1, 19, tzinfo=UTC).date() - now.date()).days  # 54
+    bodies = {
+        str(r.message["To"]).split("@")[0]: r.message.get_body(("plain",)).get_content()
+        for r in smtp_sink.received
+    }
+    assert set(bodies) == {"en", "zh"}
+    en_counts = {int(n) for n in re.findall(r"(\d+) days?\b", bodies["en"])}
+    zh_counts = {int(n) for n in re.findall(r"(\d+) ?天", bodies["zh"])}
+    assert en_counts == {left} and zh_counts == {left}
+    # the risk reason names the comment period (not only the deadline line does)
+    assert "comment period open until 2027-01-19" in bodies["en"]
+
+
+def test_sending_a_digest_does_not_plan_again(db_url, tmp_path, smtp_sink, classifier):
+    """What a digest says of each notification is frozen when it is planned: a classification
+    changed after planning does not leak into the message sent later."""
+    from tbt_alert.store.engine import make_engine, upgrade
+    from tbt_alert.store.tables import Notification
+
+    now = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        add_subscriber(
+            session,
+            "en@x.example",
+            sectors=["footwear_leather"],
+            known_sectors=classifier.sector_names(),
+            cadence="daily",
+            language="en",
+            confirmed=True,
+            now=now,
+        )
+        load(session, RECORDS[:1], seen=now - timedelta(hours=12))
+        annotate_pending(session, classifier)
+        plan = plan_digests(
+            session, Cadence.DAILY, now=now, tz=SHANGHAI, window_days=45, domain="t.test"
+        )
+        assert plan.deliveries == 1
+        bulletin = session.exec(select(Bulletin)).one()
+        row = session.exec(select(Notification)).one()
+        assert str(row.id) in bulletin.snapshot["items"]  # frozen with the bulletin
+        changed = json.loads(json.dumps(row.classification))
+        changed["sectors"][0]["reasons"] = ["CHANGED AFTER PLANNING"]
+        row.classification = changed
+        session.add(row)
+        session.commit()
+    config = Config(data_dir=tmp_path, database=DatabaseConfig(url=db_url))
+    with SmtpMailer(smtp_sink.url, timeout=5, sender="a@t.test") as mailer:
+        assert deliver_digests(
+            engine, config, classifier=classifier, mailer=mailer, now=now, cadence="daily"
+        ).ok
+    engine.dispose()
+    [received] = smtp_sink.received
+    body = received.message.get_body(("plain",)).get_content()
+    assert "G/TBT/N/ECU/386" in body and "HS code 6403" in body
+    assert "CHANGED AFTER PLANNING" not in body

@@ -157,9 +157,6 @@ def test_every_room_has_a_rank():
         rank(r)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="alerts<->mail and store->classify are untangled in the next change"
-)
 def test_dependencies_run_one_way():
     """A module imports only from its own room or rooms of a lower rank."""
     offences = []

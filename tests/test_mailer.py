@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.errors import ConfigError, DeliveryError
 from tbt_alert.mail.mailer import (
     OutboxMailer,
@@ -19,7 +20,7 @@ from tbt_alert.mail.mailer import (
     mailer_from_url,
     outbox_name,
 )
-from tbt_alert.mail.message import build_message, make_message_id
+from tbt_alert.mail.message import build_message
 from tbt_alert.mail.render import RenderedMessage
 from tests.support_smtp import SmtpSink, free_port, smtp_sink, stalled_listener
 

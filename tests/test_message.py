@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.errors import DeliveryError
 from tbt_alert.mail.mailer import SendStatus, SmtpMailer
-from tbt_alert.mail.message import build_message, make_message_id
+from tbt_alert.mail.message import build_message
 from tbt_alert.mail.render import RenderedMessage, render_warning
 from tests.support_smtp import smtp_sink
 from tests.test_render import ECU_386

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.errors import DeliveryError
-from tbt_alert.mail.message import build_message, make_message_id
+from tbt_alert.mail.message import build_message
 from tbt_alert.mail.render import (
     TEMPLATE_DIR,
     SectorLine,

@@ -1,15 +1,21 @@
-"""Risk level per (measure, sector) with reasons; time is a parameter."""
+"""Risk per (measure, sector): points from the content are stored; the level and the timing are
+worked out for the day shown."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
-from tbt_alert.classify.risk import assess, comment_deadline, member_code, parse_date
-from tbt_alert.record import CanonicalRecord
+from tbt_alert.classify.reasons import Reason, ReasonKind
+from tbt_alert.classify.risk import assess, parse_date, risk_from_json
+from tbt_alert.record import CanonicalRecord, Facts
+from tbt_alert.store.ingest import read_facts
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
+TODAY = NOW.date()
 
 
 def rec(**kw: str) -> CanonicalRecord:
@@ -18,17 +24,24 @@ def rec(**kw: str) -> CanonicalRecord:
 
 
 def test_eu_ban_with_closing_comment_window_is_red() -> None:
-    risk = assess(
+    stored = assess(
         rec(
             title="Draft Commission Regulation: restriction of chromium VI in leather footwear",
             comment_deadline="2025-03-20",
         ),
         "footwear_leather",
-        NOW,
     )
+    risk = stored.at(TODAY)
     assert risk.level == "red"
-    text = " ".join(risk.reasons)
-    assert "major market" in text and "ban or restriction" in text and "closes in 19 days" in text
+    assert Reason(ReasonKind.MARKET, "EU", strength="major") in risk.reasons
+    assert Reason(ReasonKind.MEASURE_KIND, "ban") in risk.reasons
+    closing = Reason(
+        ReasonKind.COMMENT_PERIOD, "2025-03-20", strength="closing", detail={"days": "19"}
+    )
+    assert closing in risk.reasons
+    # stored: the deadline as a fact, no day count, no level
+    assert Reason(ReasonKind.COMMENT_PERIOD, "2025-03-20") in stored.reasons
+    assert "level" not in stored.to_json() and "days" not in str(stored.to_json())
 
 
 def test_small_market_voluntary_labelling_standard_is_green() -> None:
@@ -39,10 +52,9 @@ def test_small_market_voluntary_labelling_standard_is_green() -> None:
             title="Voluntary standard for labelling of textiles",
         ),
         "apparel_textiles",
-        NOW,
-    )
+    ).at(TODAY)
     assert risk.level == "green"
-    assert any("voluntary" in r for r in risk.reasons)
+    assert Reason(ReasonKind.VOLUNTARY) in risk.reasons
 
 
 def test_russia_weighs_more_for_footwear_than_for_pumps() -> None:
@@ -51,24 +63,41 @@ def test_russia_weighs_more_for_footwear_than_for_pumps() -> None:
         member="Russian Federation",
         title="Technical regulation on products",
     )
-    assert assess(r, "footwear_leather", NOW).reasons[1].startswith("major market")
-    assert assess(r, "pumps_valves", NOW).reasons[1].startswith("significant market")
+    assert assess(r, "footwear_leather").reasons[0].strength == "major"
+    assert assess(r, "pumps_valves").reasons[0].strength == "significant"
 
 
-def test_time_left_depends_on_now_only() -> None:
+def test_time_is_weighed_on_the_day_shown_not_when_classified() -> None:
     r = rec(title="Technical regulation: certification of toys", comment_deadline="2025-04-15")
-    assert any(
-        "closes in" in x
-        for x in assess(r, "toys_playground", datetime(2025, 4, 1, tzinfo=UTC)).reasons
-    )
-    assert any(
-        "open until" in x
-        for x in assess(r, "toys_playground", datetime(2025, 1, 1, tzinfo=UTC)).reasons
-    )
-    assert any(
-        "closed on" in x
-        for x in assess(r, "toys_playground", datetime(2025, 5, 1, tzinfo=UTC)).reasons
-    )
+    stored = risk_from_json(json.loads(json.dumps(assess(r, "toys_playground").to_json())))
+
+    def state(day: date) -> tuple[str, str | None]:
+        now = stored.at(day)
+        period = next(x for x in now.reasons if x.kind == ReasonKind.COMMENT_PERIOD)
+        return now.level, period.strength
+
+    # EU market 2 + mandatory 1 + certification 1 = 4 stored points; + 1 while closing
+    assert state(date(2025, 4, 1)) == ("red", "closing")
+    assert state(date(2025, 1, 1)) == ("amber", "open")
+    assert state(date(2025, 5, 1)) == ("amber", "closed")
+    # the notification's own deadline, when given, is the one weighed
+    moved = stored.at(date(2025, 4, 1), date(2025, 6, 30))
+    assert moved.level == "amber"
+    assert any(x.detail.get("days") == "90" for x in moved.reasons)
+
+
+def test_entry_into_force_counts_only_within_six_months_of_the_day_shown() -> None:
+    r = rec(title="Voluntary code for toys", proposed_entry_into_force="2025-12-01")
+    stored = assess(r, "toys_playground")
+    assert stored.at(date(2025, 3, 1)).points == stored.points
+    assert stored.at(date(2025, 7, 1)).points == stored.points + 1
+
+
+def test_a_risk_stored_by_an_earlier_version_still_reads() -> None:
+    old = {"level": "red", "reasons": ["3 points", "major market for Wenzhou exports (EU)"]}
+    risk = risk_from_json(old).at(TODAY)
+    assert risk.level == "red"
+    assert [x.kind for x in risk.reasons] == [ReasonKind.LEGACY, ReasonKind.LEGACY]
 
 
 @pytest.mark.parametrize(
@@ -87,14 +116,25 @@ def test_parse_date(text: str | None, expected: date | None) -> None:
 
 
 def test_days_after_distribution() -> None:
-    assert comment_deadline(
+    assert read_facts(
         rec(comment_deadline="60 days after Notification", distribution_date="2010-04-09")
-    ) == date(2010, 6, 8)
-    assert comment_deadline(
+    ).comment_deadline == date(2010, 6, 8)
+    assert read_facts(
         rec(comment_deadline="自分发日期起60天", distribution_date="2020-01-01")
-    ) == date(2020, 3, 1)
+    ).comment_deadline == date(2020, 3, 1)
 
 
 def test_member_code() -> None:
-    assert member_code(rec(symbol="G/TBT/N/USA/1")) == "USA"
-    assert member_code(rec(symbol="G/TBT/Notif.97.323", member="美国")) == "USA"
+    assert read_facts(rec(symbol="G/TBT/N/USA/1")).member_code == "USA"
+    assert read_facts(rec(symbol="G/TBT/Notif.97.323", member="美国")).member_code == "USA"
+
+
+def test_risk_takes_the_member_and_deadline_ingest_read() -> None:
+    """A record from the store carries what ingest normalised: risk does not read the text
+    again (here the stored facts deliberately disagree with the text)."""
+    facts = Facts("USA", "United States", date(2025, 1, 1), date(2025, 3, 10))
+    record = rec(member="Uganda", comment_deadline="60 days after notification")
+    record = replace(record, facts=facts)
+    risk = assess(record, "toys_playground")
+    assert risk.reasons[0] == Reason(ReasonKind.MARKET, "USA", strength="major")
+    assert Reason(ReasonKind.COMMENT_PERIOD, "2025-03-10") in risk.reasons

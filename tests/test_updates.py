@@ -47,7 +47,7 @@ def load(session, *records, now=NOW):
 
 
 def cycle(session, classifier, sink, now=NOW):
-    annotate_pending(session, classifier, now=now)
+    annotate_pending(session, classifier)
     plan = plan_warnings(session, now=now, window_days=45, domain="tbt-alert.test")
     session.commit()
     with SmtpMailer(sink.url, timeout=5, sender=SETTINGS.sender) as mailer:

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.alerts.match import Relevance, match
-from tbt_alert.alerts.plan import interests, is_timely, led_group
-from tbt_alert.mail.message import make_message_id
+from tbt_alert.alerts.plan import bulletin_kind, interests, is_timely, led_group, snapshot
 from tbt_alert.status import BulletinKind, Cadence, DeliveryStatus, ReviewMode
+from tbt_alert.store.shapes import DigestSnapshot, WarningSnapshot
 from tbt_alert.store.tables import Bulletin, Delivery, Notification
 from tbt_alert.triage.decisions import Gate
 
@@ -78,9 +79,11 @@ def bulletin_key(period: Period) -> str:
 
 def period_items(
     session: Session, period: Period, now: datetime, window_days: int, gate: Gate | None = None
-) -> list[tuple[Notification, Relevance]]:
+) -> list[tuple[Notification, Relevance, WarningSnapshot]]:
     """Relevant notifications first seen in the period and still useful now, parallels once,
-    with what they offer to match (the gate: analysts' decisions under the review mode)."""
+    with what they offer to match (the gate: analysts' decisions under the review mode) and what
+    the digest will say of each (frozen now, like a warning's snapshot: sending does not plan
+    again)."""
     gate = gate or Gate(session, ReviewMode.AUTO)
     rows = session.exec(
         select(Notification)
@@ -97,7 +100,7 @@ def period_items(
             continue
         led = led_group(session, row, gate)
         if led is not None:
-            out.append((row, led[1]))
+            out.append((row, led[1], snapshot(row, bulletin_kind(session, row), led[0])))
     return out
 
 
@@ -117,26 +120,32 @@ def plan_digests(
     gate = Gate(session, review)
     for period in due_periods(session, cadence, now, tz):
         per_subscriber: dict[int, tuple[set[str], list[int]]] = {}
-        for row, relevance in period_items(session, period, now, window_days, gate):
+        said: dict[str, WarningSnapshot] = {}
+        for row, relevance, item in period_items(session, period, now, window_days, gate):
+            said[str(row.id)] = item
             for sid, matched in match(relevance, subscribed, cadence).items():
                 entry = per_subscriber.setdefault(sid, (set(), []))
                 entry[0].update(matched)
                 entry[1].append(row.id or 0)
         if not per_subscriber:
             continue
+        listed = {i for _, items in per_subscriber.values() for i in items}
         key = bulletin_key(period)
         bulletin = Bulletin(
             key=key,
             kind=BulletinKind.DIGEST,
             notification_id=None,
             created_at=now,
-            snapshot={
-                "kind": "digest",
-                "cadence": cadence.value,
-                "period": period.label,
-                "start": period.start.isoformat(),
-                "end": period.end.isoformat(),
-            },
+            snapshot=dict(
+                DigestSnapshot(
+                    kind="digest",
+                    cadence=cadence.value,
+                    period=period.label,
+                    start=period.start.isoformat(),
+                    end=period.end.isoformat(),
+                    items={k: v for k, v in said.items() if int(k) in listed},
+                )
+            ),
         )
         session.add(bulletin)
         session.flush()

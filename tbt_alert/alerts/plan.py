@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, and_, col, or_, select
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.alerts.match import Interest, Relevance, match
-from tbt_alert.mail.message import make_message_id
 from tbt_alert.status import (
     BulletinKind,
     Cadence,
@@ -19,6 +19,7 @@ from tbt_alert.status import (
     SubscriberStatus,
     SubscriptionStatus,
 )
+from tbt_alert.store.shapes import WarningSnapshot, read_classification, read_events
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber, Subscription
 from tbt_alert.triage.decisions import Gate
 
@@ -87,7 +88,7 @@ def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
     return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
 
 
-def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> dict:
+def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> WarningSnapshot:
     """What the bulletin says, frozen when it is planned so every delivery says the same."""
     symbols = sorted({s for r in group for s in (r.joint_symbols or [r.symbol])})
     return {
@@ -95,8 +96,8 @@ def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -
         "symbol": row.symbol,
         "symbols": symbols,
         "document_kind": str(row.kind),
-        "events": list(row.events),
-        "classification": row.classification or {},
+        "events": read_events(row.events),
+        "classification": read_classification(row.classification),
         "alert_sectors": list(row.alert_sectors),
     }
 
@@ -196,7 +197,7 @@ def _bulletin(
         key=f"{kind.value}:{row.symbol}",
         kind=kind,
         notification_id=row.id or 0,
-        snapshot=snapshot(row, kind, group),
+        snapshot=dict(snapshot(row, kind, group)),
         created_at=now,
     )
     session.add(bulletin)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, or_, select
@@ -12,13 +11,14 @@ from sqlmodel import Session, col, or_, select
 from tbt_alert.classify.classifier import ParentScope
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.store.ingest import as_record
+from tbt_alert.store.shapes import ClassificationJSON, tier_sectors
 from tbt_alert.store.tables import Notification
 
 
 class ClassificationLike(Protocol):
     horizontal: bool
 
-    def to_json(self) -> dict: ...
+    def to_json(self) -> ClassificationJSON: ...
 
 
 class ClassifierLike(Protocol):
@@ -29,7 +29,6 @@ class ClassifierLike(Protocol):
         self,
         records: Sequence[CanonicalRecord],
         parents: Sequence[CanonicalRecord | None] | None = None,
-        now: datetime | None = None,
         scopes: Sequence[ParentScope | None] | None = None,
     ) -> Sequence[ClassificationLike]: ...
 
@@ -50,17 +49,10 @@ def _stamp_sql(classifier_version: str) -> Any:
     return Notification.content_hash + f":{classifier_version}"
 
 
-def tier_sectors(result: dict, tier: str = "alert") -> list[str]:
-    """The sectors a stored classification puts in ``tier`` ("alert" or "possible")."""
-    return [s["sector"] for s in result.get("sectors", []) if s.get("tier") == tier]
-
-
 BATCH = 500  # the model vectorises a batch at once: much faster than one by one
 
 
-def annotate_pending(
-    session: Session, classifier: ClassifierLike, *, now: datetime
-) -> AnnotateReport:
+def annotate_pending(session: Session, classifier: ClassifierLike) -> AnnotateReport:
     """Classify every notification not yet classified with this content and classifier version.
     Addenda, corrigenda and revisions are read together with their parent when it is stored."""
     report = AnnotateReport()
@@ -80,7 +72,7 @@ def annotate_pending(
         by_symbol = _parents_of(session, batch)
         parents = [_parent(by_symbol, r) for r in batch]
         scopes = [_scope(by_symbol, r) for r in batch]
-        results = classifier.classify_many([as_record(r) for r in batch], parents, now, scopes)
+        results = classifier.classify_many([as_record(r) for r in batch], parents, scopes)
         for row, result in zip(batch, results, strict=True):
             _store(session, row, result.to_json(), _stamp(row, version))
             report.classified += 1
@@ -110,9 +102,9 @@ def _scope(by_symbol: dict[str, Notification], row: Notification) -> ParentScope
     return ParentScope(parent_row.symbol, tuple(parent_row.alert_sectors))
 
 
-def _store(session: Session, row: Notification, result: dict, stamp: str) -> None:
-    row.classification = result
+def _store(session: Session, row: Notification, result: ClassificationJSON, stamp: str) -> None:
+    row.classification = dict(result)
     row.alert_sectors = tier_sectors(result)
-    row.horizontal = bool(result.get("horizontal"))
+    row.horizontal = result["horizontal"]
     row.classified_hash = stamp
     session.add(row)

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,15 +25,21 @@ from tbt_alert.classify.evidence import (
     build_index,
     collect_evidence,
 )
+from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.classify.risk import Risk, assess
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.store.ingest import read_facts
+from tbt_alert.store.shapes import ClassificationJSON, SectorJSON
 
 if TYPE_CHECKING:  # the model (scikit-learn, numpy) is imported only when one is loaded
     from tbt_alert.classify.textmodel import TextModel
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
+# the shape of stored reasons: part of the classifier version, so rows stored with an older shape
+# are classified again (their stored reasons are still shown meanwhile, as legacy text)
+REASONS_FORMAT = "reasons-3"
 
 
 @dataclass(slots=True)
@@ -41,15 +47,15 @@ class SectorMatch:
     sector: str
     tier: Tier
     score: float
-    reasons: list[str]
+    reasons: list[Reason]
     risk: Risk
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SectorJSON:
         return {
             "sector": self.sector,
             "tier": self.tier,
             "score": self.score,
-            "reasons": list(self.reasons),
+            "reasons": [r.to_json() for r in self.reasons],
             "risk": self.risk.to_json(),
         }
 
@@ -59,19 +65,33 @@ class Classification:
     symbol: str
     sectors: list[SectorMatch]
     horizontal: bool
-    horizontal_reasons: list[str] = field(default_factory=list)
+    horizontal_reasons: list[Reason] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        """The ``tbt-alert classify`` output object; risk is given per sector and overall."""
-        levels = [m.risk.level for m in self.sectors if m.tier == "alert"]
-        overall = next((lv for lv in ("red", "amber", "green") if lv in levels), None)
+    def to_json(self) -> ClassificationJSON:
+        """The stored classification: what the content says, nothing that depends on today."""
         return {
             "symbol": self.symbol,
             "sectors": [m.to_json() for m in self.sectors],
             "horizontal": self.horizontal,
-            "horizontal_reasons": list(self.horizontal_reasons),
-            "risk": overall,
+            "horizontal_reasons": [r.to_json() for r in self.horizontal_reasons],
         }
+
+    def report(self, today: date) -> dict[str, Any]:
+        """The ``tbt-alert classify`` output object: the stored shape with each sector's risk
+        level and reasons as of ``today``, and the highest alert-tier level as "risk"."""
+        out: dict[str, Any] = dict(self.to_json())
+        levels = []
+        for entry, m in zip(out["sectors"], self.sectors, strict=True):
+            now = m.risk.at(today)
+            entry["risk"] = {
+                "level": now.level,
+                "points": now.points,
+                "reasons": [r.to_json() for r in now.reasons],
+            }
+            if m.tier == "alert":
+                levels.append(now.level)
+        out["risk"] = next((lv for lv in ("red", "amber", "green") if lv in levels), None)
+        return out
 
     def alerted(self) -> set[str]:
         return {m.sector for m in self.sectors if m.tier == "alert"}
@@ -121,13 +141,10 @@ def _inherit_scope(own: RecordEvidence, scope: ParentScope, alert: float) -> Rec
             continue
         reasons = [
             *(ev.reasons if ev else []),
-            f"inherited from parent {scope.symbol}: {INHERITED}",
+            Reason(ReasonKind.INHERITED, scope.symbol, sid, detail={"from": "stored_sectors"}),
         ]
         merged[sid] = SectorEvidence(alert, reasons, text=True, title_text=False)
     return RecordEvidence(merged, own.horizontal, own.horizontal_reasons)
-
-
-INHERITED = "the parent notification was alerted for this sector"
 
 
 def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> RecordEvidence:
@@ -137,11 +154,10 @@ def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> Record
     merged = dict(own.sectors)
     for sid, ev in parent.sectors.items():
         if sid not in merged or ev.score > merged[sid].score:
-            reasons = [f"inherited from parent {symbol}: {r}" for r in ev.reasons]
+            reasons = [Reason(ReasonKind.INHERITED, symbol, sid)]
+            reasons += [r.inherited(symbol) for r in ev.reasons]
             merged[sid] = replace(ev, reasons=reasons)
-    reasons = own.horizontal_reasons + [
-        f"inherited from parent {symbol}: {r}" for r in parent.horizontal_reasons
-    ]
+    reasons = own.horizontal_reasons + [r.inherited(symbol) for r in parent.horizontal_reasons]
     return RecordEvidence(merged, own.horizontal or parent.horizontal, reasons)
 
 
@@ -157,6 +173,7 @@ class Classifier:
     def version(self) -> str:
         """Identifies rules + model: stored notifications are reclassified when it changes."""
         digest = hashlib.sha256(repr(self.rules).encode("utf-8"))
+        digest.update(REASONS_FORMAT.encode("utf-8"))
         digest.update(json.dumps(self.model.meta, sort_keys=True, default=str).encode("utf-8"))
         return f"{self.rules.version}+{digest.hexdigest()[:12]}"
 
@@ -206,24 +223,22 @@ class Classifier:
         self,
         record: CanonicalRecord,
         parent: CanonicalRecord | None = None,
-        now: datetime | None = None,
         scope: ParentScope | None = None,
     ) -> Classification:
-        return self.classify_many([record], [parent], now, [scope])[0]
+        return self.classify_many([record], [parent], [scope])[0]
 
     def classify_many(
         self,
         records: Sequence[CanonicalRecord],
         parents: Sequence[CanonicalRecord | None] | None = None,
-        now: datetime | None = None,
         scopes: Sequence[ParentScope | None] | None = None,
     ) -> list[Classification]:
         """Classify a batch (the model vectorises the batch at once: much faster per record).
+        The result depends on the records only, never on the day it is made.
 
         ``parents``: each record's parent notification (addenda, corrigenda, revisions), when the
         caller has its text; ``scopes``: the parent's stored labels, when it has those. A child
         whose own text names no products inherits either."""
-        now = now or datetime.now(UTC)
         parents = list(parents) if parents is not None else [None] * len(records)
         scopes = list(scopes) if scopes is not None else [None] * len(records)
         own = [collect_evidence(self.index, r) for r in records]
@@ -236,7 +251,7 @@ class Classifier:
                 ev = _inherit(ev, pe, p.symbol)
             if sc is not None:
                 ev = _inherit_scope(ev, sc, alert)
-            out.append(self._decide(r, ev, s, now))
+            out.append(self._decide(r, ev, s))
         return out
 
     def _decide(
@@ -244,25 +259,25 @@ class Classifier:
         record: CanonicalRecord,
         evidence: RecordEvidence,
         probs: dict[str, float],
-        now: datetime,
     ) -> Classification:
         matches = []
+        facts = read_facts(record)  # once per record: the store's, or read as ingest reads
         for sector in self.rules.sectors:
             ev = evidence.sectors.get(sector.id) or SectorEvidence()
             prob = probs.get(sector.id)
             tier = decide(ev.score, prob, self.rules.thresholds)
             if tier is None:
                 continue
-            reasons = [f"rule score {ev.score:g}", *ev.reasons]
+            reasons = [Reason(ReasonKind.RULE_SCORE, f"{ev.score:g}", sector.id), *ev.reasons]
             if prob is not None:
-                reasons.append(f"model score {prob:.2f}")
+                reasons.append(Reason(ReasonKind.MODEL, f"{prob:.2f}", sector.id))
             matches.append(
                 SectorMatch(
                     sector.id,
                     tier,
                     combined_score(ev.score, prob),
                     reasons,
-                    assess(record, sector.id, now),
+                    assess(record, sector.id, facts),
                 )
             )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))

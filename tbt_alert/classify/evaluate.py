@@ -199,7 +199,8 @@ def _errors(
         gold, got = set(e.sectors) & core, p["combined"] & core
         missed, false = tuple(sorted(gold - got)), tuple(sorted(got - gold))
         reasons = [
-            f"{m.sector} ({m.tier}): " + "; ".join(m.reasons)
+            f"{m.sector} ({m.tier}): "
+            + "; ".join(f"{r.kind.value} {r.value}".strip() for r in m.reasons)
             for m in result.sectors
             if m.sector in set(missed) | set(false)
         ]

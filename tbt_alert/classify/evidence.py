@@ -1,7 +1,8 @@
 """Rule evidence: what the codes and phrases of one notification say about each sector.
 
 Pure functions over a compiled :class:`RuleIndex`; the decision that combines this with the model
-lives in :mod:`tbt_alert.classify.classifier`. Every contribution carries a human-readable reason.
+lives in :mod:`tbt_alert.classify.classifier`. Every contribution carries a :class:`Reason` (data,
+worded by each reader in its own language).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.classify.rules import Rules, Sector
 from tbt_alert.classify.userdict import user_words
 from tbt_alert.record import CanonicalRecord
@@ -29,18 +31,12 @@ from tbt_alert.text.segment import segmenter_for
 TITLE_FIELDS = ("title", "products_text")
 QUOTE_FIELDS = ("products_text", "title")
 BODY_FIELDS = ("description", "objective")
-FIELD_NAMES = {
-    "title": "title",
-    "products_text": "products covered",
-    "description": "description",
-    "objective": "objective",
-}
 
 
 @dataclass(slots=True)
 class SectorEvidence:
     score: float = 0.0
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     text: bool = False  # a product phrase of the sector was found (not only codes)
     title_text: bool = False  # ... in the title or products-covered field
     strong_code: bool = False
@@ -50,7 +46,7 @@ class SectorEvidence:
 class RecordEvidence:
     sectors: dict[str, SectorEvidence]
     horizontal: bool
-    horizontal_reasons: list[str]
+    horizontal_reasons: list[Reason]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +133,13 @@ def _unquoted_hits(
                 keep.append(h)
             elif h.phrase in sector_phrases(sector):
                 ev.reasons.append(
-                    f"'{h.phrase}' is quoted from the HS description of {q.code}, "
-                    f"outside {sector.id}"
+                    Reason(
+                        ReasonKind.HS_DESCRIPTION,
+                        h.phrase,
+                        sector.id,
+                        name,
+                        detail={"heading": q.code},
+                    )
                 )
         out[name] = keep
     return out
@@ -158,9 +159,14 @@ def _code_evidence(
         value = w["hs_strong"] if strong else w["hs_weak"]
         if value > hs_score:
             hs_score = value
-            kind = "strong" if strong else "weak"
             ev.reasons.append(
-                f"HS {code.raw or code.code} ({kind} match for {sector.id}, prefix {prefix})"
+                Reason(
+                    ReasonKind.HS,
+                    code.raw or code.code,
+                    sector.id,
+                    strength="strong" if strong else "weak",
+                    detail={"prefix": prefix},
+                )
             )
         ev.strong_code |= strong
     for ics_code, prefix, strength in match_ics(ics, sector.ics + sector.ics_weak):
@@ -168,8 +174,15 @@ def _code_evidence(
         value = w["ics_strong"] if strong else w["ics_weak"]
         if value > ics_score:
             ics_score = value
-            kind = "strong" if strong else "weak"
-            ev.reasons.append(f"ICS {ics_code} ({kind} match for {sector.id}, prefix {prefix})")
+            ev.reasons.append(
+                Reason(
+                    ReasonKind.ICS,
+                    ics_code,
+                    sector.id,
+                    strength="strong" if strong else "weak",
+                    detail={"prefix": prefix},
+                )
+            )
         ev.strong_code |= strong
     return max(hs_score, ics_score) + (0.5 if hs_score and ics_score else 0.0)
 
@@ -188,7 +201,9 @@ def _phrase_evidence(
                 continue
             veto = _veto(h, sector_id, field_hits, index)
             if veto is not None:
-                ev.reasons.append(f"negative phrase '{veto.phrase}' vetoed '{h.phrase}'")
+                ev.reasons.append(
+                    Reason(ReasonKind.VETO, h.phrase, sector_id, name, detail={"by": veto.phrase})
+                )
                 continue
             if strong:
                 value = w["keyword_title"] if in_title else w["keyword_body"]
@@ -200,15 +215,17 @@ def _phrase_evidence(
                 weak_best = max(weak_best, value)
             if h.phrase not in seen:
                 seen.add(h.phrase)
-                kind = "phrase" if strong else "weak phrase"
-                ev.reasons.append(f"{kind} '{h.phrase}' in {FIELD_NAMES[name]}")
+                kind = ReasonKind.PHRASE if strong else ReasonKind.WEAK_PHRASE
+                ev.reasons.append(
+                    Reason(kind, h.phrase, sector_id, name, "strong" if strong else "weak")
+                )
     extra = min(1.0, 0.5 * max(0, len(seen) - 1))
     return max(best, weak_best) + (extra if best else 0.0)
 
 
 def _cross_evidence(
     hits: dict[str, list[Hit]], index: RuleIndex, out: dict[str, SectorEvidence]
-) -> tuple[bool, list[str]]:
+) -> tuple[bool, list[Reason]]:
     w = index.rules.weights
     cross = {c.id: c for c in index.rules.cross_cutting}
     triggers: dict[str, str] = {}
@@ -220,7 +237,7 @@ def _cross_evidence(
     horizontal_reasons = []
     for cid, phrase in triggers.items():
         if cross[cid].horizontal and any(h.phrase == phrase for f in TITLE_FIELDS for h in hits[f]):
-            horizontal_reasons.append(f"horizontal measure: '{phrase}' ({cid})")
+            horizontal_reasons.append(Reason(ReasonKind.HORIZONTAL, phrase, detail={"cross": cid}))
     for name, field_hits in hits.items():
         for h in field_hits:
             for cid, targets in index.fan.get(h.phrase, ()):
@@ -236,8 +253,13 @@ def _cross_evidence(
                     if value > ev.score:
                         ev.score = value
                         ev.reasons.append(
-                            f"'{triggers[cid]}' ({cid}) with product word '{h.phrase}' "
-                            f"in {FIELD_NAMES[name]}"
+                            Reason(
+                                ReasonKind.CROSS,
+                                h.phrase,
+                                sid,
+                                name,
+                                detail={"trigger": triggers[cid], "cross": cid},
+                            )
                         )
     return bool(horizontal_reasons), horizontal_reasons
 
@@ -285,13 +307,18 @@ def _doubt_codes(
     """Codes are evidence, not proof: halve them when nothing in the text backs them and the text
     names another sector's products, or most of the record's HS codes point elsewhere."""
     if _other_title_sectors(sector.id, hits, index):
-        ev.reasons.append("codes halved: the title names another sector's products, not this one's")
+        ev.reasons.append(
+            Reason(ReasonKind.CODES_DOUBTED, sector=sector.id, detail={"why": "other_products"})
+        )
         return code / 2
     own = sum(1 for c in hs if match_hs([c], sector.hs + sector.hs_weak))
     if hs and own * 2 <= len(hs):
         ev.reasons.append(
-            f"codes halved: only {own} of {len(hs)} HS codes point at {sector.id} "
-            "and no phrase names its products"
+            Reason(
+                ReasonKind.CODES_DOUBTED,
+                sector=sector.id,
+                detail={"why": "codes_elsewhere", "own": str(own), "total": str(len(hs))},
+            )
         )
         return code / 2
     return code

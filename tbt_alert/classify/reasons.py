@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any
+
+from tbt_alert.store.shapes import ReasonJSON
 
 
 class ReasonKind(StrEnum):
@@ -48,17 +50,10 @@ class ReasonKind(StrEnum):
     VOLUNTARY = "voluntary"
     MEASURE_KIND = "measure_kind"  # value: ban | testing | labelling
     ENTRY_INTO_FORCE = "entry_into_force"  # value: ISO date (stored; "within 6 months" is derived)
-
-
-class ReasonJSON(TypedDict, total=False):
-    """The stored shape of a reason (JSON object)."""
-
-    kind: str
-    sector: str | None
-    field: str | None
-    value: str
-    strength: str | None
-    detail: dict[str, str]
+    # value: ISO date; strength: closing | open | closed; detail: days
+    COMMENT_PERIOD = "comment_period"
+    # a reason stored as an English sentence by an earlier version: shown as it is, never parsed
+    LEGACY = "legacy"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,8 +94,11 @@ class Reason:
 
 
 def reason_from_json(value: Any) -> Reason:
-    """The one reader of a stored reason. Unknown kinds raise ValueError (a stored shape this
-    version cannot word is a bug to see, not text to show)."""
+    """The one reader of a stored reason. A string is a sentence stored by an earlier version: it
+    is kept as a ``legacy`` reason (shown as it is, never parsed). Unknown kinds raise ValueError
+    (a stored shape this version cannot word is a bug to see, not text to show)."""
+    if isinstance(value, str):
+        return Reason(ReasonKind.LEGACY, value)
     if not isinstance(value, Mapping):
         raise ValueError(f"a stored reason must be a JSON object, got {type(value).__name__}")
     detail = value.get("detail") or {}

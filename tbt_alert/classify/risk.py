@@ -8,22 +8,24 @@ Points, from what exporters care about:
 * time: comment window closing within 30 days, or entry into force within 180 days -> +1;
 * kind: ban or restriction +2; testing and certification +1; labelling +0 (named as a reason).
 
-red >= 5 points, amber >= 3, green below. ``now`` is always passed in.
+red >= 5 points, amber >= 3, green below. Only the content's points and the dates are stored
+(:func:`assess`); the time point and the level are worked out for the day a message or a list is
+made (:meth:`Risk.at`), so a stored classification never goes stale.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Literal
 
-from tbt_alert.errors import SymbolError
-from tbt_alert.record import CanonicalRecord
-from tbt_alert.text.dates import parse_date, parse_deadline
-from tbt_alert.text.members import normalise_member
+from tbt_alert.classify.reasons import Reason, ReasonKind, reasons_from_json
+from tbt_alert.record import CanonicalRecord, Facts
+from tbt_alert.store.ingest import read_facts
+from tbt_alert.store.shapes import RiskJSON
+from tbt_alert.text.dates import parse_date
 from tbt_alert.text.phrases import normalise_text
-from tbt_alert.text.symbols import parse_symbol
 
 Level = Literal["red", "amber", "green"]
 RED, AMBER = 5, 3
@@ -56,13 +58,13 @@ MEDIUM_MARKETS = {
 SECTOR_HIGH = {"footwear_leather": {"RUS"}}
 _KINDS = (
     (
-        "ban or restriction",
+        "ban",
         2,
         r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
         r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可",
     ),
     (
-        "testing and certification",
+        "testing",
         1,
         r"certif|conformity assessment|third[- ]party|testing|test procedure|"
         r"type approval|inspection|évaluation de la conformité|evaluación de la conformidad|认证|合格评定|检验|"
@@ -81,75 +83,108 @@ _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 
 @dataclass(frozen=True, slots=True)
 class Risk:
+    """What the measure's content says: points from market, legal status and kind of measure,
+    with the dates that time will weigh (comment deadline, entry into force) as reasons. This is
+    what is stored; the level depends on today too: see :meth:`at`.
+
+    ``legacy_level``: a level stored by an earlier version (which stored levels, not points),
+    shown as it was."""
+
+    points: int = 0
+    reasons: list[Reason] = field(default_factory=list)
+    legacy_level: Level | None = None
+
+    def to_json(self) -> RiskJSON:
+        out: RiskJSON = {"points": self.points, "reasons": [r.to_json() for r in self.reasons]}
+        if self.legacy_level is not None:
+            out["level"] = self.legacy_level
+        return out
+
+    def at(self, today: date, deadline: date | None = None) -> RiskToday:
+        """The level and the reasons as of ``today``. ``deadline``: the comment deadline to
+        weigh (the notification's own, as stored); else the one the classifier read."""
+        if self.legacy_level is not None:
+            return RiskToday(self.legacy_level, self.points, list(self.reasons))
+        reasons: list[Reason] = []
+        soon = False
+        for r in self.reasons:
+            if r.kind == ReasonKind.COMMENT_PERIOD:
+                day = deadline or date.fromisoformat(r.value)
+                left = (day - today).days
+                state = "closing" if 0 <= left <= 30 else "open" if left > 30 else "closed"
+                soon |= state == "closing"
+                reasons.append(
+                    replace(r, value=day.isoformat(), strength=state, detail={"days": str(left)})
+                )
+            elif r.kind == ReasonKind.ENTRY_INTO_FORCE:
+                if (date.fromisoformat(r.value) - today).days <= 180:
+                    soon = True
+                    reasons.append(r)
+            else:
+                reasons.append(r)
+        points = self.points + int(soon)
+        level: Level = "red" if points >= RED else "amber" if points >= AMBER else "green"
+        return RiskToday(level, points, reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskToday:
+    """A risk as shown on one day: never stored."""
+
     level: Level
-    reasons: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {"level": self.level, "reasons": list(self.reasons)}
+    points: int
+    reasons: list[Reason]
 
 
-def member_code(record: CanonicalRecord) -> str | None:
-    """The notifying member's code: from the symbol when it reads, else from the name."""
-    try:
-        own = parse_symbol(record.symbol).member
-    except SymbolError:
-        own = None
-    code = normalise_member(record.member, own).code
-    return code or None  # members.py already reads EEC as EU
+def risk_from_json(value: RiskJSON) -> Risk:
+    """A stored risk (see ``store.shapes.RiskJSON``) as a :class:`Risk`. Earlier versions stored
+    ``{"level", "reasons": [sentences]}``: read as a legacy level with legacy reasons."""
+    reasons = reasons_from_json(value.get("reasons") or [])
+    level = value.get("level")
+    if "points" not in value or level is not None:
+        legacy: Level = level if level in ("red", "amber", "green") else "amber"  # type: ignore[assignment]
+        return Risk(value.get("points", 0), reasons, legacy)
+    return Risk(value["points"], reasons)
 
 
-def comment_deadline(record: CanonicalRecord) -> date | None:
-    """The comment deadline as a date: written, or 'N days after' the distribution date."""
-    return parse_deadline(record.comment_deadline, parse_date(record.distribution_date)).date
-
-
-def _market_points(record: CanonicalRecord, sector: str) -> tuple[int, str]:
-    code = member_code(record)
+def _market_points(facts: Facts, sector: str) -> tuple[int, Reason]:
+    code = facts.member_code or None  # members.py already reads EEC as EU
     if code in HIGH_MARKETS or code in SECTOR_HIGH.get(sector, set()):
-        return 2, f"major market for Wenzhou exports ({code})"
+        return 2, Reason(ReasonKind.MARKET, code or "", strength="major")
     if code in MEDIUM_MARKETS:
-        return 1, f"significant market ({code})"
-    return 0, f"smaller market ({code or record.member})"
+        return 1, Reason(ReasonKind.MARKET, code or "", strength="significant")
+    return 0, Reason(ReasonKind.MARKET, code or facts.member_name, strength="smaller")
 
 
-def _time_points(record: CanonicalRecord, today: date) -> tuple[int, list[str]]:
-    reasons: list[str] = []
-    points = 0
-    deadline = comment_deadline(record)
+def _dates(record: CanonicalRecord, facts: Facts) -> list[Reason]:
+    """The dates time will weigh, as facts (how near they are is worked out on the day shown)."""
+    reasons = []
+    deadline = facts.comment_deadline
     if deadline is not None:
-        left = (deadline - today).days
-        if 0 <= left <= 30:
-            points = 1
-            reasons.append(f"comment period closes in {left} days ({deadline})")
-        elif left > 30:
-            reasons.append(f"comment period open until {deadline} ({left} days)")
-        else:
-            reasons.append(f"comment period closed on {deadline}")
+        reasons.append(Reason(ReasonKind.COMMENT_PERIOD, deadline.isoformat()))
     force = parse_date(record.proposed_entry_into_force)
-    if force is not None and (force - today).days <= 180:
-        points = 1
-        reasons.append(f"entry into force {force} (within 6 months or passed)")
-    return points, reasons
+    if force is not None:
+        reasons.append(Reason(ReasonKind.ENTRY_INTO_FORCE, force.isoformat()))
+    return reasons
 
 
-def assess(record: CanonicalRecord, sector: str, now: datetime) -> Risk:
-    """Risk level for (measure, sector) at time ``now`` (timezone-aware UTC)."""
+def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> Risk:
+    """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day.
+    Member and deadline are those ingest read (``facts``, else the record's own, else read the
+    way ingest reads them)."""
+    facts = facts or read_facts(record)
     text = normalise_text(
         " ".join(t for t in (record.title, record.products_text, record.description) if t)
     )
-    points, market = _market_points(record, sector)
+    points, market = _market_points(facts, sector)
     reasons = [market]
     if _MANDATORY.search(text) and not _VOLUNTARY.search(text):
         points += 1
-        reasons.append("mandatory regulation")
+        reasons.append(Reason(ReasonKind.MANDATORY))
     else:
-        reasons.append("voluntary standard or unclear legal status")
-    t_points, t_reasons = _time_points(record, now.astimezone(UTC).date())
-    points += t_points
-    reasons += t_reasons
+        reasons.append(Reason(ReasonKind.VOLUNTARY))
     for name, pts, rx in _KIND_RES:
         if rx.search(text):
             points += pts
-            reasons.append(f"measure kind: {name}")
-    level: Level = "red" if points >= RED else "amber" if points >= AMBER else "green"
-    return Risk(level, [f"{points} points", *reasons])
+            reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
+    return Risk(points, reasons + _dates(record, facts))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from tbt_alert.cli.context import Context, parse_day, pass_ctx
+from tbt_alert.classify.risk import risk_from_json
+from tbt_alert.cli.context import Context, now_utc, parse_day, pass_ctx
+from tbt_alert.mail.explain import explain
 from tbt_alert.store.engine import session_scope
+from tbt_alert.store.shapes import read_classification
 from tbt_alert.store.tables import Notification
 
 if TYPE_CHECKING:
@@ -79,7 +83,7 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
         data["labels"] = sorted(state.labels)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    for line in _detail_lines(info):
+    for line in _detail_lines(info, now_utc().date()):
         click.echo(line)
     click.echo(
         f"labels       {', '.join(sorted(state.labels)) or '-'}"
@@ -91,7 +95,7 @@ def show_cmd(obj: Context, symbol: str, as_json: bool) -> None:
         click.echo(f"  {describe(d)}")
 
 
-def _detail_lines(info: Detail) -> list[str]:
+def _detail_lines(info: Detail, today: date) -> list[str]:
     row = info.notification
     out = [
         f"{row.symbol}  ({row.kind})",
@@ -109,14 +113,17 @@ def _detail_lines(info: Detail) -> list[str]:
         f"horizontal   {'yes' if row.horizontal else 'no'}",
         "sectors:",
     ]
-    for s in (row.classification or {}).get("sectors", []):
-        risk = s.get("risk") or {}
+    classification = read_classification(row.classification)
+    for s in classification["sectors"]:
+        risk = risk_from_json(s["risk"]).at(today, row.comment_deadline)
         out.append(
-            f"  {s['sector']} [{s['tier']}] score {s.get('score', 0):.2f} risk {risk.get('level', '-')}"
+            f"  {s['sector']} [{s['tier']}] score {s['score']:.2f} "
+            f"risk {risk.level} ({risk.points} points today)"
         )
-        out.extend(f"      - {r}" for r in s.get("reasons", []))
-        out.extend(f"      ! {r}" for r in risk.get("reasons", []))
-    if not (row.classification or {}).get("sectors"):
+        reasons = explain(s["reasons"], "en", {}, internal=True)
+        out.extend(f"      - {r}" for r in reasons)
+        out.extend(f"      ! {r}" for r in explain(risk.reasons, "en", {}))
+    if not classification["sectors"]:
         out.append("  (none)")
     out.append(f"description  {row.description or '-'}")
     out.append(

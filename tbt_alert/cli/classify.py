@@ -45,10 +45,10 @@ def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: da
 
     def flush() -> None:
         records = [(r, p) for _, r, p in pending if isinstance(r, CanonicalRecord)]
-        results = iter(clf.classify_many([r for r, _ in records], [p for _, p in records], now))
+        results = iter(clf.classify_many([r for r, _ in records], [p for _, p in records]))
         for n, item, _ in pending:
             obj: dict[str, Any] = (
-                next(results).to_json()
+                next(results).report(now.date())
                 if isinstance(item, CanonicalRecord)
                 else {"line": n, "error": item}
             )
@@ -108,7 +108,9 @@ def classify_cmd(
     Reads canonical JSON Lines and writes, in the same order, one JSON object per non-blank input
     line: {"symbol", "sectors": [{"sector", "tier": "alert"|"possible", "score", "reasons",
     "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk"}. "risk" at top
-    level is the highest level among alert-tier sectors, or null.
+    level is the highest level among alert-tier sectors, or null; levels are as of today. Each reason is an object
+    {"kind", "value", "sector"?, "field"?, "strength"?, "detail"?} (kind: hs, ics, phrase, cross,
+    veto, model, inherited, market, ...).
 
     An addendum, corrigendum or revision whose parent appears earlier in the same input inherits
     the parent's scope. No database is used.

@@ -49,7 +49,7 @@ def import_cmd(obj: Context, file: IO[str], source: str, no_classify: bool) -> N
     click.echo(report.summary())
     if not no_classify:
         with session_scope(engine) as session:
-            done = annotate_pending(session, make_classifier(obj.config), now=now)
+            done = annotate_pending(session, make_classifier(obj.config))
         click.echo(f"classified {done.classified} ({done.with_alert} with an alert-tier sector)")
     with session_scope(engine) as session:
         refresh_index(session)

@@ -14,10 +14,11 @@ from email.message import EmailMessage
 
 from sqlmodel import Session, col, select
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.comments.calls import ACCEPTING, DIGEST_LOOKBACK, digest_items
 from tbt_alert.comments.drafts import drafts_of
 from tbt_alert.errors import DeliveryError
-from tbt_alert.mail.message import build_notice, make_message_id
+from tbt_alert.mail.message import build_notice
 from tbt_alert.mail.transport import Mailer, SendStatus
 from tbt_alert.status import DeliveryStatus, Language, SubscriberStatus
 from tbt_alert.store.tables import (

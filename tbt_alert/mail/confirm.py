@@ -9,8 +9,9 @@ from email.message import EmailMessage
 
 import jinja2
 
+from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.errors import DeliveryError
-from tbt_alert.mail.message import build_notice, make_message_id
+from tbt_alert.mail.message import build_notice
 from tbt_alert.mail.render import (
     Lang,
     RenderedMessage,

@@ -15,23 +15,18 @@ from typing import Literal
 
 from sqlmodel import Session, col, or_, select
 
-from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
 from tbt_alert.config import DEFAULT_SECRET_KEY
 from tbt_alert.links import signed_link, unsubscribe_mailto
-from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
-from tbt_alert.mail.render import (
-    RenderedMessage,
-    SectorLine,
-    WarningContext,
-    render_digest,
-    render_warning,
-)
+from tbt_alert.mail.render import RenderedMessage, render_digest, render_warning
+from tbt_alert.mail.view import View, row_snapshot, warning_context
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
-from tbt_alert.store.measure import change_summary
+from tbt_alert.store.shapes import (
+    read_digest_snapshot,
+    read_warning_snapshot,
+)
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
-from tbt_alert.text.members import normalise_member
 from tbt_alert.tokens import Purpose, make_token
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
@@ -181,27 +176,36 @@ class Reader:
             now=self.now,
         )
 
+    def view(self) -> View:
+        return View(
+            lang=self.lang,
+            today=self.now.date(),
+            sectors=tuple(self.delivery.sectors),
+            names=self.names,
+            unsubscribe_url=self.link("unsubscribe"),
+            preferences_url=self.link("preferences"),
+        )
+
 
 def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
-    """The message for one reader; None when nothing in it is still useful."""
+    """The message for one reader, from what planning froze; None when nothing in it is still
+    useful."""
+    view = reader.view()
     if bulletin.kind == BulletinKind.DIGEST:
-        rows = [
-            r
-            for r in (session.get(Notification, i) for i in reader.delivery.items)
-            if r is not None and not _closed(r, reader.now)
-        ]
-        contexts = [warning_context(_item_snapshot(session, r), r, reader) for r in rows]
-        label = str(bulletin.snapshot.get("period", ""))
-        return render_digest(contexts, reader.lang, label) if contexts else None
+        digest = read_digest_snapshot(bulletin.snapshot)
+        contexts = []
+        for i in reader.delivery.items:
+            row = session.get(Notification, i)
+            if row is None or _closed(row, reader.now):
+                continue
+            said = digest["items"].get(str(i)) or row_snapshot(row)
+            contexts.append(warning_context(said, row, view))
+        return render_digest(contexts, reader.lang, digest["period"]) if contexts else None
     row = session.get(Notification, bulletin.notification_id) if bulletin.notification_id else None
     if row is None or _closed(row, reader.now):
         return None
-    return render_warning(warning_context(bulletin.snapshot, row, reader), reader.lang)
-
-
-def _item_snapshot(session: Session, row: Notification) -> dict:
-    kind = bulletin_kind(session, row)
-    return snapshot(row, kind, [r for r in parallels(session, row) if r.alert_sectors])
+    snap = read_warning_snapshot(bulletin.snapshot)
+    return render_warning(warning_context(snap, row, view), reader.lang)
 
 
 def _closed(row: Notification, now: datetime) -> bool:
@@ -238,61 +242,3 @@ def _record(
         delivery.next_attempt_at = now + backoff(delivery.attempts, settings.backoff_base, rng)
     session.add(delivery)
     return DeliveryStatus(delivery.status)
-
-
-def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningContext:
-    """What one message says of one notification, for one reader."""
-    lang, now = reader.lang, reader.now
-    entries = {s["sector"]: s for s in snap.get("classification", {}).get("sectors", [])}
-    lines = tuple(
-        _sector_line(entries.get(sid, {"sector": sid}), reader.names, lang)
-        for sid in reader.delivery.sectors
-        if sid in row.alert_sectors or sid in entries
-    )
-    member = normalise_member(row.member_name, row.member_code or None)
-    update = snap.get("kind") == BulletinKind.UPDATE
-    others = tuple(s for s in snap.get("symbols", row.joint_symbols) if s != row.symbol)
-    return WarningContext(
-        kind="update" if update else "new",
-        change_summary=change_summary(
-            snap.get("document_kind", str(row.kind)),
-            snap.get("events", []),
-            row.comment_deadline,
-            lang,
-        )
-        if update
-        else None,
-        symbol=row.symbol,
-        joint_symbols=others,
-        member=(member.name_zh or member.name_en or row.member_name)
-        if lang == "zh"
-        else (member.name_en or row.member_name),
-        title=row.title,
-        description=row.description or "",
-        sectors=lines,
-        distribution_date=row.distribution_date,
-        comment_deadline=row.comment_deadline,
-        deadline_text=None if row.comment_deadline else row.comment_deadline_text,
-        days_left=(row.comment_deadline - now.date()).days if row.comment_deadline else None,
-        document_url=next(iter(row.document_links), None) or row.document_url,
-        notification_url=row.document_url,
-        unsubscribe_url=reader.link("unsubscribe"),
-        preferences_url=reader.link("preferences"),
-        comment_url=None,
-    )
-
-
-def _sector_line(
-    entry: dict, names: dict[str, tuple[str, str]], lang: Literal["zh", "en"]
-) -> SectorLine:
-    sid = str(entry.get("sector"))
-    en, zh = names.get(sid, (sid, sid))
-    risk = entry.get("risk") or {}
-    return SectorLine(
-        sector_id=sid,
-        name=zh if lang == "zh" else en,
-        tier=str(entry.get("tier", "alert")),
-        reasons=tuple(explain((str(r) for r in entry.get("reasons", [])), lang, names)),
-        risk_level=str(risk.get("level", "amber")),
-        risk_reasons=tuple(explain((str(r) for r in risk.get("reasons", [])), lang, names)),
-    )

@@ -8,7 +8,6 @@ RFC 2369/2919 and the RFC 8058 one-click unsubscribe header.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from email.headerregistry import Address
@@ -21,9 +20,6 @@ from tbt_alert.errors import DeliveryError
 from tbt_alert.mail.render import RenderedMessage, clean_line, safe_url
 
 HEADER_MAX = 900  # characters: an unfolded header line stays below SMTP's 998-octet limit
-_DOMAIN = re.compile(
-    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$"
-)
 _MSG_ID = re.compile(r"^<[!-;=?-~]+@[!-;=?-~]+>$")  # printable ASCII, no '<', '>' or spaces
 _MAILTO = re.compile(r"^mailto:[!-;=?-~]+$")
 # Headers that hold URIs or ids: never RFC 2047-encoded (see MessagePolicy).
@@ -52,14 +48,6 @@ class MessagePolicy(EmailPolicy):
 
 
 POLICY = MessagePolicy()
-
-
-def make_message_id(bulletin_key: str, subscriber_key: str, domain: str) -> str:
-    """``<tbt.<hash>@domain>``: the same (bulletin, subscriber) always gets the same id."""
-    if not _DOMAIN.match(domain):
-        raise DeliveryError(f"invalid Message-ID domain {domain!r}")
-    material = f"{len(bulletin_key)}:{bulletin_key}|{subscriber_key}".encode()
-    return f"<tbt.{hashlib.sha256(material).hexdigest()[:32]}@{domain}>"
 
 
 def parse_mailbox(value: str, what: str) -> Address:

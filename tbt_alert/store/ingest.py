@@ -11,13 +11,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import IO, Any
 
 from sqlmodel import Session, select
 
 from tbt_alert.errors import RecordError, SymbolError
-from tbt_alert.record import CanonicalRecord, parse_line, parse_record
+from tbt_alert.record import CanonicalRecord, Facts, parse_line, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.measure import parallel_key, record_events
 from tbt_alert.store.tables import Notification, SourceRecord
@@ -105,17 +105,28 @@ def key_record(record: CanonicalRecord) -> Keyed:
     )
 
 
-def _dates(record: CanonicalRecord) -> tuple[date | None, date | None]:
+def read_facts(record: CanonicalRecord, keyed: Keyed | None = None) -> Facts:
+    """The one reading of a record's member and dates (ingest stores it; a record classified
+    without the store, as by ``tbt-alert classify``, is read the same way). A record that comes
+    from the store already carries them."""
+    if record.facts is not None:
+        return record.facts
+    if keyed is None:
+        try:
+            keyed = key_record(record)
+        except RecordError:
+            keyed = None
+    member = normalise_member(record.member, (keyed.member_code or None) if keyed else None)
     distributed = parse_date(record.distribution_date)
-    deadline = parse_deadline(record.comment_deadline, distributed)
-    return distributed, deadline.date
+    deadline = parse_deadline(record.comment_deadline, distributed).date
+    return Facts(member.code, member.name_en or record.member, distributed, deadline)
 
 
 def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str) -> None:
-    distributed, deadline = _dates(record)
-    member = normalise_member(record.member, keyed.member_code or None)
+    facts = read_facts(record, keyed)
+    distributed, deadline = facts.distribution_date, facts.comment_deadline
     row.measure_key, row.parent_symbol, row.kind = keyed.measure_key, keyed.parent, keyed.kind
-    row.member_code, row.member_name = member.code, member.name_en or record.member
+    row.member_code, row.member_name = facts.member_code, facts.member_name
     row.markets = sorted(set(row.markets or []) | set(keyed.markets))
     row.joint_symbols = list(keyed.joint)
     row.distribution_date, row.comment_deadline = distributed, deadline
@@ -286,7 +297,8 @@ def import_jsonl(session: Session, stream: IO[str], *, source: str, now: datetim
 
 
 def as_record(row: Notification) -> CanonicalRecord:
-    """The stored notification as a canonical record (what the classifier reads)."""
+    """The stored notification as a canonical record (what the classifier reads), with the
+    member and dates ingest normalised (``facts``), so nothing downstream reads them again."""
     data: dict[str, Any] = {
         "symbol": row.symbol,
         "member": row.member_name or row.member_code or "?",
@@ -304,5 +316,8 @@ def as_record(row: Notification) -> CanonicalRecord:
         "joint_symbols": row.joint_symbols,
         "document_url": row.document_url,
         "document_links": row.document_links,
+        "facts": Facts(
+            row.member_code, row.member_name, row.distribution_date, row.comment_deadline
+        ),
     }
     return CanonicalRecord(**data)

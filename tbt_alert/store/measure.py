@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -14,6 +14,7 @@ from typing import Any, Literal
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.sources.addenda import AddendumEvent, EventKind, describe_event, events_in_text
 from tbt_alert.status import NotificationKind
+from tbt_alert.store.shapes import EventJSON, read_events
 from tbt_alert.store.tables import Notification
 from tbt_alert.text.dates import parse_date
 
@@ -69,16 +70,13 @@ def _event_from_json(value: Any) -> dict[str, Any] | None:
     }
 
 
-def as_events(values: Iterable[dict[str, Any]]) -> list[AddendumEvent]:
-    out = []
-    for v in values:
-        if v.get("kind") in EventKind.__members__:
-            out.append(
-                AddendumEvent(
-                    EventKind(v["kind"]), parse_date(v.get("date")), str(v.get("text", ""))
-                )
-            )
-    return out
+def as_events(values: Any) -> list[AddendumEvent]:
+    """Stored events (``notification.events``, or a snapshot's) as typed events."""
+    return [
+        AddendumEvent(EventKind(v["kind"]), parse_date(v["date"]), v["text"])
+        for v in read_events(values)
+        if v["kind"] in EventKind.__members__
+    ]
 
 
 def parallel_key(title: str, distributed: date | None) -> str | None:
@@ -133,7 +131,7 @@ def measure_state(rows: Sequence[Notification]) -> MeasureState:
 
 
 def change_summary(
-    kind: str, events: Iterable[dict[str, Any]], deadline: date | None, lang: Lang
+    kind: str, events: Sequence[EventJSON], deadline: date | None, lang: Lang
 ) -> str:
     """One line for an update alert: what the new document changes."""
     parts = [describe_event(e, lang) for e in as_events(events)]

@@ -11,9 +11,9 @@ from datetime import date
 from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
-from tbt_alert.classify.annotate import tier_sectors
 from tbt_alert.errors import SymbolError
 from tbt_alert.store.measure import MeasureState, measure_state
+from tbt_alert.store.shapes import tier_sectors
 from tbt_alert.store.tables import Bulletin, CrawlRun, Delivery, Notification, SourceRecord
 from tbt_alert.text.symbols import parse_symbol
 
@@ -42,7 +42,7 @@ def list_notifications(
         if (
             sector is not None
             and sector not in row.alert_sectors
-            and sector not in tier_sectors(row.classification or {}, "possible")
+            and sector not in tier_sectors(row.classification, "possible")
         ):
             continue
         if relevant_only and not row.alert_sectors:
