@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 
 import pytest
 
 from tbt_alert.classify.classifier import Classifier, load_classifier
+from tbt_alert.classify.reasons import ReasonKind
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.lexicon import DATA, content_words, quoted_descriptions
 
-NOW = datetime(2025, 1, 1, tzinfo=UTC)
 CASES = (
     "Trunks, suit-cases, vanity-cases, executive-cases, brief-cases, school satchels and similar "
     "containers, with outer surface of leather or of composition leather"
@@ -83,11 +82,14 @@ def test_code_outweighs_words_quoted_from_its_description(clf: Classifier) -> No
         products_text=CASES + " (HS 4202.11)",
         hs_codes=["4202.11"],
     )
-    result = clf.classify(record, now=NOW)
+    result = clf.classify(record)
     assert "footwear_leather" not in result.alerted()
     assert "bags_luggage" in {m.sector for m in result.sectors}
     reasons = [r for m in result.sectors for r in m.reasons]
-    assert not any("'leather'" in r and "footwear_leather" in r and "phrase" in r for r in reasons)
+    assert not any(
+        r.value == "leather" and r.sector == "footwear_leather" and r.kind == ReasonKind.PHRASE
+        for r in reasons
+    )
 
 
 def test_quoted_description_alone_gives_its_code(clf: Classifier) -> None:
@@ -98,8 +100,11 @@ def test_quoted_description_alone_gives_its_code(clf: Classifier) -> None:
         products_text="Footwear with outer soles of rubber, plastics, leather or composition "
         "leather and uppers of textile materials",
     )
-    result = clf.classify(record, now=NOW)
+    result = clf.classify(record)
     assert "footwear_leather" in result.alerted()
     assert "apparel_textiles" not in result.alerted()
     reasons = next(m.reasons for m in result.sectors if m.sector == "footwear_leather")
-    assert any("6404 (quoted description)" in r for r in reasons)
+    assert any(
+        r.kind == ReasonKind.HS and r.value == "6404" and r.detail.get("why") == "quoted"
+        for r in reasons
+    )

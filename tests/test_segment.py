@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from tbt_alert.classify.classifier import Classifier, load_classifier
@@ -14,8 +12,6 @@ from tbt_alert.resources import resource_dir
 from tbt_alert.text.phrases import PhraseMatcher, normalise_text
 from tbt_alert.text.segment import Segmenter, default_segmenter, words
 
-NOW = datetime(2025, 1, 1, tzinfo=UTC)
-
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
@@ -24,7 +20,7 @@ def clf() -> Classifier:
 
 def alerted(clf: Classifier, title: str) -> set[str]:
     record = CanonicalRecord(symbol="G/TBT/N/XXX/1", member="Test", title=title)
-    return clf.classify(record, now=NOW).alerted()
+    return clf.classify(record).alerted()
 
 
 def test_words_keep_sector_terms_whole_and_give_the_text_back() -> None:

@@ -103,6 +103,9 @@ def _quotes(texts: dict[str, str]) -> dict[str, list[Quote]]:
     return {name: q for name, q in found.items() if q}
 
 
+QUOTED = " (quoted description)"  # the raw text of a code found by its quoted description
+
+
 def _quoted_codes(quotes: dict[str, list[Quote]], hs: list[HsCode]) -> list[HsCode]:
     """A quoted description stands for its code: the codes not already written, once each."""
     have = {c.code for c in hs}
@@ -110,7 +113,7 @@ def _quoted_codes(quotes: dict[str, list[Quote]], hs: list[HsCode]) -> list[HsCo
     for q in (q for qs in quotes.values() for q in qs):
         if q.code not in have:
             have.add(q.code)
-            out.append(HsCode(q.code, raw=f"{q.code} (quoted description)"))
+            out.append(HsCode(q.code, raw=f"{q.code}{QUOTED}"))
     return out
 
 
@@ -159,13 +162,14 @@ def _code_evidence(
         value = w["hs_strong"] if strong else w["hs_weak"]
         if value > hs_score:
             hs_score = value
+            quoted = code.raw.endswith(QUOTED)
             ev.reasons.append(
                 Reason(
                     ReasonKind.HS,
-                    code.raw or code.code,
+                    code.code if quoted else code.raw or code.code,
                     sector.id,
                     strength="strong" if strong else "weak",
-                    detail={"prefix": prefix},
+                    detail={"prefix": prefix, "why": "quoted"} if quoted else {"prefix": prefix},
                 )
             )
         ev.strong_code |= strong

@@ -35,6 +35,10 @@ CATALOGUE: dict[str, Entry] = {
         "HS code {value} ({strength} match with {sector}, {prefix})",
         "HS编码 {value}（{strength}对应 {prefix}）",
     ),
+    "hs.quoted": (
+        "the description of HS {value} is quoted ({strength} match with {sector}, {prefix})",
+        "文中引用HS编码 {value} 的品目描述（{strength}对应 {prefix}）",
+    ),
     "ics": (
         "ICS code {value} ({strength} match with {sector}, {prefix})",
         "ICS编码 {value}（{strength}对应 {prefix}）",
@@ -101,6 +105,8 @@ def entry_key(reason: Reason) -> str:
     """The catalogue key of a reason: its kind, with the variant where the kind has several."""
     if reason.kind in (ReasonKind.MARKET, ReasonKind.COMMENT_PERIOD):
         return f"{reason.kind.value}.{reason.strength}"
+    if reason.kind == ReasonKind.HS and reason.detail.get("why") == "quoted":
+        return "hs.quoted"
     if reason.kind == ReasonKind.CODES_DOUBTED:
         return f"{reason.kind.value}.{reason.detail.get('why', 'other_products')}"
     return reason.kind.value
