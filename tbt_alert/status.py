@@ -44,6 +44,7 @@ class BulletinKind(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PLANNED = "planned"
+    SENDING = "sending"  # claimed by one sender until its lease ends (then due again)
     SENT = "sent"
     FAILED_TEMP = "failed_temp"  # 4xx or connection trouble: retried with backoff
     FAILED_PERM = "failed_perm"  # 5xx: never retried

@@ -1,21 +1,29 @@
-"""Send due deliveries one by one; record each outcome only after the mail server answered.
+"""Send due deliveries; record each outcome only after the mail server answered.
 
-At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is retried with the
+Deliveries are claimed a batch at a time (:mod:`tbt_alert.mail.claims`), so any number of
+senders can share the work without sending one delivery twice. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is retried with the
 same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
 delivery that is too late to help (comment deadline passed, or older than max_age) expires.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import MessageError
+from email.message import EmailMessage
 from typing import Literal
 
-from sqlmodel import Session, col, or_, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
+from tbt_alert.errors import DeliveryError
+from tbt_alert.mail.claims import claim, record, release, worker_id
 from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -31,7 +39,8 @@ from tbt_alert.store.measure import change_summary
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.text.members import normalise_member
 
-RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
+log = logging.getLogger(__name__)
+
 OUTCOME_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
     SendStatus.FAILED_TEMP: DeliveryStatus.FAILED_TEMP,
@@ -50,17 +59,8 @@ class DeliverySettings:
     backoff_base: timedelta = timedelta(minutes=5)
     breaker_threshold: int = 3  # consecutive connection failures that pause sending
     limit: int = 5000
-
-
-def due(session: Session, now: datetime, limit: int) -> list[Delivery]:
-    stmt = (
-        select(Delivery)
-        .where(col(Delivery.status).in_([s.value for s in RETRYABLE]))
-        .where(or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now))
-        .order_by(col(Delivery.id))
-        .limit(limit)
-    )
-    return list(session.exec(stmt).all())
+    lease: timedelta = timedelta(minutes=15)  # a claim's life: longer than a batch takes to send
+    batch: int = 20  # deliveries claimed at a time
 
 
 def backoff(attempts: int, base: timedelta, rng: random.Random) -> timedelta:
@@ -78,62 +78,170 @@ def send_due(
     sector_names: dict[str, tuple[str, str]],
     rng: random.Random | None = None,
 ) -> Counter[str]:
-    """Send every due delivery; commit after each one. Returns counts by resulting status."""
-    rng = rng or random.Random()
-    counts: Counter[str] = Counter()
-    for delivery in due(session, now, settings.limit):
-        if getattr(mailer, "consecutive_connect_failures", 0) >= settings.breaker_threshold:
-            counts["paused"] += 1
-            continue
-        status = _send_one(
-            session, mailer, delivery, settings, now=now, names=sector_names, rng=rng
-        )
-        counts[status.value] += 1
-        session.commit()
-    return counts
+    """:func:`deliver_due` on the session's engine; the session's own transaction is ended first
+    (no read stays open while senders write) and its objects are expired after."""
+    session.commit()
+    engine = session.get_bind()
+    if not isinstance(engine, Engine):
+        raise DeliveryError("send_due needs a session bound to an engine")
+    try:
+        return deliver_due(engine, mailer, settings, now=now, sector_names=sector_names, rng=rng)
+    finally:
+        session.expire_all()
 
 
-def _send_one(
-    session: Session,
+def deliver_due(
+    engine: Engine,
     mailer: Mailer,
-    delivery: Delivery,
     settings: DeliverySettings,
     *,
     now: datetime,
-    names: dict[str, tuple[str, str]],
-    rng: random.Random,
-) -> DeliveryStatus:
-    bulletin = session.get(Bulletin, delivery.bulletin_id)
-    subscriber = session.get(Subscriber, delivery.subscriber_id)
-    if bulletin is None or subscriber is None:
-        return _finish(session, delivery, DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
-    if subscriber.status != SubscriberStatus.ACTIVE:
-        return _finish(session, delivery, DeliveryStatus.SKIPPED, f"subscriber {subscriber.status}")
-    if now - delivery.created_at > settings.max_age:
-        return _finish(session, delivery, DeliveryStatus.EXPIRED, "not sent within max_age")
-    lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
-    reader = Reader(subscriber, delivery, settings, now, names, lang)
-    rendered = _render(session, bulletin, reader)
-    if rendered is None:
-        return _finish(session, delivery, DeliveryStatus.EXPIRED, "comment period over: too late")
-    msg = build_message(
-        rendered,
-        sender=settings.sender,
-        recipient=subscriber.email,
-        message_id=delivery.message_id,
-        list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
-        unsubscribe_url=reader.link("unsubscribe"),
-        unsubscribe_mailto=None,
-        date=now,
-    )
-    return _record(session, delivery, mailer.send(msg), settings, now, rng)
+    sector_names: dict[str, tuple[str, str]],
+    rng: random.Random | None = None,
+    worker: str | None = None,
+) -> Counter[str]:
+    """Claim due deliveries a batch at a time, send each, record each outcome as soon as the
+    server answered. Safe with any number of concurrent senders. Returns counts by status."""
+    run = _Run(engine, mailer, settings, now, sector_names, rng or random.Random(), worker)
+    return run.go()
+
+
+class _Run:
+    """One sender's pass over what is due at ``now``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        mailer: Mailer,
+        settings: DeliverySettings,
+        now: datetime,
+        names: dict[str, tuple[str, str]],
+        rng: random.Random,
+        worker: str | None,
+    ) -> None:
+        self.engine, self.mailer, self.settings = engine, mailer, settings
+        self.now, self.names, self.rng = now, names, rng
+        self.worker = worker or worker_id()
+        self.started = time.monotonic()
+        self.counts: Counter[str] = Counter()
+
+    def at(self) -> datetime:
+        """``now`` moved on by the time this run has taken."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
+
+    def stop_reason(self) -> str | None:
+        failures = getattr(self.mailer, "consecutive_connect_failures", 0)
+        return "paused" if failures >= self.settings.breaker_threshold else None
+
+    def go(self) -> Counter[str]:
+        tried = 0
+        while tried < self.settings.limit and self.stop_reason() is None:
+            size = min(self.settings.batch, self.settings.limit - tried)
+            ids = claim(
+                self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
+            )
+            if not ids:
+                break
+            tried += len(ids)
+            self._batch(ids)
+        return self.counts
+
+    def _batch(self, ids: list[int]) -> None:
+        jobs = self._prepare(ids)
+        for index, (delivery, job) in enumerate(jobs):
+            reason = self.stop_reason()
+            if reason is not None:
+                rest = [d.id or 0 for d, _ in jobs[index:]]
+                self.counts[reason] += release(self.engine, self.worker, rest)
+                return
+            if isinstance(job, _Finish):
+                self._finish(delivery, job.status, job.why)
+            else:
+                self._send(delivery, job)
+
+    def _prepare(self, ids: list[int]) -> list[tuple[Delivery, _Finish | EmailMessage]]:
+        """The claimed deliveries with what to do with each, read in one short transaction."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            rows = session.exec(
+                select(Delivery, Subscriber)
+                .join(Subscriber, col(Subscriber.id) == col(Delivery.subscriber_id), isouter=True)
+                .where(col(Delivery.id).in_(ids))
+                .order_by(col(Delivery.id))
+            ).all()
+            return [(d, self._job(session, d, s)) for d, s in rows]
+
+    def _job(
+        self, session: Session, delivery: Delivery, subscriber: Subscriber | None
+    ) -> _Finish | EmailMessage:
+        bulletin = session.get(Bulletin, delivery.bulletin_id)
+        if bulletin is None or subscriber is None:
+            return _Finish(DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
+        if subscriber.status != SubscriberStatus.ACTIVE:
+            return _Finish(DeliveryStatus.SKIPPED, f"subscriber {subscriber.status}")
+        if self.now - delivery.created_at > self.settings.max_age:
+            return _Finish(DeliveryStatus.EXPIRED, "not sent within max_age")
+        lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
+        reader = Reader(subscriber.token, delivery, self.settings, self.now, self.names, lang)
+        try:
+            rendered = _render(session, bulletin, reader)
+            if rendered is None:
+                return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
+            return build_message(
+                rendered,
+                sender=self.settings.sender,
+                recipient=subscriber.email,
+                message_id=delivery.message_id,
+                list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{self.settings.domain}>",
+                unsubscribe_url=reader.link("unsubscribe"),
+                unsubscribe_mailto=None,
+                date=self.now,
+            )
+        except (DeliveryError, MessageError, ValueError) as e:
+            return _Finish(DeliveryStatus.FAILED_PERM, f"message cannot be written: {e}")
+
+    def _send(self, delivery: Delivery, msg: EmailMessage) -> None:
+        try:
+            outcome = self.mailer.send(msg)
+        except (DeliveryError, MessageError, ValueError) as e:
+            outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
+        attempts = delivery.attempts + 1
+        status = OUTCOME_STATUS[outcome.status]
+        values: dict[str, object] = {"attempts": attempts, "status": status.value}
+        at = self.at()
+        if status == DeliveryStatus.SENT:
+            values.update(last_error=None, sent_at=at, next_attempt_at=None)
+        elif status == DeliveryStatus.FAILED_PERM or attempts >= self.settings.max_attempts:
+            status = DeliveryStatus.FAILED_PERM
+            values.update(status=status.value, last_error=outcome.detail[:500])
+            values.update(next_attempt_at=None)
+        else:
+            wait = backoff(attempts, self.settings.backoff_base, self.rng)
+            values.update(last_error=outcome.detail[:500], next_attempt_at=at + wait)
+        self._record(delivery, status, values)
+
+    def _finish(self, delivery: Delivery, status: DeliveryStatus, why: str) -> None:
+        values = {"status": status.value, "last_error": why[:500], "next_attempt_at": None}
+        self._record(delivery, status, values)
+
+    def _record(self, delivery: Delivery, status: DeliveryStatus, values: dict) -> None:
+        if record(self.engine, delivery.id or 0, self.worker, values):
+            self.counts[status.value] += 1
+        else:  # the lease ran out and another sender took over: its record stands
+            log.warning("delivery %s: claim lost before its outcome was recorded", delivery.id)
+            self.counts["claim_lost"] += 1
+
+
+@dataclass(frozen=True)
+class _Finish:
+    status: DeliveryStatus
+    why: str
 
 
 @dataclass(frozen=True)
 class Reader:
     """Who a message is rendered for, and when."""
 
-    subscriber: Subscriber
+    token: str
     delivery: Delivery
     settings: DeliverySettings
     now: datetime
@@ -141,7 +249,7 @@ class Reader:
     lang: Literal["zh", "en"]
 
     def link(self, page: str) -> str:
-        return f"{self.settings.public_url.rstrip('/')}/{page}/{self.subscriber.token}"
+        return f"{self.settings.public_url.rstrip('/')}/{page}/{self.token}"
 
 
 def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
@@ -168,38 +276,6 @@ def _item_snapshot(session: Session, row: Notification) -> dict:
 
 def _closed(row: Notification, now: datetime) -> bool:
     return row.comment_deadline is not None and row.comment_deadline < now.date()
-
-
-def _finish(
-    session: Session, delivery: Delivery, status: DeliveryStatus, why: str
-) -> DeliveryStatus:
-    delivery.status, delivery.last_error, delivery.next_attempt_at = status, why, None
-    session.add(delivery)
-    return status
-
-
-def _record(
-    session: Session,
-    delivery: Delivery,
-    outcome: SendOutcome,
-    settings: DeliverySettings,
-    now: datetime,
-    rng: random.Random,
-) -> DeliveryStatus:
-    delivery.attempts += 1
-    status = OUTCOME_STATUS[outcome.status]
-    delivery.status = status
-    delivery.last_error = None if status == DeliveryStatus.SENT else outcome.detail[:500]
-    if status == DeliveryStatus.SENT:
-        delivery.sent_at, delivery.next_attempt_at = now, None
-    elif status == DeliveryStatus.FAILED_PERM:
-        delivery.next_attempt_at = None
-    elif delivery.attempts >= settings.max_attempts:
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED_PERM, None
-    else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts, settings.backoff_base, rng)
-    session.add(delivery)
-    return DeliveryStatus(delivery.status)
 
 
 def warning_context(snap: dict, row: Notification, reader: Reader) -> WarningContext:

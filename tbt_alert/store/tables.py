@@ -117,6 +117,7 @@ class Subscriber(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True)  # random, for links in messages
     created_at: datetime = _utc(nullable=False)
     confirmed_at: datetime | None = _utc(nullable=True)
+    hard_bounces: int = 0  # permanent failures reported by DSNs; suspended after a threshold
 
 
 class Subscription(SQLModel, table=True):
@@ -156,3 +157,6 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
+    # a sender's claim: status ``sending`` until ``lease_until``; an expired lease is reclaimed
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _utc(nullable=True)

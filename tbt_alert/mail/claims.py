@@ -1,0 +1,119 @@
+"""Claims: a delivery is taken by exactly one sender before it is sent.
+
+A claim is one conditional UPDATE that moves due deliveries to ``sending`` with the sender's id
+and a lease. On PostgreSQL the candidates are picked with ``FOR UPDATE SKIP LOCKED``, so
+concurrent senders take disjoint batches without waiting; on SQLite the UPDATE holds the write
+lock and its WHERE clause re-checks that each row is still due. A sender records an outcome with
+one UPDATE keyed on its own claim: when the lease ran out and another sender took the delivery,
+the late record changes nothing. An expired lease (a sender killed mid-send) makes the delivery
+due again; it is retried with the same Message-ID, so a copy it may have sent is recognisable.
+
+Every transaction here is one statement long: no read stays open while another sender writes.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.engine import Engine
+
+from tbt_alert.status import DeliveryStatus
+from tbt_alert.store.tables import Delivery
+
+RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
+WAITING = (*RETRYABLE, DeliveryStatus.SENDING)
+_T = Delivery.__table__  # type: ignore[attr-defined]
+
+
+def worker_id(index: int = 0) -> str:
+    """``host:pid:index:random``: unique among concurrent senders, readable in the table."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{index}:{secrets.token_hex(4)}"
+
+
+def due_clause(now: datetime) -> Any:
+    """Due now: waiting and its time has come, or claimed by a sender whose lease ran out."""
+    waiting = and_(
+        _T.c.status.in_([s.value for s in RETRYABLE]),
+        or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
+    )
+    expired = and_(
+        _T.c.status == DeliveryStatus.SENDING.value,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until <= now),
+    )
+    return or_(waiting, expired)
+
+
+def claim(engine: Engine, worker: str, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Claim up to ``limit`` due deliveries (lowest ids first) for ``worker``; their ids."""
+    if limit <= 0:
+        return []
+    candidates = select(_T.c.id).where(due_clause(now)).order_by(_T.c.id).limit(limit)
+    claimed = {
+        "status": DeliveryStatus.SENDING.value,
+        "claimed_by": worker,
+        "lease_until": now + lease,
+    }
+    if engine.dialect.name == "postgresql":
+        # a CTE runs once: an IN (subquery) may be rescanned, and each SKIP LOCKED rescan
+        # would add rows beyond the limit
+        picked = candidates.with_for_update(skip_locked=True).cte("picked")
+        stmt = (
+            update(_T)
+            .where(_T.c.id == picked.c.id, due_clause(now))
+            .values(claimed)
+            .returning(_T.c.id)
+        )
+    else:  # one writer at a time: the UPDATE re-checks, under the write lock, that rows are due
+        stmt = (
+            update(_T)
+            .where(_T.c.id.in_(candidates.scalar_subquery()), due_clause(now))
+            .values(claimed)
+            .returning(_T.c.id)
+        )
+    with engine.begin() as conn:
+        return sorted(int(row[0]) for row in conn.execute(stmt))
+
+
+def record(engine: Engine, delivery_id: int, worker: str, values: Mapping[str, Any]) -> bool:
+    """Write an outcome and end the claim, only while ``worker`` still holds it; False otherwise."""
+    stmt = (
+        update(_T)
+        .where(
+            _T.c.id == delivery_id,
+            _T.c.claimed_by == worker,
+            _T.c.status == DeliveryStatus.SENDING.value,
+        )
+        .values(**values, claimed_by=None, lease_until=None)
+    )
+    with engine.begin() as conn:
+        return bool(conn.execute(stmt).rowcount == 1)
+
+
+def release(engine: Engine, worker: str, ids: list[int]) -> int:
+    """Give back claimed deliveries that were not tried (run deadline, breaker): due again now."""
+    if not ids:
+        return 0
+    stmt = (
+        update(_T)
+        .where(
+            _T.c.id.in_(ids),
+            _T.c.claimed_by == worker,
+            _T.c.status == DeliveryStatus.SENDING.value,
+        )
+        .values(
+            status=case(
+                (_T.c.attempts == 0, DeliveryStatus.PLANNED.value),
+                else_=DeliveryStatus.FAILED_TEMP.value,
+            ),
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+    with engine.begin() as conn:
+        return int(conn.execute(stmt).rowcount)
