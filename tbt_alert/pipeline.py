@@ -1,10 +1,12 @@
 """One full cycle: crawl -> ingest -> classify -> plan -> deliver. Plain functions; the CLI and the
-daemon only call them. A failed crawl changes nothing and sends nothing: silence is failure."""
+daemon only call them. A failed crawl ingests nothing and is reported as a failure (silence is
+failure), but what is already due is still planned and sent: retries never wait for a source."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +23,8 @@ from tbt_alert.crawl.fetchguard import AllowList
 from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
-from tbt_alert.mail.deliver import DeliverySettings, send_due
+from tbt_alert.mail.claims import worker_id
+from tbt_alert.mail.deliver import DeliverySettings, deliver_due
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, RunStatus
 from tbt_alert.store.engine import session_scope
@@ -216,13 +219,16 @@ def run_cycle(
     )
     if report is None:
         summary.failures.append(f"crawl eping failed: {run.error}")
-        return summary
-    summary.crawled, summary.invalid = run.items, run.invalid
-    summary.new, summary.updated = len(report.new), len(report.updated)
-    summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
-    docs, _ = fetch_documents(engine, config, now=now, crawler=crawler, settings=spider_settings)
-    if docs is not None and docs.status == RunStatus.FAILED:
-        summary.failures.append(f"crawl wtodoc failed: {(docs.error or '').splitlines()[0][:300]}")
+    else:
+        summary.crawled, summary.invalid = run.items, run.invalid
+        summary.new, summary.updated = len(report.new), len(report.updated)
+        summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
+        docs, _ = fetch_documents(
+            engine, config, now=now, crawler=crawler, settings=spider_settings
+        )
+        if docs is not None and docs.status == RunStatus.FAILED:
+            error = (docs.error or "").splitlines()[0][:300] if docs.error else ""
+            summary.failures.append(f"crawl wtodoc failed: {error}")
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
     return summary
 
@@ -253,11 +259,46 @@ def deliver_pending(
         )
     summary.classified, summary.relevant = annotated.classified, annotated.with_alert
     summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
-    settings = delivery_settings(config)
-    with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(
-            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+    summary.sent.update(
+        deliver_due(
+            engine,
+            mailer,
+            delivery_settings(config),
+            now=now,
+            sector_names=classifier.sector_names(),
         )
+    )
+
+
+def send_pending(
+    engine: Engine,
+    config: Config,
+    *,
+    mailer_factory: Callable[[], Mailer],
+    now: datetime,
+    sector_names: dict[str, tuple[str, str]],
+    workers: int = 1,
+) -> Counter[str]:
+    """Send everything due (first attempts and retries) with ``workers`` concurrent senders,
+    each with its own mail connection; claims keep them from sending one delivery twice."""
+    settings = delivery_settings(config)
+
+    def work(index: int) -> Counter[str]:
+        with mailer_factory() as mailer:
+            return deliver_due(
+                engine,
+                mailer,
+                settings,
+                now=now,
+                sector_names=sector_names,
+                worker=worker_id(index),
+            )
+
+    totals: Counter[str] = Counter()
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        for counts in pool.map(work, range(max(workers, 1))):
+            totals.update(counts)
+    return totals
 
 
 @dataclass
@@ -304,9 +345,13 @@ def deliver_digests(
             domain=config.mail.message_id_domain,
         )
     summary.bulletins, summary.deliveries_planned = plan.bulletins, plan.deliveries
-    settings = delivery_settings(config)
-    with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(
-            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+    summary.sent.update(
+        deliver_due(
+            engine,
+            mailer,
+            delivery_settings(config),
+            now=now,
+            sector_names=classifier.sector_names(),
         )
+    )
     return summary

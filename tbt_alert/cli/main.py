@@ -14,7 +14,7 @@ from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, train_cmd
 from tbt_alert.cli.context import Context, Group
 from tbt_alert.cli.daemon import daemon_cmd
 from tbt_alert.cli.dev import dev
-from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
+from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd, send_cmd
 from tbt_alert.cli.store import import_cmd, init
 from tbt_alert.cli.subscribers import subscribers
 
@@ -43,6 +43,7 @@ COMMANDS = (
     init,
     import_cmd,
     run_cmd,
+    send_cmd,
     daemon_cmd,
     digest_cmd,
     crawl_cmd,
