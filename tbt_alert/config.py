@@ -85,6 +85,7 @@ class MailConfig:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     starttls: bool = False
+    allow_plaintext_auth: bool = False  # send credentials without TLS (trusted network only)
     timeout_s: NonNegativeFloat = 30.0
     sender: str = "tbt-alert <alerts@tbt-alert.invalid>"
     message_id_domain: str = "tbt-alert.invalid"

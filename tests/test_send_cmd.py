@@ -58,3 +58,16 @@ def test_run_once_sends_what_is_due_even_when_the_crawl_failed(run, engine, smtp
     with Session(engine) as session:
         rows = session.exec(select(Delivery)).all()
     assert {d.status for d in rows} == {DeliveryStatus.SENT}
+
+
+def test_send_refuses_credentials_over_plain_smtp_in_one_line(run, engine, smtp_sink, monkeypatch):
+    monkeypatch.setenv("TBT_ALERT_SMTP_USERNAME", "user")
+    monkeypatch.setenv("TBT_ALERT_SMTP_PASSWORD", "right")
+    planned(engine, 1)
+    result = run("send")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: refusing to send SMTP credentials without TLS: use smtps:// or [mail] starttls = "
+        "true (or allow_plaintext_auth = true on a trusted network)"
+    ]
+    assert smtp_sink.received == []

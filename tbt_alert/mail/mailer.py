@@ -85,6 +85,10 @@ def _dot_stuffed(data: bytes) -> bytes:
 class SmtpMailer(Closing):
     """One SMTP connection, kept open across sends and reopened when it drops.
 
+    Credentials are only sent over TLS (``smtps://`` or STARTTLS; a server that does not offer
+    STARTTLS is a connection failure, never a reason to log in in clear) unless
+    ``allow_plaintext_auth`` says the network is trusted.
+
     Every network wait (connect, each reply) is bounded by ``timeout`` seconds. Connection trouble
     gives ``failed_temp`` and counts in ``consecutive_connect_failures`` (reset by the next good
     connection), which a caller can use as a circuit breaker.
@@ -101,8 +105,14 @@ class SmtpMailer(Closing):
         starttls: bool = False,
         local_hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        allow_plaintext_auth: bool = False,
     ) -> None:
         self._implicit_tls, self._host, self._port = parse_smtp_url(url)
+        if username is not None and not (self._implicit_tls or starttls or allow_plaintext_auth):
+            raise ConfigError(
+                "refusing to send SMTP credentials without TLS: use smtps:// or "
+                "[mail] starttls = true (or allow_plaintext_auth = true on a trusted network)"
+            )
         address = parseaddr(sender)[1]
         if not address.isascii() or "@" not in address:
             raise ConfigError("mail sender must contain one ASCII email address")
@@ -266,6 +276,7 @@ def mailer_from_url(
     username: str | None = None,
     password: str | None = None,
     starttls: bool | None = None,
+    allow_plaintext_auth: bool = False,
 ) -> Mailer:
     """``smtp://[user:pass@]host[:port][?starttls=true]``, ``smtps://…``, or None for the outbox.
 
@@ -283,4 +294,5 @@ def mailer_from_url(
         username=username or (unquote(parts.username) if parts.username else None),
         password=password or (unquote(parts.password) if parts.password else None),
         starttls=starttls,
+        allow_plaintext_auth=allow_plaintext_auth,
     )
