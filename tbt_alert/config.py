@@ -59,6 +59,7 @@ def _comma_list(value: Any) -> Any:
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 StrList = Annotated[tuple[NonEmptyStr, ...], BeforeValidator(_comma_list)]
 
@@ -87,6 +88,8 @@ class MailConfig:
     starttls: bool = False
     allow_plaintext_auth: bool = False  # send credentials without TLS (trusted network only)
     timeout_s: NonNegativeFloat = 30.0
+    message_timeout_s: PositiveFloat = 120.0  # one message, overall
+    run_timeout_s: PositiveFloat = 3600.0  # one sending run, overall
     sender: str = "tbt-alert <alerts@tbt-alert.invalid>"
     message_id_domain: str = "tbt-alert.invalid"
     max_per_run: NonNegativeInt = 5000

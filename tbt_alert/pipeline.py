@@ -42,7 +42,7 @@ Crawler = Callable[..., CrawlOutput]
 
 def unsent(counts: Counter[str]) -> int:
     """Messages due that the mail server did not take (or that waited behind an open breaker)."""
-    return sum(counts[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+    return sum(counts[k] for k in ("failed_temp", "failed_perm", "unknown", "paused", "deadline"))
 
 
 @dataclass
@@ -239,6 +239,8 @@ def delivery_settings(config: Config) -> DeliverySettings:
         public_url=config.web.public_url,
         domain=config.mail.message_id_domain,
         limit=config.mail.max_per_run,
+        message_timeout_s=config.mail.message_timeout_s,
+        run_timeout_s=config.mail.run_timeout_s,
     )
 
 

@@ -106,4 +106,5 @@ def make_mailer(config: Config) -> Mailer:
         password=config.mail.smtp_password or None,
         starttls=config.mail.starttls,
         allow_plaintext_auth=config.mail.allow_plaintext_auth,
+        message_timeout=config.mail.message_timeout_s,
     )

@@ -61,6 +61,8 @@ class DeliverySettings:
     limit: int = 5000
     lease: timedelta = timedelta(minutes=15)  # a claim's life: longer than a batch takes to send
     batch: int = 20  # deliveries claimed at a time
+    message_timeout_s: float = 120.0  # one message, connect to final reply
+    run_timeout_s: float = 3600.0  # one run: what is not tried by then stays due
 
 
 def backoff(attempts: int, base: timedelta, rng: random.Random) -> timedelta:
@@ -129,9 +131,16 @@ class _Run:
         """``now`` moved on by the time this run has taken."""
         return self.now + timedelta(seconds=time.monotonic() - self.started)
 
+    def remaining(self) -> float:
+        return self.settings.run_timeout_s - (time.monotonic() - self.started)
+
     def stop_reason(self) -> str | None:
+        """``paused`` when the breaker is open (failed connections and deadlines in a row),
+        ``deadline`` when the run's time is up; the rest stays due."""
         failures = getattr(self.mailer, "consecutive_connect_failures", 0)
-        return "paused" if failures >= self.settings.breaker_threshold else None
+        if failures >= self.settings.breaker_threshold:
+            return "paused"
+        return "deadline" if self.remaining() <= 0 else None
 
     def go(self) -> Counter[str]:
         tried = 0
@@ -201,7 +210,8 @@ class _Run:
 
     def _send(self, delivery: Delivery, msg: EmailMessage) -> None:
         try:
-            outcome = self.mailer.send(msg)
+            timeout = min(self.settings.message_timeout_s, self.remaining())
+            outcome = self.mailer.send(msg, timeout=timeout)
         except (DeliveryError, MessageError, ValueError) as e:
             outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
         attempts = delivery.attempts + 1

@@ -10,16 +10,20 @@ exactly one recipient, no Message-ID) is a programming error and raises ``Delive
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tbt_alert.errors import ConfigError
+from tbt_alert.errors import ConfigError, DeliveryError
 from tbt_alert.mail.outbox import OutboxMailer, outbox_name
 from tbt_alert.mail.transport import (
     Closing,
@@ -106,6 +110,7 @@ class SmtpMailer(Closing):
         local_hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
         allow_plaintext_auth: bool = False,
+        message_timeout: float = 120.0,
     ) -> None:
         self._implicit_tls, self._host, self._port = parse_smtp_url(url)
         if username is not None and not (self._implicit_tls or starttls or allow_plaintext_auth):
@@ -123,8 +128,10 @@ class SmtpMailer(Closing):
         self._starttls = starttls
         self._local_hostname = local_hostname
         self._ssl_context = ssl_context
+        self.message_timeout = message_timeout
         self._smtp: smtplib.SMTP | None = None
-        self._connect_failures = 0
+        self._connecting: smtplib.SMTP | None = None
+        self._failures = 0
 
     def __repr__(self) -> str:
         return f"SmtpMailer({self._where!r}, user={'set' if self._username else 'none'})"
@@ -134,29 +141,57 @@ class SmtpMailer(Closing):
         return f"{'smtps' if self._implicit_tls else 'smtp'}://{self._host}:{self._port}"
 
     @property
-    def consecutive_connect_failures(self) -> int:
-        return self._connect_failures
+    def consecutive_failures(self) -> int:
+        """Failed connections and deadlines since the server last answered a transaction."""
+        return self._failures
 
-    def send(self, msg: EmailMessage) -> SendOutcome:
+    consecutive_connect_failures = consecutive_failures  # the name callers used first
+
+    def send(
+        self, msg: EmailMessage, *, timeout: float | None = None, return_path: str | None = None
+    ) -> SendOutcome:
+        """Send one message within ``timeout`` seconds overall (default ``message_timeout``):
+        a server that stalls or trickles is cut off at the deadline; before the end of DATA
+        that is ``failed_temp``, after it ``unknown``. ``return_path`` is the envelope sender
+        (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender."""
         recipient = envelope_recipient(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
+        envelope_from = return_path or self.sender
+        if not envelope_from.isascii() or any(c in envelope_from for c in "<>\r\n "):
+            raise DeliveryError("the return path must be one plain ASCII address")
         payload = _dot_stuffed(message_bytes(msg))
+        limit = self.message_timeout if timeout is None else min(timeout, self.message_timeout)
+        before = self._failures
+        with _Watchdog(self, max(limit, 0.001)) as dog:
+            outcome = self._send_once(recipient, envelope_from, payload, dog)
+        if dog.fired:
+            self._failures = before + 1  # a deadline counts once, like a failed connection
+            self._drop()
+            outcome = SendOutcome(
+                outcome.status if outcome.status == SendStatus.UNKNOWN else SendStatus.FAILED_TEMP,
+                f"deadline of {limit:.1f}s passed: {outcome.detail}",
+                outcome.code,
+            )
+        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
+        return outcome
+
+    def _send_once(
+        self, recipient: str, envelope_from: str, payload: bytes, dog: _Watchdog
+    ) -> SendOutcome:
         for _ in range(2):
             reused = self._smtp is not None
             smtp = self._smtp or self._connect()
             if isinstance(smtp, SendOutcome):
                 return smtp
             try:
-                outcome = self._transaction(smtp, recipient, payload)
+                return self._transaction(smtp, envelope_from, recipient, payload)
             except _LostBeforeData as e:
                 self._drop()
-                if reused:  # an idle connection the server closed: open a new one, once
+                if reused and not dog.fired:  # an idle connection the server closed: once more
                     continue
-                outcome = SendOutcome(SendStatus.FAILED_TEMP, f"connection lost: {e}", None)
-            break
-        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
-        return outcome
+                return SendOutcome(SendStatus.FAILED_TEMP, f"connection lost: {e}", None)
+        return SendOutcome(SendStatus.FAILED_TEMP, "connection lost twice", None)
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -175,11 +210,10 @@ class SmtpMailer(Closing):
         try:
             smtp = self._open()
         except (smtplib.SMTPException, OSError) as e:
-            self._connect_failures += 1
+            self._failures += 1
             detail = f"cannot connect to {self._where}: {self._describe(e)}"
             log.warning("%s", detail)
             return SendOutcome(SendStatus.FAILED_TEMP, detail, getattr(e, "smtp_code", None))
-        self._connect_failures = 0
         self._smtp = smtp
         return smtp
 
@@ -187,11 +221,13 @@ class SmtpMailer(Closing):
         context = self._ssl_context or ssl.create_default_context()
         if self._implicit_tls:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                self._host, self._port, self._local_hostname, timeout=self.timeout, context=context
+                local_hostname=self._local_hostname, timeout=self.timeout, context=context
             )
         else:
-            smtp = smtplib.SMTP(self._host, self._port, self._local_hostname, self.timeout)
+            smtp = smtplib.SMTP(local_hostname=self._local_hostname, timeout=self.timeout)
+        self._connecting = smtp  # so the watchdog can cut a stalled greeting or login
         try:
+            smtp.connect(self._host, self._port)
             smtp.ehlo()
             if self._starttls:
                 smtp.starttls(context=context)
@@ -201,6 +237,8 @@ class SmtpMailer(Closing):
         except BaseException:
             smtp.close()
             raise
+        finally:
+            self._connecting = None
         return smtp
 
     def _drop(self) -> None:
@@ -217,9 +255,11 @@ class SmtpMailer(Closing):
 
     # -- transaction
 
-    def _transaction(self, smtp: smtplib.SMTP, recipient: str, payload: bytes) -> SendOutcome:
+    def _transaction(
+        self, smtp: smtplib.SMTP, envelope_from: str, recipient: str, payload: bytes
+    ) -> SendOutcome:
         try:
-            code, reply = smtp.mail(self.sender)
+            code, reply = smtp.mail(envelope_from)
             if code != 250:
                 # A refused sender is our problem, never the recipient's: retry later.
                 return self._refused(smtp, "MAIL", code, reply, SendStatus.FAILED_TEMP)
@@ -242,6 +282,7 @@ class SmtpMailer(Closing):
             return SendOutcome(
                 SendStatus.UNKNOWN, f"no reply after the message was sent: {self._describe(e)}"
             )
+        self._failures = 0  # the server answered the transaction: it is alive
         status = _status_for(code) if 200 <= code < 600 else SendStatus.UNKNOWN
         if code == 421:
             self._drop()
@@ -250,6 +291,7 @@ class SmtpMailer(Closing):
     def _refused(
         self, smtp: smtplib.SMTP, stage: str, code: int, reply: bytes, status: SendStatus
     ) -> SendOutcome:
+        self._failures = 0  # the server answered the transaction: it is alive
         if code == 421 or code < 400:
             self._drop()
         else:
@@ -262,6 +304,32 @@ class SmtpMailer(Closing):
 
 def _decode(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+class _Watchdog:
+    """Cuts the mailer's socket when a send outlives its deadline: a per-operation timeout
+    cannot stop a server that trickles one byte at a time."""
+
+    def __init__(self, mailer: SmtpMailer, seconds: float) -> None:
+        self._mailer = mailer
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self.fired = False
+
+    def _fire(self) -> None:
+        self.fired = True
+        for smtp in (self._mailer._smtp, self._mailer._connecting):
+            sock = getattr(smtp, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> Self:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
 
 
 # ---------------------------------------------------------------- factory
@@ -277,6 +345,7 @@ def mailer_from_url(
     password: str | None = None,
     starttls: bool | None = None,
     allow_plaintext_auth: bool = False,
+    message_timeout: float = 120.0,
 ) -> Mailer:
     """``smtp://[user:pass@]host[:port][?starttls=true]``, ``smtps://…``, or None for the outbox.
 
@@ -295,4 +364,5 @@ def mailer_from_url(
         password=password or (unquote(parts.password) if parts.password else None),
         starttls=starttls,
         allow_plaintext_auth=allow_plaintext_auth,
+        message_timeout=message_timeout,
     )

@@ -27,8 +27,15 @@ class OutboxMailer(Closing):
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def send(self, msg: EmailMessage) -> SendOutcome:
+    def send(
+        self, msg: EmailMessage, *, timeout: float | None = None, return_path: str | None = None
+    ) -> SendOutcome:
+        """Write the message (``timeout`` does not apply to a local file; ``return_path`` is
+        recorded as a Return-Path header, as a delivering server would)."""
         envelope_recipient(msg)
+        if return_path is not None:
+            del msg["Return-Path"]
+            msg["Return-Path"] = f"<{return_path}>"
         message_id = msg.get("Message-ID")
         if not message_id:
             raise DeliveryError("a message needs a Message-ID before it is sent")

@@ -27,7 +27,9 @@ class SendOutcome:
 
 
 class Mailer(Protocol):
-    def send(self, msg: EmailMessage) -> SendOutcome: ...
+    def send(
+        self, msg: EmailMessage, *, timeout: float | None = None, return_path: str | None = None
+    ) -> SendOutcome: ...
 
     def close(self) -> None: ...
 
