@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import MessageError
-from email.message import EmailMessage
 from typing import Literal
 
 from sqlalchemy.engine import Engine
@@ -27,6 +26,7 @@ from tbt_alert.mail.claims import claim, record, release, worker_id
 from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
+from tbt_alert.mail.prepared import MessageTemplate, new_placeholder
 from tbt_alert.mail.render import (
     RenderedMessage,
     SectorLine,
@@ -34,6 +34,7 @@ from tbt_alert.mail.render import (
     render_digest,
     render_warning,
 )
+from tbt_alert.mail.transport import Sendable
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
 from tbt_alert.store.measure import change_summary
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
@@ -41,6 +42,7 @@ from tbt_alert.text.members import normalise_member
 
 log = logging.getLogger(__name__)
 
+TEMPLATE_CACHE = 64  # built messages kept per run (digests differ per reader: keep memory flat)
 OUTCOME_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
     SendStatus.FAILED_TEMP: DeliveryStatus.FAILED_TEMP,
@@ -126,6 +128,9 @@ class _Run:
         self.worker = worker or worker_id()
         self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
+        self.placeholder = new_placeholder()
+        self.bulletins: dict[int, Bulletin | None] = {}
+        self.templates: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
 
     def at(self) -> datetime:
         """``now`` moved on by the time this run has taken."""
@@ -168,7 +173,7 @@ class _Run:
             else:
                 self._send(delivery, job)
 
-    def _prepare(self, ids: list[int]) -> list[tuple[Delivery, _Finish | EmailMessage]]:
+    def _prepare(self, ids: list[int]) -> list[tuple[Delivery, _Finish | Sendable]]:
         """The claimed deliveries with what to do with each, read in one short transaction."""
         with Session(self.engine, expire_on_commit=False) as session:
             rows = session.exec(
@@ -181,8 +186,8 @@ class _Run:
 
     def _job(
         self, session: Session, delivery: Delivery, subscriber: Subscriber | None
-    ) -> _Finish | EmailMessage:
-        bulletin = session.get(Bulletin, delivery.bulletin_id)
+    ) -> _Finish | Sendable:
+        bulletin = self._bulletin(session, delivery.bulletin_id)
         if bulletin is None or subscriber is None:
             return _Finish(DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
         if subscriber.status != SubscriberStatus.ACTIVE:
@@ -190,8 +195,17 @@ class _Run:
         if self.now - delivery.created_at > self.settings.max_age:
             return _Finish(DeliveryStatus.EXPIRED, "not sent within max_age")
         lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
-        reader = Reader(subscriber.token, delivery, self.settings, self.now, self.names, lang)
         try:
+            template = self._template(session, bulletin, delivery, lang)
+            if template is None:
+                return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
+            prepared = template.personalise(
+                recipient=subscriber.email, message_id=delivery.message_id, token=subscriber.token
+            )
+            if prepared is not None:
+                return prepared
+            # an address or token outside the fast path's patterns: this reader's own build
+            reader = Reader(subscriber.token, delivery, self.settings, self.now, self.names, lang)
             rendered = _render(session, bulletin, reader)
             if rendered is None:
                 return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
@@ -200,7 +214,7 @@ class _Run:
                 sender=self.settings.sender,
                 recipient=subscriber.email,
                 message_id=delivery.message_id,
-                list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{self.settings.domain}>",
+                list_id=self._list_id(bulletin),
                 unsubscribe_url=reader.link("unsubscribe"),
                 unsubscribe_mailto=None,
                 date=self.now,
@@ -208,7 +222,40 @@ class _Run:
         except (DeliveryError, MessageError, ValueError) as e:
             return _Finish(DeliveryStatus.FAILED_PERM, f"message cannot be written: {e}")
 
-    def _send(self, delivery: Delivery, msg: EmailMessage) -> None:
+    def _bulletin(self, session: Session, bulletin_id: int) -> Bulletin | None:
+        if bulletin_id not in self.bulletins:
+            self.bulletins[bulletin_id] = session.get(Bulletin, bulletin_id)
+        return self.bulletins[bulletin_id]
+
+    def _list_id(self, bulletin: Bulletin) -> str:
+        return f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{self.settings.domain}>"
+
+    def _template(
+        self, session: Session, bulletin: Bulletin, delivery: Delivery, lang: Literal["zh", "en"]
+    ) -> MessageTemplate | None:
+        """Rendered and built once per (bulletin, language, sectors, items) in a run."""
+        key = (bulletin.id, lang, tuple(delivery.sectors), tuple(delivery.items))
+        if key in self.templates:
+            self.templates.move_to_end(key)
+            return self.templates[key]
+        reader = Reader(self.placeholder, delivery, self.settings, self.now, self.names, lang)
+        rendered = _render(session, bulletin, reader)
+        template = None
+        if rendered is not None:
+            template = MessageTemplate(
+                rendered,
+                token=self.placeholder,
+                sender=self.settings.sender,
+                list_id=self._list_id(bulletin),
+                unsubscribe_url=reader.link("unsubscribe"),
+                date=self.now,
+            )
+        self.templates[key] = template
+        if len(self.templates) > TEMPLATE_CACHE:
+            self.templates.popitem(last=False)
+        return template
+
+    def _send(self, delivery: Delivery, msg: Sendable) -> None:
         try:
             timeout = min(self.settings.message_timeout_s, self.remaining())
             outcome = self.mailer.send(msg, timeout=timeout)

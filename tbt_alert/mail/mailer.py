@@ -17,7 +17,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from email.message import EmailMessage
+import time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Self
@@ -28,15 +28,19 @@ from tbt_alert.mail.outbox import OutboxMailer, outbox_name
 from tbt_alert.mail.transport import (
     Closing,
     Mailer,
+    PreparedMessage,
+    Sendable,
     SendOutcome,
     SendStatus,
     envelope_recipient,
     message_bytes,
+    wire,
 )
 
 __all__ = [
     "Mailer",
     "OutboxMailer",
+    "PreparedMessage",
     "SendOutcome",
     "SendStatus",
     "SmtpMailer",
@@ -132,6 +136,7 @@ class SmtpMailer(Closing):
         self._smtp: smtplib.SMTP | None = None
         self._connecting: smtplib.SMTP | None = None
         self._failures = 0
+        self._watchdog = _Watchdog(self)
 
     def __repr__(self) -> str:
         return f"SmtpMailer({self._where!r}, user={'set' if self._username else 'none'})"
@@ -148,22 +153,22 @@ class SmtpMailer(Closing):
     consecutive_connect_failures = consecutive_failures  # the name callers used first
 
     def send(
-        self, msg: EmailMessage, *, timeout: float | None = None, return_path: str | None = None
+        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
     ) -> SendOutcome:
         """Send one message within ``timeout`` seconds overall (default ``message_timeout``):
         a server that stalls or trickles is cut off at the deadline; before the end of DATA
         that is ``failed_temp``, after it ``unknown``. ``return_path`` is the envelope sender
         (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender."""
-        recipient = envelope_recipient(msg)
+        recipient, _, data = wire(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
         envelope_from = return_path or self.sender
         if not envelope_from.isascii() or any(c in envelope_from for c in "<>\r\n "):
             raise DeliveryError("the return path must be one plain ASCII address")
-        payload = _dot_stuffed(message_bytes(msg))
+        payload = _dot_stuffed(data)
         limit = self.message_timeout if timeout is None else min(timeout, self.message_timeout)
         before = self._failures
-        with _Watchdog(self, max(limit, 0.001)) as dog:
+        with self._watchdog.arm(max(limit, 0.001)) as dog:
             outcome = self._send_once(recipient, envelope_from, payload, dog)
         if dog.fired:
             self._failures = before + 1  # a deadline counts once, like a failed connection
@@ -194,6 +199,7 @@ class SmtpMailer(Closing):
         return SendOutcome(SendStatus.FAILED_TEMP, "connection lost twice", None)
 
     def close(self) -> None:
+        self._watchdog.stop()
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
@@ -308,28 +314,58 @@ def _decode(reply: bytes | str) -> str:
 
 class _Watchdog:
     """Cuts the mailer's socket when a send outlives its deadline: a per-operation timeout
-    cannot stop a server that trickles one byte at a time."""
+    cannot stop a server that trickles one byte at a time. One thread per mailer, armed and
+    disarmed around each send (starting a thread per message would cost more than the send)."""
 
-    def __init__(self, mailer: SmtpMailer, seconds: float) -> None:
+    def __init__(self, mailer: SmtpMailer) -> None:
         self._mailer = mailer
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # a stopped watcher sees a newer generation and ends
         self.fired = False
 
-    def _fire(self) -> None:
-        self.fired = True
-        for smtp in (self._mailer._smtp, self._mailer._connecting):
-            sock = getattr(smtp, "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+    def arm(self, seconds: float) -> Self:
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, args=(self._generation,), daemon=True
+                )
+                self._thread.start()
+            self._deadline, self.fired = time.monotonic() + seconds, False
+            self._cond.notify()
+        return self
 
     def __enter__(self) -> Self:
-        self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        with self._cond:
+            self._deadline = None
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._thread, self._deadline = None, None
+            self._cond.notify_all()
+
+    def _watch(self, generation: int) -> None:
+        with self._cond:
+            while generation == self._generation:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self.fired, self._deadline = True, None
+                for smtp in (self._mailer._smtp, self._mailer._connecting):
+                    sock = getattr(smtp, "sock", None)
+                    if sock is not None:
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_RDWR)
 
 
 # ---------------------------------------------------------------- factory
