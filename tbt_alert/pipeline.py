@@ -23,7 +23,7 @@ from tbt_alert.crawl.fetchguard import AllowList
 from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
-from tbt_alert.mail.claims import worker_id
+from tbt_alert.mail.claims import Backlog, backlog, worker_id
 from tbt_alert.mail.deliver import DeliverySettings, deliver_due
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, RunStatus
@@ -59,6 +59,7 @@ class CycleSummary:
     deliveries_planned: int = 0
     sent: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    waiting: Backlog = field(default_factory=Backlog)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,7 @@ class CycleSummary:
             f"classified  {self.classified} ({self.relevant} with an alert-tier sector)",
             f"planned     {self.bulletins} bulletins, {self.deliveries_planned} deliveries",
             f"emails      {sent}",
+            f"waiting     {self.waiting.line()}",
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
         ]
 
@@ -270,6 +272,7 @@ def deliver_pending(
             sector_names=classifier.sector_names(),
         )
     )
+    summary.waiting = backlog(engine, now)
 
 
 def send_pending(
@@ -309,6 +312,7 @@ class DigestSummary:
     bulletins: list[str] = field(default_factory=list)
     deliveries_planned: int = 0
     sent: Counter[str] = field(default_factory=Counter)
+    waiting: Backlog = field(default_factory=Backlog)
 
     @property
     def ok(self) -> bool:
@@ -321,6 +325,7 @@ class DigestSummary:
             f"{self.cadence} digests  periods {periods}",
             f"planned     {self.deliveries_planned} deliveries",
             f"emails      {sent}",
+            f"waiting     {self.waiting.line()}",
         ]
 
 
@@ -356,4 +361,5 @@ def deliver_digests(
             sector_names=classifier.sector_names(),
         )
     )
+    summary.waiting = backlog(engine, now)
     return summary

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from tbt_alert.mail.claims import claim, record, worker_id
+from tbt_alert.mail.claims import backlog, claim, record, worker_id
 from tbt_alert.status import DeliveryStatus
 from tbt_alert.store.tables import Delivery
 from tests.test_deliver import NOW, plan, seed, send
@@ -88,3 +88,36 @@ def test_an_expired_lease_is_reclaimed_and_the_late_record_changes_nothing(engin
     with Session(engine) as session:
         assert {d.status for d in session.exec(select(Delivery)).all()} == {DeliveryStatus.SENT}
     assert len(smtp_sink.received) == 2
+
+
+def test_the_backlog_says_what_is_waiting(engine, smtp_sink):
+    smtp_sink.handler.at_data("grey@example.com", "451 4.3.0 Try again later")
+    with Session(engine) as session:
+        seed(session, "grey@example.com", "ok@example.com", "late@example.com")
+        plan(session)
+    late = claim(engine, worker_id(7), now=NOW, lease=LEASE, limit=10)[-1:]  # one held
+    with Session(engine) as session:
+        row = session.get(Delivery, late[0])
+        assert row is not None and row.status == DeliveryStatus.SENDING
+    with engine.begin() as conn:  # give the other two back to be sent now
+        conn.execute(
+            Delivery.__table__.update()
+            .where(Delivery.__table__.c.id != late[0])
+            .values(status="planned", claimed_by=None, lease_until=None)
+        )
+    with Session(engine) as session:
+        assert send(session, smtp_sink) == {"sent": 1, "failed_temp": 1}
+    waiting = backlog(engine, NOW)
+    assert (waiting.due_now, waiting.due_later, waiting.failed_temp, waiting.in_flight) == (
+        0,
+        1,
+        1,
+        1,
+    )
+    assert waiting.oldest == NOW
+    assert waiting.next_at is not None and NOW < waiting.next_at < NOW + timedelta(minutes=7)
+    line = waiting.line()
+    assert "0 due now" in line and "1 due later (next 2026-11-26 08:0" in line
+    assert "1 failed temporarily" in line and "1 being sent" in line
+    assert "oldest waiting since 2026-11-26 08:00 UTC" in line
+    assert backlog(engine, NOW + LEASE + timedelta(hours=1)).due_now == 2  # lease ran out too

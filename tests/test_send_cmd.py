@@ -40,7 +40,7 @@ def test_send_with_workers_sends_each_due_message_once(run, engine, smtp_sink):
     ids = planned(engine, 12)
     result = run("send", "--workers", "3")
     assert result.exit_code == 0, result.output
-    assert "sent 12" in result.output
+    assert "sent 12" in result.output and "waiting     nothing" in result.output
     got = Counter(str(r.message["Message-ID"]) for r in smtp_sink.received)
     assert set(got) == ids and max(got.values()) == 1
     again = run("send")
@@ -53,7 +53,7 @@ def test_run_once_sends_what_is_due_even_when_the_crawl_failed(run, engine, smtp
     ids = planned(engine, 2)
     result = run("run", "--once")
     assert result.exit_code == 1  # the crawl failed, and the exit status says so
-    assert "crawl eping failed" in result.output
+    assert "crawl eping failed" in result.output and "waiting     nothing" in result.output
     assert {str(r.message["Message-ID"]) for r in smtp_sink.received} == ids
     with Session(engine) as session:
         rows = session.exec(select(Delivery)).all()

@@ -73,20 +73,23 @@ def send_cmd(obj: Context, workers: int) -> None:
 
     Safe to run next to 'run --once', the daemon or other 'send' processes: each delivery is
     claimed before it is sent. Exit status 1 when messages were not accepted."""
+    from tbt_alert.mail.claims import backlog
     from tbt_alert.pipeline import send_pending, unsent
 
     engine = obj.engine(migrate=True)
+    now = now_utc()
     counts = send_pending(
         engine,
         obj.config,
         mailer_factory=lambda: make_mailer(obj.config),
-        now=now_utc(),
+        now=now,
         sector_names=make_classifier(obj.config).sector_names(),
         workers=workers,
     )
     click.echo(
         "emails      " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none due")
     )
+    click.echo(f"waiting     {backlog(engine, now_utc()).line()}")
     if unsent(counts):
         sys.exit(1)
 

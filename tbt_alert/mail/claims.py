@@ -17,10 +17,11 @@ import os
 import secrets
 import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from tbt_alert.status import DeliveryStatus
@@ -117,3 +118,52 @@ def release(engine: Engine, worker: str, ids: list[int]) -> int:
     )
     with engine.begin() as conn:
         return int(conn.execute(stmt).rowcount)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What is still waiting to be sent after a run."""
+
+    due_now: int = 0
+    due_later: int = 0
+    failed_temp: int = 0  # of the waiting: a temporary failure or an unknown outcome before
+    in_flight: int = 0  # claimed by a sender right now
+    oldest: datetime | None = None  # when the oldest waiting delivery was planned
+    next_at: datetime | None = None  # the next retry time
+
+    @property
+    def total(self) -> int:
+        return self.due_now + self.due_later + self.in_flight
+
+    def line(self) -> str:
+        if not self.total:
+            return "nothing"
+        parts = [f"{self.due_now} due now", f"{self.due_later} due later"]
+        if self.next_at is not None:
+            parts[-1] += f" (next {self.next_at:%Y-%m-%d %H:%M} UTC)"
+        parts.append(f"{self.failed_temp} failed temporarily")
+        if self.in_flight:
+            parts.append(f"{self.in_flight} being sent")
+        if self.oldest is not None:
+            parts.append(f"oldest waiting since {self.oldest:%Y-%m-%d %H:%M} UTC")
+        return ", ".join(parts)
+
+
+def backlog(engine: Engine, now: datetime) -> Backlog:
+    """Deliveries not yet sent nor given up, counted in one read."""
+    waiting = _T.c.status.in_([s.value for s in WAITING])
+    due = due_clause(now)
+    sending = _T.c.status == DeliveryStatus.SENDING.value
+    retried = _T.c.status.in_([DeliveryStatus.FAILED_TEMP.value, DeliveryStatus.UNKNOWN.value])
+    stmt = select(
+        func.count().filter(due),
+        func.count().filter(~due, ~sending),
+        func.count().filter(retried),
+        func.count().filter(~due, sending),
+        func.min(_T.c.created_at),
+        func.min(_T.c.next_attempt_at).filter(~due, ~sending),
+    ).where(waiting)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    due_now, due_later, failed_temp, in_flight = (int(v or 0) for v in row[:4])
+    return Backlog(due_now, due_later, failed_temp, in_flight, oldest=row[4], next_at=row[5])
