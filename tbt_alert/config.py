@@ -9,6 +9,7 @@ whose one line names the key, e.g. ``[eping] page_size: must be at most 100 (got
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import field, fields
@@ -93,12 +94,22 @@ class MailConfig:
     sender: str = "tbt-alert <alerts@tbt-alert.invalid>"
     message_id_domain: str = "tbt-alert.invalid"
     max_per_run: NonNegativeInt = 5000
+    # VERP: each message's return path is bounce+<token>@bounce_domain (empty: the sender)
+    bounce_domain: str = ""
+    bounce_threshold: Annotated[int, Field(ge=1)] = 3  # hard bounces that suspend an address
 
     @field_validator("smtp_url")
     @classmethod
     def _smtp_scheme(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in ("smtp", "smtps"):
             raise ValueError(f"must look like smtp://host:port or smtps://host:port, got {value!r}")
+        return value
+
+    @field_validator("bounce_domain")
+    @classmethod
+    def _bounce_domain(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", value):
+            raise ValueError(f"must be a plain domain name, got {value!r}")
         return value
 
 

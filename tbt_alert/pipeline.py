@@ -243,6 +243,8 @@ def delivery_settings(config: Config) -> DeliverySettings:
         limit=config.mail.max_per_run,
         message_timeout_s=config.mail.message_timeout_s,
         run_timeout_s=config.mail.run_timeout_s,
+        bounce_domain=config.mail.bounce_domain,
+        secret_key=config.web.secret_key,
     )
 
 

@@ -51,6 +51,7 @@ class DeliveryStatus(StrEnum):
     UNKNOWN = "unknown"  # connection lost after DATA: retried with the same Message-ID
     EXPIRED = "expired"  # too late to be useful: never sent late
     SKIPPED = "skipped"  # the subscriber left or was suppressed before sending
+    BOUNCED = "bounced"  # accepted, then reported undeliverable for good (a DSN)
 
 
 class RunStatus(StrEnum):

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import MessageError
 from typing import Literal
@@ -39,6 +39,7 @@ from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberS
 from tbt_alert.store.measure import change_summary
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.text.members import normalise_member
+from tbt_alert.tokens import Purpose, make_token
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class DeliverySettings:
     batch: int = 20  # deliveries claimed at a time
     message_timeout_s: float = 120.0  # one message, connect to final reply
     run_timeout_s: float = 3600.0  # one run: what is not tried by then stays due
+    bounce_domain: str = ""  # VERP: return path bounce+<token>@bounce_domain; empty: the sender
+    secret_key: str = field(default="", repr=False)  # signs the VERP tokens
 
 
 def backoff(attempts: int, base: timedelta, rng: random.Random) -> timedelta:
@@ -131,6 +134,21 @@ class _Run:
         self.placeholder = new_placeholder()
         self.bulletins: dict[int, Bulletin | None] = {}
         self.templates: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
+        if settings.bounce_domain:  # a bad secret is refused before anything is claimed
+            make_token(settings.secret_key, Purpose.BOUNCE, 1, now=now, ref_id=1)
+
+    def return_path(self, delivery: Delivery) -> str | None:
+        """VERP: a return path naming this delivery, so a bounce says which one failed."""
+        if not self.settings.bounce_domain:
+            return None
+        token = make_token(
+            self.settings.secret_key,
+            Purpose.BOUNCE,
+            delivery.subscriber_id,
+            now=self.now,
+            ref_id=delivery.id or 0,
+        )
+        return f"bounce+{token}@{self.settings.bounce_domain}"
 
     def at(self) -> datetime:
         """``now`` moved on by the time this run has taken."""
@@ -258,7 +276,7 @@ class _Run:
     def _send(self, delivery: Delivery, msg: Sendable) -> None:
         try:
             timeout = min(self.settings.message_timeout_s, self.remaining())
-            outcome = self.mailer.send(msg, timeout=timeout)
+            outcome = self.mailer.send(msg, timeout=timeout, return_path=self.return_path(delivery))
         except (DeliveryError, MessageError, ValueError) as e:
             outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
         attempts = delivery.attempts + 1
