@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
 import time
@@ -24,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LEASE = timedelta(minutes=15)
 
 
-def run_senders(db_url: str, smtp_url: str, n: int, tmp_path: Path) -> list[dict]:
+def run_senders(
+    db_url: str, smtp_url: str, n: int, tmp_path: Path, minutes: str = "1"
+) -> list[dict]:
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.support_sender", db_url, smtp_url, str(go)],
+            [sys.executable, "-m", "tests.support_sender", db_url, smtp_url, str(go), minutes],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -121,3 +125,43 @@ def test_the_backlog_says_what_is_waiting(engine, smtp_sink):
     assert "1 failed temporarily" in line and "1 being sent" in line
     assert "oldest waiting since 2026-11-26 08:00 UTC" in line
     assert backlog(engine, NOW + LEASE + timedelta(hours=1)).due_now == 2  # lease ran out too
+
+
+def test_kill_9_during_sends_then_rerun_loses_nothing_and_duplicates_at_most_one_per_kill(
+    engine, db_url, smtp_sink, tmp_path
+):
+    emails = [f"k{i:03d}@example.com" for i in range(60)]
+    with Session(engine) as session:
+        seed(session, *emails)
+        plan(session)
+        planned = {d.message_id for d in session.exec(select(Delivery)).all()}
+    rng = random.Random(4711)
+    kills = 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for round_ in range(3):
+        minutes = str(1 + round_ * 20)  # each rerun comes after the killed sender's lease ended
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support_sender", db_url, smtp_sink.url, "-", minutes],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        target = len(smtp_sink.received) + rng.randint(3, 12)
+        deadline = time.monotonic() + 120
+        while len(smtp_sink.received) < target and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(rng.uniform(0.0, 0.02))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    final = run_senders(db_url, smtp_sink.url, 1, tmp_path, minutes="100")
+    assert final[0].get("sent", 0) > 0
+    ids = Counter(str(r.message["Message-ID"]) for r in smtp_sink.received)
+    assert set(ids) == planned  # nothing lost
+    duplicated = [i for i, n in ids.items() if n > 1]
+    assert kills >= 1 and len(duplicated) <= kills and max(ids.values()) <= 2
+    with Session(engine) as session:
+        rows = session.exec(select(Delivery)).all()
+    assert {d.status for d in rows} == {DeliveryStatus.SENT}
