@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from tbt_alert.mail.claims import backlog, claim, record, worker_id
+from tbt_alert.mail.claims import Outcome, backlog, claim, record, worker_id
 from tbt_alert.status import DeliveryStatus
 from tbt_alert.store.tables import Delivery
 from tests.test_deliver import NOW, plan, seed, send
@@ -88,7 +88,7 @@ def test_an_expired_lease_is_reclaimed_and_the_late_record_changes_nothing(engin
     with Session(engine) as session:
         assert send(session, smtp_sink, NOW + timedelta(minutes=5)) == {}
         assert send(session, smtp_sink, NOW + LEASE + timedelta(seconds=1)) == {"sent": 2}
-    assert not record(engine, taken[0], crashed, {"status": DeliveryStatus.FAILED_PERM.value})
+    assert not record(engine, taken[0], crashed, Outcome(DeliveryStatus.FAILED_PERM, 1))
     with Session(engine) as session:
         assert {d.status for d in session.exec(select(Delivery)).all()} == {DeliveryStatus.SENT}
     assert len(smtp_sink.received) == 2

@@ -16,13 +16,12 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from tbt_alert.status import DeliveryStatus
 from tbt_alert.store.tables import Delivery
@@ -81,19 +80,54 @@ def claim(engine: Engine, worker: str, *, now: datetime, lease: timedelta, limit
         return sorted(int(row[0]) for row in conn.execute(stmt))
 
 
-def record(engine: Engine, delivery_id: int, worker: str, values: Mapping[str, Any]) -> bool:
-    """Write an outcome and end the claim, only while ``worker`` still holds it; False otherwise."""
-    stmt = (
-        update(_T)
-        .where(
-            _T.c.id == delivery_id,
-            _T.c.claimed_by == worker,
-            _T.c.status == DeliveryStatus.SENDING.value,
-        )
-        .values(**values, claimed_by=None, lease_until=None)
+# Built once: a statement made per record costs more than the database's work.
+_RECORD = (
+    update(_T)
+    .where(
+        _T.c.id == bindparam("delivery_id"),
+        _T.c.claimed_by == bindparam("worker"),
+        _T.c.status == DeliveryStatus.SENDING.value,
     )
-    with engine.begin() as conn:
-        return bool(conn.execute(stmt).rowcount == 1)
+    .values(
+        status=bindparam("new_status"),
+        attempts=bindparam("new_attempts"),
+        last_error=bindparam("new_error"),
+        sent_at=bindparam("new_sent_at", type_=_T.c.sent_at.type),
+        next_attempt_at=bindparam("new_next", type_=_T.c.next_attempt_at.type),
+        claimed_by=None,
+        lease_until=None,
+    )
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to write for a delivery when its claim ends."""
+
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+
+def record(bind: Engine | Connection, delivery_id: int, worker: str, outcome: Outcome) -> bool:
+    """Write an outcome and end the claim, only while ``worker`` still holds it; False otherwise.
+    One short transaction; ``bind`` may be a connection a sender keeps for its records."""
+    params = {
+        "delivery_id": delivery_id,
+        "worker": worker,
+        "new_status": outcome.status.value,
+        "new_attempts": outcome.attempts,
+        "new_error": outcome.last_error[:500] if outcome.last_error else None,
+        "new_sent_at": outcome.sent_at,
+        "new_next": outcome.next_attempt_at,
+    }
+    if isinstance(bind, Connection):
+        with bind.begin():
+            return bool(bind.execute(_RECORD, params).rowcount == 1)
+    with bind.begin() as conn:
+        return bool(conn.execute(_RECORD, params).rowcount == 1)
 
 
 def release(engine: Engine, worker: str, ids: list[int]) -> int:

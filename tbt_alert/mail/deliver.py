@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from email.errors import MessageError
 from typing import Literal
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
 from tbt_alert.errors import DeliveryError
-from tbt_alert.mail.claims import claim, record, release, worker_id
+from tbt_alert.mail.claims import Outcome, claim, record, release, worker_id
 from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -63,7 +63,7 @@ class DeliverySettings:
     breaker_threshold: int = 3  # consecutive connection failures that pause sending
     limit: int = 5000
     lease: timedelta = timedelta(minutes=15)  # a claim's life: longer than a batch takes to send
-    batch: int = 20  # deliveries claimed at a time
+    batch: int = 50  # deliveries claimed at a time
     message_timeout_s: float = 120.0  # one message, connect to final reply
     run_timeout_s: float = 3600.0  # one run: what is not tried by then stays due
     bounce_domain: str = ""  # VERP: return path bounce+<token>@bounce_domain; empty: the sender
@@ -131,6 +131,7 @@ class _Run:
         self.worker = worker or worker_id()
         self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
+        self.records: Connection | None = None
         self.placeholder = new_placeholder()
         self.bulletins: dict[int, Bulletin | None] = {}
         self.templates: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
@@ -167,15 +168,16 @@ class _Run:
 
     def go(self) -> Counter[str]:
         tried = 0
-        while tried < self.settings.limit and self.stop_reason() is None:
-            size = min(self.settings.batch, self.settings.limit - tried)
-            ids = claim(
-                self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
-            )
-            if not ids:
-                break
-            tried += len(ids)
-            self._batch(ids)
+        with self.engine.connect() as self.records:  # kept for the many one-row records
+            while tried < self.settings.limit and self.stop_reason() is None:
+                size = min(self.settings.batch, self.settings.limit - tried)
+                ids = claim(
+                    self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
+                )
+                if not ids:
+                    break
+                tried += len(ids)
+                self._batch(ids)
         return self.counts
 
     def _batch(self, ids: list[int]) -> None:
@@ -281,26 +283,22 @@ class _Run:
             outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
         attempts = delivery.attempts + 1
         status = OUTCOME_STATUS[outcome.status]
-        values: dict[str, object] = {"attempts": attempts, "status": status.value}
         at = self.at()
         if status == DeliveryStatus.SENT:
-            values.update(last_error=None, sent_at=at, next_attempt_at=None)
+            result = Outcome(status, attempts, sent_at=at)
         elif status == DeliveryStatus.FAILED_PERM or attempts >= self.settings.max_attempts:
-            status = DeliveryStatus.FAILED_PERM
-            values.update(status=status.value, last_error=outcome.detail[:500])
-            values.update(next_attempt_at=None)
+            result = Outcome(DeliveryStatus.FAILED_PERM, attempts, outcome.detail)
         else:
             wait = backoff(attempts, self.settings.backoff_base, self.rng)
-            values.update(last_error=outcome.detail[:500], next_attempt_at=at + wait)
-        self._record(delivery, status, values)
+            result = Outcome(status, attempts, outcome.detail, next_attempt_at=at + wait)
+        self._record(delivery, result)
 
     def _finish(self, delivery: Delivery, status: DeliveryStatus, why: str) -> None:
-        values = {"status": status.value, "last_error": why[:500], "next_attempt_at": None}
-        self._record(delivery, status, values)
+        self._record(delivery, Outcome(status, delivery.attempts, why))
 
-    def _record(self, delivery: Delivery, status: DeliveryStatus, values: dict) -> None:
-        if record(self.engine, delivery.id or 0, self.worker, values):
-            self.counts[status.value] += 1
+    def _record(self, delivery: Delivery, outcome: Outcome) -> None:
+        if record(self.records or self.engine, delivery.id or 0, self.worker, outcome):
+            self.counts[outcome.status.value] += 1
         else:  # the lease ran out and another sender took over: its record stands
             log.warning("delivery %s: claim lost before its outcome was recorded", delivery.id)
             self.counts["claim_lost"] += 1

@@ -323,26 +323,28 @@ class _Watchdog:
         self._deadline: float | None = None
         self._thread: threading.Thread | None = None
         self._generation = 0  # a stopped watcher sees a newer generation and ends
+        self._waking: float | None = None  # when the watcher will next look; None: when told
         self.fired = False
 
     def arm(self, seconds: float) -> Self:
+        deadline = time.monotonic() + seconds
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._watch, args=(self._generation,), daemon=True
                 )
                 self._thread.start()
-            self._deadline, self.fired = time.monotonic() + seconds, False
-            self._cond.notify()
+            self._deadline, self.fired = deadline, False
+            if self._waking is None or deadline < self._waking:
+                self._cond.notify()  # the watcher sleeps too long (or for ever): wake it
         return self
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with self._cond:
+        with self._cond:  # no wake-up: the watcher finds no deadline when it next looks
             self._deadline = None
-            self._cond.notify()
 
     def stop(self) -> None:
         with self._cond:
@@ -354,10 +356,12 @@ class _Watchdog:
         with self._cond:
             while generation == self._generation:
                 if self._deadline is None:
+                    self._waking = None
                     self._cond.wait()
                     continue
                 left = self._deadline - time.monotonic()
                 if left > 0:
+                    self._waking = self._deadline
                     self._cond.wait(left)
                     continue
                 self.fired, self._deadline = True, None
