@@ -10,17 +10,13 @@ exactly one recipient, no Message-ID) is a programming error and raises ``Delive
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import smtplib
 import socket
 import ssl
-import threading
-import time
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tbt_alert.errors import ConfigError, DeliveryError
@@ -36,6 +32,7 @@ from tbt_alert.mail.transport import (
     message_bytes,
     wire,
 )
+from tbt_alert.mail.watchdog import Watchdog
 
 __all__ = [
     "Mailer",
@@ -136,7 +133,7 @@ class SmtpMailer(Closing):
         self._smtp: smtplib.SMTP | None = None
         self._connecting: smtplib.SMTP | None = None
         self._failures = 0
-        self._watchdog = _Watchdog(self)
+        self._watchdog = Watchdog(self._sockets)
 
     def __repr__(self) -> str:
         return f"SmtpMailer({self._where!r}, user={'set' if self._username else 'none'})"
@@ -182,7 +179,7 @@ class SmtpMailer(Closing):
         return outcome
 
     def _send_once(
-        self, recipient: str, envelope_from: str, payload: bytes, dog: _Watchdog
+        self, recipient: str, envelope_from: str, payload: bytes, dog: Watchdog
     ) -> SendOutcome:
         for _ in range(2):
             reused = self._smtp is not None
@@ -247,6 +244,9 @@ class SmtpMailer(Closing):
             self._connecting = None
         return smtp
 
+    def _sockets(self) -> list[socket.socket | None]:
+        return [getattr(smtp, "sock", None) for smtp in (self._smtp, self._connecting)]
+
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
@@ -310,66 +310,6 @@ class SmtpMailer(Closing):
 
 def _decode(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
-class _Watchdog:
-    """Cuts the mailer's socket when a send outlives its deadline: a per-operation timeout
-    cannot stop a server that trickles one byte at a time. One thread per mailer, armed and
-    disarmed around each send (starting a thread per message would cost more than the send)."""
-
-    def __init__(self, mailer: SmtpMailer) -> None:
-        self._mailer = mailer
-        self._cond = threading.Condition()
-        self._deadline: float | None = None
-        self._thread: threading.Thread | None = None
-        self._generation = 0  # a stopped watcher sees a newer generation and ends
-        self._waking: float | None = None  # when the watcher will next look; None: when told
-        self.fired = False
-
-    def arm(self, seconds: float) -> Self:
-        deadline = time.monotonic() + seconds
-        with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._watch, args=(self._generation,), daemon=True
-                )
-                self._thread.start()
-            self._deadline, self.fired = deadline, False
-            if self._waking is None or deadline < self._waking:
-                self._cond.notify()  # the watcher sleeps too long (or for ever): wake it
-        return self
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:  # no wake-up: the watcher finds no deadline when it next looks
-            self._deadline = None
-
-    def stop(self) -> None:
-        with self._cond:
-            self._generation += 1
-            self._thread, self._deadline = None, None
-            self._cond.notify_all()
-
-    def _watch(self, generation: int) -> None:
-        with self._cond:
-            while generation == self._generation:
-                if self._deadline is None:
-                    self._waking = None
-                    self._cond.wait()
-                    continue
-                left = self._deadline - time.monotonic()
-                if left > 0:
-                    self._waking = self._deadline
-                    self._cond.wait(left)
-                    continue
-                self.fired, self._deadline = True, None
-                for smtp in (self._mailer._smtp, self._mailer._connecting):
-                    sock = getattr(smtp, "sock", None)
-                    if sock is not None:
-                        with contextlib.suppress(OSError):
-                            sock.shutdown(socket.SHUT_RDWR)
 
 
 # ---------------------------------------------------------------- factory
