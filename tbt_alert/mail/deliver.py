@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from tbt_alert.alerts.plan import bulletin_kind, parallels, snapshot
 from tbt_alert.errors import DeliveryError
-from tbt_alert.mail.claims import Outcome, claim, record, release, worker_id
+from tbt_alert.mail.claims import Outcome, claim, record, record_connection, release, worker_id
 from tbt_alert.mail.explain import explain
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -168,7 +168,7 @@ class _Run:
 
     def go(self) -> Counter[str]:
         tried = 0
-        with self.engine.connect() as self.records:  # kept for the many one-row records
+        with record_connection(self.engine) as self.records:  # kept for the many records
             while tried < self.settings.limit and self.stop_reason() is None:
                 size = min(self.settings.batch, self.settings.limit - tried)
                 ids = claim(
