@@ -60,6 +60,7 @@ def _comma_list(value: Any) -> Any:
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 StrList = Annotated[tuple[NonEmptyStr, ...], BeforeValidator(_comma_list)]
 
@@ -91,7 +92,10 @@ class MailConfig:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     starttls: bool = False
+    allow_plaintext_auth: bool = False  # send credentials without TLS (trusted network only)
     timeout_s: NonNegativeFloat = 30.0
+    message_timeout_s: PositiveFloat = 120.0  # one message, overall
+    run_timeout_s: PositiveFloat = 3600.0  # one sending run, overall
     sender: str = "tbt-alert <alerts@tbt-alert.invalid>"
     message_id_domain: str = "tbt-alert.invalid"
     max_per_run: NonNegativeInt = 5000
@@ -106,11 +110,22 @@ class MailConfig:
             raise ValueError(f"must be a domain name such as reply.example.org, got {value!r}")
         return value.lower()
 
+    # VERP: each message's return path is bounce+<token>@bounce_domain (empty: the sender)
+    bounce_domain: str = ""
+    bounce_threshold: Annotated[int, Field(ge=1)] = 3  # hard bounces that suspend an address
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_scheme(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in ("smtp", "smtps"):
             raise ValueError(f"must look like smtp://host:port or smtps://host:port, got {value!r}")
+        return value
+
+    @field_validator("bounce_domain")
+    @classmethod
+    def _bounce_domain(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", value):
+            raise ValueError(f"must be a plain domain name, got {value!r}")
         return value
 
 

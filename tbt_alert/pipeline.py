@@ -1,10 +1,12 @@
 """One full cycle: crawl -> ingest -> classify -> plan -> deliver. Plain functions; the CLI and the
-daemon only call them. A failed crawl changes nothing and sends nothing: silence is failure."""
+daemon only call them. A failed crawl ingests nothing and is reported as a failure (silence is
+failure), but what is already due is still planned and sent: retries never wait for a source."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +26,8 @@ from tbt_alert.crawl.fetchguard import AllowList
 from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
-from tbt_alert.mail.deliver import DeliverySettings, send_due
+from tbt_alert.mail.claims import Backlog, backlog, worker_id
+from tbt_alert.mail.deliver import DeliverySettings, deliver_due
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
@@ -43,7 +46,7 @@ Crawler = Callable[..., CrawlOutput]
 
 def unsent(counts: Counter[str]) -> int:
     """Messages due that the mail server did not take (or that waited behind an open breaker)."""
-    return sum(counts[k] for k in ("failed_temp", "failed_perm", "unknown", "paused"))
+    return sum(counts[k] for k in ("failed_temp", "failed_perm", "unknown", "paused", "deadline"))
 
 
 @dataclass
@@ -62,6 +65,7 @@ class CycleSummary:
     calls: CallReport = field(default_factory=CallReport)
     reminders: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    waiting: Backlog = field(default_factory=Backlog)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +83,7 @@ class CycleSummary:
             f"comments    {len(self.calls.opened)} calls opened, {len(self.calls.moved)} moved, "
             f"{len(self.calls.withdrawn)} withdrawn; reminders "
             + (", ".join(f"{k} {v}" for k, v in sorted(self.reminders.items())) or "none due"),
+            f"waiting     {self.waiting.line()}",
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
         ]
 
@@ -225,13 +230,16 @@ def run_cycle(
     )
     if report is None:
         summary.failures.append(f"crawl eping failed: {run.error}")
-        return summary
-    summary.crawled, summary.invalid = run.items, run.invalid
-    summary.new, summary.updated = len(report.new), len(report.updated)
-    summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
-    docs, _ = fetch_documents(engine, config, now=now, crawler=crawler, settings=spider_settings)
-    if docs is not None and docs.status == RunStatus.FAILED:
-        summary.failures.append(f"crawl wtodoc failed: {(docs.error or '').splitlines()[0][:300]}")
+    else:
+        summary.crawled, summary.invalid = run.items, run.invalid
+        summary.new, summary.updated = len(report.new), len(report.updated)
+        summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
+        docs, _ = fetch_documents(
+            engine, config, now=now, crawler=crawler, settings=spider_settings
+        )
+        if docs is not None and docs.status == RunStatus.FAILED:
+            error = (docs.error or "").splitlines()[0][:300] if docs.error else ""
+            summary.failures.append(f"crawl wtodoc failed: {error}")
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
     summary.calls, summary.reminders = follow_calls(engine, config, mailer=mailer, now=now)
     return summary
@@ -266,6 +274,9 @@ def delivery_settings(config: Config) -> DeliverySettings:
         domain=config.mail.message_id_domain,
         limit=config.mail.max_per_run,
         reply_domain=config.mail.reply_domain,
+        message_timeout_s=config.mail.message_timeout_s,
+        run_timeout_s=config.mail.run_timeout_s,
+        bounce_domain=config.mail.bounce_domain,
         secret_key=config.web.secret_key,
     )
 
@@ -294,11 +305,47 @@ def deliver_pending(
         )
     summary.classified, summary.relevant = annotated.classified, annotated.with_alert
     summary.bulletins, summary.deliveries_planned = len(plan.bulletins), plan.deliveries
-    settings = delivery_settings(config)
-    with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(
-            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+    summary.sent.update(
+        deliver_due(
+            engine,
+            mailer,
+            delivery_settings(config),
+            now=now,
+            sector_names=classifier.sector_names(),
         )
+    )
+    summary.waiting = backlog(engine, now)
+
+
+def send_pending(
+    engine: Engine,
+    config: Config,
+    *,
+    mailer_factory: Callable[[], Mailer],
+    now: datetime,
+    sector_names: dict[str, tuple[str, str]],
+    workers: int = 1,
+) -> Counter[str]:
+    """Send everything due (first attempts and retries) with ``workers`` concurrent senders,
+    each with its own mail connection; claims keep them from sending one delivery twice."""
+    settings = delivery_settings(config)
+
+    def work(index: int) -> Counter[str]:
+        with mailer_factory() as mailer:
+            return deliver_due(
+                engine,
+                mailer,
+                settings,
+                now=now,
+                sector_names=sector_names,
+                worker=worker_id(index),
+            )
+
+    totals: Counter[str] = Counter()
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        for counts in pool.map(work, range(max(workers, 1))):
+            totals.update(counts)
+    return totals
 
 
 @dataclass
@@ -307,6 +354,7 @@ class DigestSummary:
     bulletins: list[str] = field(default_factory=list)
     deliveries_planned: int = 0
     sent: Counter[str] = field(default_factory=Counter)
+    waiting: Backlog = field(default_factory=Backlog)
 
     @property
     def ok(self) -> bool:
@@ -319,6 +367,7 @@ class DigestSummary:
             f"{self.cadence} digests  periods {periods}",
             f"planned     {self.deliveries_planned} deliveries",
             f"emails      {sent}",
+            f"waiting     {self.waiting.line()}",
         ]
 
 
@@ -347,9 +396,14 @@ def deliver_digests(
             review=ReviewMode(config.review.mode),
         )
     summary.bulletins, summary.deliveries_planned = plan.bulletins, plan.deliveries
-    settings = delivery_settings(config)
-    with Session(engine, expire_on_commit=False) as session:
-        summary.sent.update(
-            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+    summary.sent.update(
+        deliver_due(
+            engine,
+            mailer,
+            delivery_settings(config),
+            now=now,
+            sector_names=classifier.sector_names(),
         )
+    )
+    summary.waiting = backlog(engine, now)
     return summary

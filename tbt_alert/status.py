@@ -44,12 +44,14 @@ class BulletinKind(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PLANNED = "planned"
+    SENDING = "sending"  # claimed by one sender until its lease ends (then due again)
     SENT = "sent"
     FAILED_TEMP = "failed_temp"  # 4xx or connection trouble: retried with backoff
     FAILED_PERM = "failed_perm"  # 5xx: never retried
     UNKNOWN = "unknown"  # connection lost after DATA: retried with the same Message-ID
     EXPIRED = "expired"  # too late to be useful: never sent late
     SKIPPED = "skipped"  # the subscriber left or was suppressed before sending
+    BOUNCED = "bounced"  # accepted, then reported undeliverable for good (a DSN)
 
 
 class RunStatus(StrEnum):

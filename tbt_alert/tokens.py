@@ -1,6 +1,6 @@
 """Signed tokens for links and reply addresses: one format for every purpose.
 
-A token says *what it is for* (confirm, preferences, unsubscribe, comment, reply), *whom* (a
+A token says *what it is for* (confirm, preferences, unsubscribe, comment, reply, bounce), *whom* (a
 subscriber id, never the address), optionally *about what* (a notification or bulletin id) and
 *when it was issued*. It is signed with the configured secret key (HMAC-SHA256 over a key derived
 for tokens only), so nobody without the key can make or alter one.
@@ -37,6 +37,7 @@ class Purpose(IntEnum):
     UNSUBSCRIBE = 3  # leave, by a link or RFC 8058 one-click POST
     COMMENT = 4  # the web comment form for one notification
     REPLY = 5  # the Reply-To address of a warning: a reply becomes a comment draft
+    BOUNCE = 6  # the VERP return path of one delivery (reference: the delivery id)
 
 
 # How long a token stays valid. An unsubscribe link must keep working for as long as old
@@ -47,6 +48,7 @@ MAX_AGE: dict[Purpose, timedelta] = {
     Purpose.UNSUBSCRIBE: timedelta(days=730),
     Purpose.COMMENT: timedelta(days=180),
     Purpose.REPLY: timedelta(days=180),
+    Purpose.BOUNCE: timedelta(days=60),  # reports of failure come within days
 }
 
 

@@ -36,6 +36,7 @@ def test_the_expected_commands_exist():
         "init",
         "import",
         "run",
+        "send",
         "daemon",
         "digest",
         "backfill",

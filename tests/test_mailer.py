@@ -184,9 +184,10 @@ def test_auth_failure_never_shows_the_password(caplog):
     sink.start()
     caplog.set_level(logging.DEBUG)
     try:
-        mailer = SmtpMailer(sink.url, sender=SENDER, timeout=5, username="user", password=secret)
+        plain = {"sender": SENDER, "timeout": 5, "allow_plaintext_auth": True}
+        mailer = SmtpMailer(sink.url, username="user", password=secret, **plain)
         outcome = mailer.send(make_msg("a@example.com"))
-        good = SmtpMailer(sink.url, sender=SENDER, timeout=5, username="user", password="right")
+        good = SmtpMailer(sink.url, username="user", password="right", **plain)
         with good:
             assert good.send(make_msg("a@example.com")).status == SendStatus.SENT
     finally:
@@ -236,3 +237,27 @@ def test_mailer_from_url(tmp_path: Path):
     assert "p@ss" not in repr(smtp) and "2525" in repr(smtp)
     with pytest.raises(ConfigError):
         mailer_from_url("http://127.0.0.1:25", tmp_path, SENDER, 5)
+
+
+def test_credentials_are_refused_without_tls_unless_plaintext_is_allowed():
+    with pytest.raises(ConfigError, match="without TLS"):
+        SmtpMailer("smtp://127.0.0.1:2525", sender=SENDER, username="user", password="right")
+    SmtpMailer("smtps://127.0.0.1:2525", sender=SENDER, username="user", password="right")
+    SmtpMailer(
+        "smtp://127.0.0.1:2525", sender=SENDER, username="user", password="right", starttls=True
+    )
+
+
+def test_starttls_missing_at_the_server_never_means_logging_in_in_clear():
+    sink = SmtpSink(auth=True)  # accepts user/right over plain SMTP, offers no STARTTLS
+    sink.start()
+    try:
+        mailer = SmtpMailer(
+            sink.url, sender=SENDER, timeout=5, username="user", password="right", starttls=True
+        )
+        with mailer:
+            outcome = mailer.send(make_msg("a@example.com"))
+    finally:
+        sink.stop()
+    assert outcome.status == SendStatus.FAILED_TEMP and "STARTTLS" in outcome.detail
+    assert sink.received == []

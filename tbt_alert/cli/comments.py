@@ -264,8 +264,10 @@ def inbound_cmd(obj: Context, host: str, port: int, lmtp: bool) -> None:
     from tbt_alert.errors import ConfigError
 
     config = obj.config
-    if not config.mail.reply_domain:
-        raise ConfigError("[mail] reply_domain is not set: the listener has no domain to serve")
+    if not (config.mail.reply_domain or config.mail.bounce_domain):
+        raise ConfigError(
+            "[mail] reply_domain and bounce_domain are not set: the listener has no domain to serve"
+        )
     engine = obj.engine()
     inbound = Inbound(
         engine=engine,
@@ -273,6 +275,8 @@ def inbound_cmd(obj: Context, host: str, port: int, lmtp: bool) -> None:
         reply_domain=config.mail.reply_domain,
         comments=config.comments,
         clock=now_utc,
+        bounce_domain=config.mail.bounce_domain,
+        bounce_threshold=config.mail.bounce_threshold,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -282,7 +286,7 @@ def inbound_cmd(obj: Context, host: str, port: int, lmtp: bool) -> None:
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
     click.echo(
-        f"listening on {host}:{port} ({'LMTP' if lmtp else 'SMTP'}) for @{config.mail.reply_domain}",
+        f"listening on {host}:{port} ({'LMTP' if lmtp else 'SMTP'}) for @{' and @'.join(sorted(inbound.domains()))}",
         err=True,
     )
     try:

@@ -105,6 +105,8 @@ def make_mailer(config: Config) -> Mailer:
         username=config.mail.smtp_username or None,
         password=config.mail.smtp_password or None,
         starttls=config.mail.starttls,
+        allow_plaintext_auth=config.mail.allow_plaintext_auth,
+        message_timeout=config.mail.message_timeout_s,
     )
 
 

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "init": "tbt_alert.cli.store:init",
     "import": "tbt_alert.cli.store:import_cmd",
     "run": "tbt_alert.cli.run:run_cmd",
+    "send": "tbt_alert.cli.run:send_cmd",
     "daemon": "tbt_alert.cli.daemon:daemon_cmd",
     "digest": "tbt_alert.cli.run:digest_cmd",
     "crawl": "tbt_alert.cli.run:crawl_cmd",

@@ -38,9 +38,10 @@ if TYPE_CHECKING:
 @click.option("--until", help="Crawl up to this distribution date, YYYY-MM-DD (default: today).")
 @pass_ctx
 def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> None:
-    """Crawl ePing, ingest, classify and send the warnings that are due; print a summary.
+    """Crawl ePing, ingest, classify, plan and send what is due; print a summary.
 
-    Exit status 1 when a step failed (crawl, invalid items, or messages not accepted)."""
+    Sending happens even when the crawl failed (retries and earlier warnings never wait for a
+    source). Exit status 1 when a step failed (crawl, invalid items, or messages not accepted)."""
     from tbt_alert.pipeline import run_cycle
 
     warning = loopback_warning(obj.config)
@@ -59,6 +60,41 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
         )
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
+        sys.exit(1)
+
+
+@click.command(name="send")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Concurrent senders, each with its own mail connection.",
+)
+@pass_ctx
+def send_cmd(obj: Context, workers: int) -> None:
+    """Send the messages that are due (first attempts and retries) without crawling or planning.
+
+    Safe to run next to 'run --once', the daemon or other 'send' processes: each delivery is
+    claimed before it is sent. Exit status 1 when messages were not accepted."""
+    from tbt_alert.mail.claims import backlog
+    from tbt_alert.pipeline import send_pending, unsent
+
+    engine = obj.engine(migrate=True)
+    now = now_utc()
+    counts = send_pending(
+        engine,
+        obj.config,
+        mailer_factory=lambda: make_mailer(obj.config),
+        now=now,
+        sector_names=make_classifier(obj.config).sector_names(),
+        workers=workers,
+    )
+    click.echo(
+        "emails      " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none due")
+    )
+    click.echo(f"waiting     {backlog(engine, now_utc()).line()}")
+    if unsent(counts):
         sys.exit(1)
 
 

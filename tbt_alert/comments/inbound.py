@@ -5,8 +5,9 @@ what happens to a message depends on the token's purpose, through one dispatch t
     HANDLERS: dict[Purpose, Handler]
 
 A reply to a warning (Purpose.REPLY) becomes a comment draft; a mailto unsubscribe
-(Purpose.UNSUBSCRIBE) unsubscribes. Other purposes plug in with :func:`register` (bounces:
-``register(Purpose.BOUNCE, ...)`` over ``tbt_alert.mail.bounces.handle_bounce``).
+(Purpose.UNSUBSCRIBE) unsubscribes; a delivery report sent to a message's VERP return path
+``bounce+<token>@<bounce domain>`` (Purpose.BOUNCE) counts a hard bounce
+(:func:`tbt_alert.mail.bounces.record_bounce`). Other purposes plug in with :func:`register`.
 
 A forged, expired or unknown token, or a reply to a call that no longer takes drafts, is
 refused at RCPT with a 550 reply saying why (the sender's server tells the sender); nothing is
@@ -49,6 +50,11 @@ class Inbound:
     reply_domain: str
     comments: CommentsConfig
     clock: Callable[[], datetime]
+    bounce_domain: str = ""  # VERP return paths; may be the reply domain
+    bounce_threshold: int = 3  # hard bounces that suspend an address
+
+    def domains(self) -> set[str]:
+        return {d.lower() for d in (self.reply_domain, self.bounce_domain) if d}
 
 
 @dataclass(frozen=True)
@@ -147,9 +153,19 @@ def handle_unsubscribe(inbound: Inbound, token: Token, mail: ParsedMail) -> Verd
     return Verdict(250, "2.0.0 unsubscribed")
 
 
+def handle_bounce(inbound: Inbound, token: Token, mail: ParsedMail) -> Verdict:
+    """A delivery status notification (RFC 3464) or a 5xx report for one delivery."""
+    from tbt_alert.mail.bounces import record_bounce
+
+    return Verdict(
+        250, "2.0.0 " + record_bounce(inbound.engine, token, mail.raw, inbound.bounce_threshold)
+    )
+
+
 HANDLERS: dict[Purpose, Handler] = {
     Purpose.REPLY: Handler(check_reply, handle_reply),
     Purpose.UNSUBSCRIBE: Handler(check_unsubscribe, handle_unsubscribe),
+    Purpose.BOUNCE: Handler(lambda inbound, token: None, handle_bounce),
 }
 
 
@@ -161,7 +177,7 @@ def register(purpose: Purpose, handler: Handler) -> None:
 def read_address(inbound: Inbound, address: str, now: datetime) -> Token | Verdict:
     """The genuine token of one recipient address, or the 550 that refuses it."""
     local, _, domain = address.strip("<>").rpartition("@")
-    if domain.lower() != inbound.reply_domain:
+    if domain.lower() not in inbound.domains():
         return Verdict(550, "5.7.1 relaying denied: not an address of this service")
     match = _LOCAL.match(local)
     if match is None:

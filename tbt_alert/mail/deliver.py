@@ -1,35 +1,46 @@
-"""Send due deliveries one by one; record each outcome only after the mail server answered.
+"""Send due deliveries; record each outcome only after the mail server answered.
 
-At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is retried with the
+Deliveries are claimed a batch at a time (:mod:`tbt_alert.mail.claims`), so any number of
+senders can share the work without sending one delivery twice. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is retried with the
 same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
 delivery that is too late to help (comment deadline passed, or older than max_age) expires.
 """
 
 from __future__ import annotations
 
+import logging
 import random
-from collections import Counter
-from dataclasses import dataclass
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.errors import MessageError
+from email.utils import parseaddr
 from typing import Literal
+from urllib.parse import quote
 
-from sqlmodel import Session, col, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, col, select
 
 from tbt_alert.config import DEFAULT_SECRET_KEY
-from tbt_alert.links import signed_link, unsubscribe_mailto
+from tbt_alert.errors import DeliveryError
+from tbt_alert.links import PAGES
+from tbt_alert.mail.claims import Outcome, claim, record, record_connection, release, worker_id
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
+from tbt_alert.mail.prepared import MessageTemplate, new_placeholder
 from tbt_alert.mail.render import RenderedMessage, render_digest, render_warning
+from tbt_alert.mail.transport import Sendable
 from tbt_alert.mail.view import View, row_snapshot, warning_context
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
-from tbt_alert.store.shapes import (
-    read_digest_snapshot,
-    read_warning_snapshot,
-)
+from tbt_alert.store.shapes import read_digest_snapshot, read_warning_snapshot
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
 from tbt_alert.tokens import Purpose, make_token
 
-RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
+log = logging.getLogger(__name__)
+
+TEMPLATE_CACHE = 64  # built messages kept per run (digests differ per reader: keep memory flat)
 OUTCOME_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
     SendStatus.FAILED_TEMP: DeliveryStatus.FAILED_TEMP,
@@ -48,19 +59,14 @@ class DeliverySettings:
     backoff_base: timedelta = timedelta(minutes=5)
     breaker_threshold: int = 3  # consecutive connection failures that pause sending
     limit: int = 5000
+    lease: timedelta = timedelta(minutes=15)  # a claim's life: longer than a batch takes to send
+    batch: int = 50  # deliveries claimed at a time
+    message_timeout_s: float = 120.0  # one message, connect to final reply
+    run_timeout_s: float = 3600.0  # one run: what is not tried by then stays due
+    bounce_domain: str = ""  # VERP: return path bounce+<token>@bounce_domain; empty: the sender
     reply_domain: str = ""  # warnings carry Reply-To: reply+<token>@reply_domain when set
-    secret_key: str = DEFAULT_SECRET_KEY  # signs the links and the reply and unsubscribe tokens
-
-
-def due(session: Session, now: datetime, limit: int) -> list[Delivery]:
-    stmt = (
-        select(Delivery)
-        .where(col(Delivery.status).in_([s.value for s in RETRYABLE]))
-        .where(or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now))
-        .order_by(col(Delivery.id))
-        .limit(limit)
-    )
-    return list(session.exec(stmt).all())
+    # signs the links, the reply, unsubscribe and VERP tokens
+    secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
 
 
 def backoff(attempts: int, base: timedelta, rng: random.Random) -> timedelta:
@@ -78,88 +84,267 @@ def send_due(
     sector_names: dict[str, tuple[str, str]],
     rng: random.Random | None = None,
 ) -> Counter[str]:
-    """Send every due delivery; commit after each one. Returns counts by resulting status."""
-    rng = rng or random.Random()
-    counts: Counter[str] = Counter()
-    for delivery in due(session, now, settings.limit):
-        if getattr(mailer, "consecutive_connect_failures", 0) >= settings.breaker_threshold:
-            counts["paused"] += 1
-            continue
-        status = _send_one(
-            session, mailer, delivery, settings, now=now, names=sector_names, rng=rng
-        )
-        counts[status.value] += 1
-        session.commit()
-    return counts
+    """:func:`deliver_due` on the session's engine; the session's own transaction is ended first
+    (no read stays open while senders write) and its objects are expired after."""
+    session.commit()
+    engine = session.get_bind()
+    if not isinstance(engine, Engine):
+        raise DeliveryError("send_due needs a session bound to an engine")
+    try:
+        return deliver_due(engine, mailer, settings, now=now, sector_names=sector_names, rng=rng)
+    finally:
+        session.expire_all()
 
 
-def _send_one(
-    session: Session,
+def deliver_due(
+    engine: Engine,
     mailer: Mailer,
-    delivery: Delivery,
     settings: DeliverySettings,
     *,
     now: datetime,
-    names: dict[str, tuple[str, str]],
-    rng: random.Random,
-) -> DeliveryStatus:
-    bulletin = session.get(Bulletin, delivery.bulletin_id)
-    subscriber = session.get(Subscriber, delivery.subscriber_id)
-    if bulletin is None or subscriber is None:
-        return _finish(session, delivery, DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
-    if subscriber.status != SubscriberStatus.ACTIVE:
-        return _finish(session, delivery, DeliveryStatus.SKIPPED, f"subscriber {subscriber.status}")
-    if now - delivery.created_at > settings.max_age:
-        return _finish(session, delivery, DeliveryStatus.EXPIRED, "not sent within max_age")
-    lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
-    reader = Reader(subscriber, delivery, settings, now, names, lang)
-    rendered = _render(session, bulletin, reader)
-    if rendered is None:
-        return _finish(session, delivery, DeliveryStatus.EXPIRED, "comment period over: too late")
-    msg = build_message(
-        rendered,
-        sender=settings.sender,
-        recipient=subscriber.email,
-        message_id=delivery.message_id,
-        list_id=f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{settings.domain}>",
-        unsubscribe_url=reader.link("unsubscribe"),
-        # the reply domain's address is read by `tbt-alert inbound`; without one, the sender's
-        unsubscribe_mailto=_unsubscribe_mailto(subscriber, settings, now)
-        or unsubscribe_mailto(settings.sender, settings.secret_key, subscriber.id or 0, now=now),
-        date=now,
-        reply_to=_reply_to(bulletin, subscriber, settings, now),
-    )
-    return _record(session, delivery, mailer.send(msg), settings, now, rng)
+    sector_names: dict[str, tuple[str, str]],
+    rng: random.Random | None = None,
+    worker: str | None = None,
+) -> Counter[str]:
+    """Claim due deliveries a batch at a time, send each, record each outcome as soon as the
+    server answered. Safe with any number of concurrent senders. Returns counts by status."""
+    run = _Run(engine, mailer, settings, now, sector_names, rng or random.Random(), worker)
+    return run.go()
 
 
-def _reply_to(
+class _Run:
+    """One sender's pass over what is due at ``now``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        mailer: Mailer,
+        settings: DeliverySettings,
+        now: datetime,
+        names: dict[str, tuple[str, str]],
+        rng: random.Random,
+        worker: str | None,
+    ) -> None:
+        self.engine, self.mailer, self.settings = engine, mailer, settings
+        self.now, self.names, self.rng = now, names, rng
+        self.worker = worker or worker_id()
+        self.started = time.monotonic()
+        self.counts: Counter[str] = Counter()
+        self.records: Connection | None = None
+        self.placeholder = new_placeholder()
+        self.bulletins: dict[int, Bulletin | None] = {}
+        self.templates: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
+        if settings.bounce_domain:  # a bad secret is refused before anything is claimed
+            make_token(settings.secret_key, Purpose.BOUNCE, 1, now=now, ref_id=1)
+
+    def return_path(self, delivery: Delivery) -> str | None:
+        """VERP: a return path naming this delivery, so a bounce says which one failed."""
+        if not self.settings.bounce_domain:
+            return None
+        token = make_token(
+            self.settings.secret_key,
+            Purpose.BOUNCE,
+            delivery.subscriber_id,
+            now=self.now,
+            ref_id=delivery.id or 0,
+        )
+        return f"bounce+{token}@{self.settings.bounce_domain}"
+
+    def at(self) -> datetime:
+        """``now`` moved on by the time this run has taken."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
+
+    def remaining(self) -> float:
+        return self.settings.run_timeout_s - (time.monotonic() - self.started)
+
+    def stop_reason(self) -> str | None:
+        """``paused`` when the breaker is open (failed connections and deadlines in a row),
+        ``deadline`` when the run's time is up; the rest stays due."""
+        failures = getattr(self.mailer, "consecutive_connect_failures", 0)
+        if failures >= self.settings.breaker_threshold:
+            return "paused"
+        return "deadline" if self.remaining() <= 0 else None
+
+    def go(self) -> Counter[str]:
+        tried = 0
+        with record_connection(self.engine) as self.records:  # kept for the many records
+            while tried < self.settings.limit and self.stop_reason() is None:
+                size = min(self.settings.batch, self.settings.limit - tried)
+                ids = claim(
+                    self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
+                )
+                if not ids:
+                    break
+                tried += len(ids)
+                self._batch(ids)
+        return self.counts
+
+    def _batch(self, ids: list[int]) -> None:
+        jobs = self._prepare(ids)
+        for index, (delivery, job) in enumerate(jobs):
+            reason = self.stop_reason()
+            if reason is not None:
+                rest = [d.id or 0 for d, _ in jobs[index:]]
+                self.counts[reason] += release(self.engine, self.worker, rest)
+                return
+            if isinstance(job, _Finish):
+                self._finish(delivery, job.status, job.why)
+            else:
+                self._send(delivery, job)
+
+    def _prepare(self, ids: list[int]) -> list[tuple[Delivery, _Finish | Sendable]]:
+        """The claimed deliveries with what to do with each, read in one short transaction."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            rows = session.exec(
+                select(Delivery, Subscriber)
+                .join(Subscriber, col(Subscriber.id) == col(Delivery.subscriber_id), isouter=True)
+                .where(col(Delivery.id).in_(ids))
+                .order_by(col(Delivery.id))
+            ).all()
+            return [(d, self._job(session, d, s)) for d, s in rows]
+
+    def _job(
+        self, session: Session, delivery: Delivery, subscriber: Subscriber | None
+    ) -> _Finish | Sendable:
+        bulletin = self._bulletin(session, delivery.bulletin_id)
+        if bulletin is None or subscriber is None:
+            return _Finish(DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
+        if subscriber.status != SubscriberStatus.ACTIVE:
+            return _Finish(DeliveryStatus.SKIPPED, f"subscriber {subscriber.status}")
+        if self.now - delivery.created_at > self.settings.max_age:
+            return _Finish(DeliveryStatus.EXPIRED, "not sent within max_age")
+        lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
+        try:
+            template = self._template(session, bulletin, delivery, lang)
+            if template is None:
+                return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
+            tokens = reader_tokens(bulletin, subscriber, self.settings, self.now)
+            prepared = template.personalise(
+                recipient=subscriber.email, message_id=delivery.message_id, values=tokens
+            )
+            if prepared is not None:
+                return prepared
+            # an address or token outside the fast path's patterns: this reader's own build
+            reader = Reader(tokens, delivery, self.settings, self.now, self.names, lang)
+            rendered = _render(session, bulletin, reader)
+            if rendered is None:
+                return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
+            return build_message(
+                rendered,
+                sender=self.settings.sender,
+                recipient=subscriber.email,
+                message_id=delivery.message_id,
+                list_id=self._list_id(bulletin),
+                unsubscribe_url=reader.link("unsubscribe"),
+                unsubscribe_mailto=reader.unsubscribe_mailto(),
+                date=self.now,
+                reply_to=reader.reply_to(),
+            )
+        except (DeliveryError, MessageError, ValueError) as e:
+            return _Finish(DeliveryStatus.FAILED_PERM, f"message cannot be written: {e}")
+
+    def _bulletin(self, session: Session, bulletin_id: int) -> Bulletin | None:
+        if bulletin_id not in self.bulletins:
+            self.bulletins[bulletin_id] = session.get(Bulletin, bulletin_id)
+        return self.bulletins[bulletin_id]
+
+    def _list_id(self, bulletin: Bulletin) -> str:
+        return f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{self.settings.domain}>"
+
+    def _template(
+        self, session: Session, bulletin: Bulletin, delivery: Delivery, lang: Literal["zh", "en"]
+    ) -> MessageTemplate | None:
+        """Rendered and built once per (bulletin, language, sectors, items) in a run."""
+        key = (bulletin.id, lang, tuple(delivery.sectors), tuple(delivery.items))
+        if key in self.templates:
+            self.templates.move_to_end(key)
+            return self.templates[key]
+        # one random placeholder per personal token, the same keys as reader_tokens gives
+        placeholders = {
+            name: f"{self.placeholder}{n}" for n, name in enumerate((*PERSONAL_LINKS, "reply"))
+        }
+        if not (self.settings.reply_domain and bulletin.notification_id):
+            del placeholders["reply"]
+        reader = Reader(placeholders, delivery, self.settings, self.now, self.names, lang)
+        rendered = _render(session, bulletin, reader)
+        template = None
+        if rendered is not None:
+            template = MessageTemplate(
+                rendered,
+                placeholders=placeholders,
+                sender=self.settings.sender,
+                list_id=self._list_id(bulletin),
+                unsubscribe_url=reader.link("unsubscribe"),
+                unsubscribe_mailto=reader.unsubscribe_mailto(),
+                reply_to=reader.reply_to(),
+                date=self.now,
+            )
+        self.templates[key] = template
+        if len(self.templates) > TEMPLATE_CACHE:
+            self.templates.popitem(last=False)
+        return template
+
+    def _send(self, delivery: Delivery, msg: Sendable) -> None:
+        try:
+            timeout = min(self.settings.message_timeout_s, self.remaining())
+            outcome = self.mailer.send(msg, timeout=timeout, return_path=self.return_path(delivery))
+        except (DeliveryError, MessageError, ValueError) as e:
+            outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
+        attempts = delivery.attempts + 1
+        status = OUTCOME_STATUS[outcome.status]
+        at = self.at()
+        if status == DeliveryStatus.SENT:
+            result = Outcome(status, attempts, sent_at=at)
+        elif status == DeliveryStatus.FAILED_PERM or attempts >= self.settings.max_attempts:
+            result = Outcome(DeliveryStatus.FAILED_PERM, attempts, outcome.detail)
+        else:
+            wait = backoff(attempts, self.settings.backoff_base, self.rng)
+            result = Outcome(status, attempts, outcome.detail, next_attempt_at=at + wait)
+        self._record(delivery, result)
+
+    def _finish(self, delivery: Delivery, status: DeliveryStatus, why: str) -> None:
+        self._record(delivery, Outcome(status, delivery.attempts, why))
+
+    def _record(self, delivery: Delivery, outcome: Outcome) -> None:
+        if record(self.records or self.engine, delivery.id or 0, self.worker, outcome):
+            self.counts[outcome.status.value] += 1
+        else:  # the lease ran out and another sender took over: its record stands
+            log.warning("delivery %s: claim lost before its outcome was recorded", delivery.id)
+            self.counts["claim_lost"] += 1
+
+
+@dataclass(frozen=True)
+class _Finish:
+    status: DeliveryStatus
+    why: str
+
+
+PERSONAL_LINKS = ("unsubscribe", "preferences")  # pages every message links to
+
+
+def reader_tokens(
     bulletin: Bulletin, subscriber: Subscriber, settings: DeliverySettings, now: datetime
-) -> str | None:
-    """``reply+<token>@<reply domain>`` for a warning about one notification: a reply to it
-    becomes a comment draft (``tbt-alert inbound``). None for digests or without a domain."""
-    if not settings.reply_domain or not bulletin.notification_id or subscriber.id is None:
-        return None
-    token = make_token(
-        settings.secret_key, Purpose.REPLY, subscriber.id, now=now, ref_id=bulletin.notification_id
-    )
-    return f"reply+{token}@{settings.reply_domain}"
-
-
-def _unsubscribe_mailto(
-    subscriber: Subscriber, settings: DeliverySettings, now: datetime
-) -> str | None:
-    """``mailto:unsubscribe+<token>@<reply domain>`` (RFC 2369), taken by ``tbt-alert inbound``."""
-    if not settings.reply_domain or subscriber.id is None:
-        return None
-    token = make_token(settings.secret_key, Purpose.UNSUBSCRIBE, subscriber.id, now=now)
-    return f"mailto:unsubscribe+{token}@{settings.reply_domain}"
+) -> dict[str, str]:
+    """One reader's signed tokens, by use: the pages every message links to and, for a warning
+    when a reply domain is set, the reply address. They hold the subscriber's id, never the
+    address; the unsubscribe token also makes the mailto unsubscribe address."""
+    sid = subscriber.id or 0
+    tokens = {
+        page: make_token(settings.secret_key, PAGES[page], sid, now=now) for page in PERSONAL_LINKS
+    }
+    if settings.reply_domain and bulletin.notification_id:
+        tokens["reply"] = make_token(
+            settings.secret_key, Purpose.REPLY, sid, now=now, ref_id=bulletin.notification_id
+        )
+    return tokens
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Who a message is rendered for, and when."""
+    """Who a message is rendered for, and when; ``tokens`` are the reader's signed tokens by use
+    (or a template's placeholders, replaced per recipient)."""
 
-    subscriber: Subscriber
+    tokens: Mapping[str, str]
     delivery: Delivery
     settings: DeliverySettings
     now: datetime
@@ -167,14 +352,23 @@ class Reader:
     lang: Literal["zh", "en"]
 
     def link(self, page: str) -> str:
-        """A signed link (preferences, unsubscribe) holding the subscriber's id, not the address."""
-        return signed_link(
-            self.settings.public_url,
-            self.settings.secret_key,
-            page,
-            self.subscriber.id or 0,
-            now=self.now,
+        """``<public_url>/<page>/<signed token>`` (the web app's pages)."""
+        return f"{self.settings.public_url.rstrip('/')}/{page}/{self.tokens[page]}"
+
+    def unsubscribe_mailto(self) -> str:
+        """RFC 2369 mailto: ``unsubscribe+<token>@<reply domain>``, read by ``tbt-alert inbound``;
+        without a reply domain, the sender's address with the token in the subject."""
+        token = self.tokens["unsubscribe"]
+        if self.settings.reply_domain:
+            return f"mailto:unsubscribe+{token}@{self.settings.reply_domain}"
+        return (
+            f"mailto:{parseaddr(self.settings.sender)[1]}?subject={quote('unsubscribe ' + token)}"
         )
+
+    def reply_to(self) -> str | None:
+        """``reply+<token>@<reply domain>`` for a warning: a reply becomes a comment draft."""
+        token = self.tokens.get("reply")
+        return f"reply+{token}@{self.settings.reply_domain}" if token else None
 
     def view(self) -> View:
         return View(
@@ -210,35 +404,3 @@ def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMes
 
 def _closed(row: Notification, now: datetime) -> bool:
     return row.comment_deadline is not None and row.comment_deadline < now.date()
-
-
-def _finish(
-    session: Session, delivery: Delivery, status: DeliveryStatus, why: str
-) -> DeliveryStatus:
-    delivery.status, delivery.last_error, delivery.next_attempt_at = status, why, None
-    session.add(delivery)
-    return status
-
-
-def _record(
-    session: Session,
-    delivery: Delivery,
-    outcome: SendOutcome,
-    settings: DeliverySettings,
-    now: datetime,
-    rng: random.Random,
-) -> DeliveryStatus:
-    delivery.attempts += 1
-    status = OUTCOME_STATUS[outcome.status]
-    delivery.status = status
-    delivery.last_error = None if status == DeliveryStatus.SENT else outcome.detail[:500]
-    if status == DeliveryStatus.SENT:
-        delivery.sent_at, delivery.next_attempt_at = now, None
-    elif status == DeliveryStatus.FAILED_PERM:
-        delivery.next_attempt_at = None
-    elif delivery.attempts >= settings.max_attempts:
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED_PERM, None
-    else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts, settings.backoff_base, rng)
-    session.add(delivery)
-    return DeliveryStatus(delivery.status)

@@ -13,26 +13,31 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import socket
 import ssl
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tbt_alert.errors import ConfigError
+from tbt_alert.errors import ConfigError, DeliveryError
 from tbt_alert.mail.outbox import OutboxMailer, outbox_name
 from tbt_alert.mail.transport import (
     Closing,
     Mailer,
+    PreparedMessage,
+    Sendable,
     SendOutcome,
     SendStatus,
     envelope_recipient,
     message_bytes,
+    wire,
 )
+from tbt_alert.mail.watchdog import Watchdog
 
 __all__ = [
     "Mailer",
     "OutboxMailer",
+    "PreparedMessage",
     "SendOutcome",
     "SendStatus",
     "SmtpMailer",
@@ -85,6 +90,10 @@ def _dot_stuffed(data: bytes) -> bytes:
 class SmtpMailer(Closing):
     """One SMTP connection, kept open across sends and reopened when it drops.
 
+    Credentials are only sent over TLS (``smtps://`` or STARTTLS; a server that does not offer
+    STARTTLS is a connection failure, never a reason to log in in clear) unless
+    ``allow_plaintext_auth`` says the network is trusted.
+
     Every network wait (connect, each reply) is bounded by ``timeout`` seconds. Connection trouble
     gives ``failed_temp`` and counts in ``consecutive_connect_failures`` (reset by the next good
     connection), which a caller can use as a circuit breaker.
@@ -101,8 +110,15 @@ class SmtpMailer(Closing):
         starttls: bool = False,
         local_hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        allow_plaintext_auth: bool = False,
+        message_timeout: float = 120.0,
     ) -> None:
         self._implicit_tls, self._host, self._port = parse_smtp_url(url)
+        if username is not None and not (self._implicit_tls or starttls or allow_plaintext_auth):
+            raise ConfigError(
+                "refusing to send SMTP credentials without TLS: use smtps:// or "
+                "[mail] starttls = true (or allow_plaintext_auth = true on a trusted network)"
+            )
         address = parseaddr(sender)[1]
         if not address.isascii() or "@" not in address:
             raise ConfigError("mail sender must contain one ASCII email address")
@@ -113,8 +129,11 @@ class SmtpMailer(Closing):
         self._starttls = starttls
         self._local_hostname = local_hostname
         self._ssl_context = ssl_context
+        self.message_timeout = message_timeout
         self._smtp: smtplib.SMTP | None = None
-        self._connect_failures = 0
+        self._connecting: smtplib.SMTP | None = None
+        self._failures = 0
+        self._watchdog = Watchdog(self._sockets)
 
     def __repr__(self) -> str:
         return f"SmtpMailer({self._where!r}, user={'set' if self._username else 'none'})"
@@ -124,31 +143,60 @@ class SmtpMailer(Closing):
         return f"{'smtps' if self._implicit_tls else 'smtp'}://{self._host}:{self._port}"
 
     @property
-    def consecutive_connect_failures(self) -> int:
-        return self._connect_failures
+    def consecutive_failures(self) -> int:
+        """Failed connections and deadlines since the server last answered a transaction."""
+        return self._failures
 
-    def send(self, msg: EmailMessage) -> SendOutcome:
-        recipient = envelope_recipient(msg)
+    consecutive_connect_failures = consecutive_failures  # the name callers used first
+
+    def send(
+        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
+    ) -> SendOutcome:
+        """Send one message within ``timeout`` seconds overall (default ``message_timeout``):
+        a server that stalls or trickles is cut off at the deadline; before the end of DATA
+        that is ``failed_temp``, after it ``unknown``. ``return_path`` is the envelope sender
+        (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender."""
+        recipient, _, data = wire(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
-        payload = _dot_stuffed(message_bytes(msg))
+        envelope_from = return_path or self.sender
+        if not envelope_from.isascii() or any(c in envelope_from for c in "<>\r\n "):
+            raise DeliveryError("the return path must be one plain ASCII address")
+        payload = _dot_stuffed(data)
+        limit = self.message_timeout if timeout is None else min(timeout, self.message_timeout)
+        before = self._failures
+        with self._watchdog.arm(max(limit, 0.001)) as dog:
+            outcome = self._send_once(recipient, envelope_from, payload, dog)
+        if dog.fired:
+            self._failures = before + 1  # a deadline counts once, like a failed connection
+            self._drop()
+            outcome = SendOutcome(
+                outcome.status if outcome.status == SendStatus.UNKNOWN else SendStatus.FAILED_TEMP,
+                f"deadline of {limit:.1f}s passed: {outcome.detail}",
+                outcome.code,
+            )
+        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
+        return outcome
+
+    def _send_once(
+        self, recipient: str, envelope_from: str, payload: bytes, dog: Watchdog
+    ) -> SendOutcome:
         for _ in range(2):
             reused = self._smtp is not None
             smtp = self._smtp or self._connect()
             if isinstance(smtp, SendOutcome):
                 return smtp
             try:
-                outcome = self._transaction(smtp, recipient, payload)
+                return self._transaction(smtp, envelope_from, recipient, payload)
             except _LostBeforeData as e:
                 self._drop()
-                if reused:  # an idle connection the server closed: open a new one, once
+                if reused and not dog.fired:  # an idle connection the server closed: once more
                     continue
-                outcome = SendOutcome(SendStatus.FAILED_TEMP, f"connection lost: {e}", None)
-            break
-        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
-        return outcome
+                return SendOutcome(SendStatus.FAILED_TEMP, f"connection lost: {e}", None)
+        return SendOutcome(SendStatus.FAILED_TEMP, "connection lost twice", None)
 
     def close(self) -> None:
+        self._watchdog.stop()
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
@@ -165,11 +213,10 @@ class SmtpMailer(Closing):
         try:
             smtp = self._open()
         except (smtplib.SMTPException, OSError) as e:
-            self._connect_failures += 1
+            self._failures += 1
             detail = f"cannot connect to {self._where}: {self._describe(e)}"
             log.warning("%s", detail)
             return SendOutcome(SendStatus.FAILED_TEMP, detail, getattr(e, "smtp_code", None))
-        self._connect_failures = 0
         self._smtp = smtp
         return smtp
 
@@ -177,11 +224,13 @@ class SmtpMailer(Closing):
         context = self._ssl_context or ssl.create_default_context()
         if self._implicit_tls:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                self._host, self._port, self._local_hostname, timeout=self.timeout, context=context
+                local_hostname=self._local_hostname, timeout=self.timeout, context=context
             )
         else:
-            smtp = smtplib.SMTP(self._host, self._port, self._local_hostname, self.timeout)
+            smtp = smtplib.SMTP(local_hostname=self._local_hostname, timeout=self.timeout)
+        self._connecting = smtp  # so the watchdog can cut a stalled greeting or login
         try:
+            smtp.connect(self._host, self._port)
             smtp.ehlo()
             if self._starttls:
                 smtp.starttls(context=context)
@@ -191,7 +240,12 @@ class SmtpMailer(Closing):
         except BaseException:
             smtp.close()
             raise
+        finally:
+            self._connecting = None
         return smtp
+
+    def _sockets(self) -> list[socket.socket | None]:
+        return [getattr(smtp, "sock", None) for smtp in (self._smtp, self._connecting)]
 
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -207,9 +261,11 @@ class SmtpMailer(Closing):
 
     # -- transaction
 
-    def _transaction(self, smtp: smtplib.SMTP, recipient: str, payload: bytes) -> SendOutcome:
+    def _transaction(
+        self, smtp: smtplib.SMTP, envelope_from: str, recipient: str, payload: bytes
+    ) -> SendOutcome:
         try:
-            code, reply = smtp.mail(self.sender)
+            code, reply = smtp.mail(envelope_from)
             if code != 250:
                 # A refused sender is our problem, never the recipient's: retry later.
                 return self._refused(smtp, "MAIL", code, reply, SendStatus.FAILED_TEMP)
@@ -232,6 +288,7 @@ class SmtpMailer(Closing):
             return SendOutcome(
                 SendStatus.UNKNOWN, f"no reply after the message was sent: {self._describe(e)}"
             )
+        self._failures = 0  # the server answered the transaction: it is alive
         status = _status_for(code) if 200 <= code < 600 else SendStatus.UNKNOWN
         if code == 421:
             self._drop()
@@ -240,6 +297,7 @@ class SmtpMailer(Closing):
     def _refused(
         self, smtp: smtplib.SMTP, stage: str, code: int, reply: bytes, status: SendStatus
     ) -> SendOutcome:
+        self._failures = 0  # the server answered the transaction: it is alive
         if code == 421 or code < 400:
             self._drop()
         else:
@@ -266,6 +324,8 @@ def mailer_from_url(
     username: str | None = None,
     password: str | None = None,
     starttls: bool | None = None,
+    allow_plaintext_auth: bool = False,
+    message_timeout: float = 120.0,
 ) -> Mailer:
     """``smtp://[user:pass@]host[:port][?starttls=true]``, ``smtps://…``, or None for the outbox.
 
@@ -283,4 +343,6 @@ def mailer_from_url(
         username=username or (unquote(parts.username) if parts.username else None),
         password=password or (unquote(parts.password) if parts.password else None),
         starttls=starttls,
+        allow_plaintext_auth=allow_plaintext_auth,
+        message_timeout=message_timeout,
     )

@@ -1,7 +1,11 @@
 """Build the MIME message for one rendered email and one recipient.
 
 Headers are set only here, only through ``email.message.EmailMessage`` (whose policy rejects CR/LF),
-and every caller-supplied string is cleaned of control characters first. The message is
+and every caller-supplied string goes through :func:`header_text` first: control characters and
+line breaks become spaces, and RFC 2047 encoded-word markers are broken, because the ``email``
+package decodes ``=?utf-8?b?...?=`` in a value it is given, and a decoded CR/LF would become a
+new header (``Bcc:``) or end the header block. A message whose headers still fail the final check
+raises ``DeliveryError``; the sender fails that one delivery permanently. The message is
 multipart/alternative (text/plain, then text/html, both UTF-8) and carries the list headers of
 RFC 2369/2919 and the RFC 8058 one-click unsubscribe header.
 """
@@ -21,6 +25,7 @@ from tbt_alert.mail.render import RenderedMessage, clean_line, safe_url
 
 HEADER_MAX = 900  # characters: an unfolded header line stays below SMTP's 998-octet limit
 _MSG_ID = re.compile(r"^<[!-;=?-~]+@[!-;=?-~]+>$")  # printable ASCII, no '<', '>' or spaces
+_ENCODED_WORD_MARK = re.compile(r"=\?|\?=")
 _MAILTO = re.compile(r"^mailto:[!-;=?-~]+$")
 # Headers that hold URIs or ids: never RFC 2047-encoded (see MessagePolicy).
 _VERBATIM = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id", "message-id"})
@@ -50,6 +55,25 @@ class MessagePolicy(EmailPolicy):
 POLICY = MessagePolicy()
 
 
+def header_text(value: str, limit: int = HEADER_MAX) -> str:
+    """Hostile text made safe for one header: one line, no encoded-word syntax (``=?``/``?=``
+    become ``= ?``/``? =``), so nothing can be decoded into a line break or a new header."""
+    line = clean_line(value, limit=limit)
+    while _ENCODED_WORD_MARK.search(line):
+        line = _ENCODED_WORD_MARK.sub(lambda m: f"{m.group(0)[0]} {m.group(0)[1]}", line)
+    return line
+
+
+def check_headers(msg: EmailMessage) -> None:
+    """Every header one line, exactly one To, no Cc/Bcc: else ``DeliveryError`` naming it."""
+    for name, value in msg.items():
+        if "\r" in str(value) or "\n" in str(value):
+            raise DeliveryError(f"header {name} would hold a line break")
+    names = [k.lower() for k in msg]
+    if names.count("to") != 1 or {"cc", "bcc"} & set(names):
+        raise DeliveryError("headers would name more than the one recipient")
+
+
 def parse_mailbox(value: str, what: str) -> Address:
     """Exactly one mailbox (``a@b`` or ``Name <a@b>``); its display name cleaned."""
     pairs = getaddresses([clean_line(value, limit=HEADER_MAX)])
@@ -57,7 +81,7 @@ def parse_mailbox(value: str, what: str) -> Address:
         raise DeliveryError(f"{what} must be exactly one email address")
     name, addr_spec = pairs[0]
     try:
-        return Address(display_name=clean_line(name, limit=100), addr_spec=addr_spec)
+        return Address(display_name=header_text(name, limit=100), addr_spec=addr_spec)
     except (ValueError, IndexError) as e:
         raise DeliveryError(f"{what} is not a valid email address") from e
 
@@ -75,7 +99,7 @@ def list_unsubscribe_value(url: str, mailto: str | None) -> str:
 
 
 def _list_id_value(list_id: str) -> str:
-    value = clean_line(list_id, limit=HEADER_MAX)
+    value = header_text(list_id)
     if "<" not in value:
         value = f"<{value}>"
     if not re.search(r"<[A-Za-z0-9.-]+>$", value) or not value.isascii():
@@ -105,7 +129,7 @@ def build_message(
         raise DeliveryError(f"invalid Message-ID {message_id!r}")
     _check_date(date)
     msg = EmailMessage(policy=POLICY)
-    msg["Subject"] = clean_line(rendered.subject)
+    msg["Subject"] = header_text(rendered.subject)
     msg["From"] = parse_mailbox(sender, "sender")
     msg["To"] = parse_mailbox(recipient, "recipient")
     if reply_to is not None:
@@ -119,6 +143,7 @@ def build_message(
     # base64 keeps the message 7-bit clean for any relay (no 8BITMIME needed); compact for Chinese.
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    check_headers(msg)
     return msg
 
 

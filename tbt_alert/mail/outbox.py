@@ -7,11 +7,10 @@ import hashlib
 import os
 import re
 import tempfile
-from email.message import EmailMessage
 from pathlib import Path
 
 from tbt_alert.errors import DeliveryError
-from tbt_alert.mail.transport import Closing, SendOutcome, SendStatus, envelope_recipient
+from tbt_alert.mail.transport import Closing, Sendable, SendOutcome, SendStatus, wire
 
 
 def outbox_name(message_id: str) -> str:
@@ -27,15 +26,20 @@ class OutboxMailer(Closing):
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def send(self, msg: EmailMessage) -> SendOutcome:
-        envelope_recipient(msg)
-        message_id = msg.get("Message-ID")
-        if not message_id:
-            raise DeliveryError("a message needs a Message-ID before it is sent")
-        path = self.directory / outbox_name(str(message_id))
+    def send(
+        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
+    ) -> SendOutcome:
+        """Write the message (``timeout`` does not apply to a local file; ``return_path`` is
+        written as a Return-Path header, as a delivering server would)."""
+        _, message_id, data = wire(msg)
+        if return_path is not None:
+            if any(c in return_path for c in "<>\r\n "):
+                raise DeliveryError("the return path must be one plain address")
+            data = f"Return-Path: <{return_path}>\r\n".encode() + data
+        path = self.directory / outbox_name(message_id)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, msg.as_bytes())
+            _write_atomically(path, data.replace(b"\r\n", b"\n"))
         except OSError as e:
             return SendOutcome(SendStatus.FAILED_TEMP, f"cannot write {path}: {e}")
         return SendOutcome(SendStatus.SENT, f"written to {path}")

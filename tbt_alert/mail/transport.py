@@ -26,8 +26,23 @@ class SendOutcome:
     code: int | None = None
 
 
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message already written as bytes (CRLF line ends, not dot-stuffed) for exactly one
+    recipient, by :class:`tbt_alert.mail.prepared.MessageTemplate`."""
+
+    recipient: str
+    message_id: str
+    data: bytes
+
+
+Sendable = EmailMessage | PreparedMessage
+
+
 class Mailer(Protocol):
-    def send(self, msg: EmailMessage) -> SendOutcome: ...
+    def send(
+        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
+    ) -> SendOutcome: ...
 
     def close(self) -> None: ...
 
@@ -59,6 +74,17 @@ def envelope_recipient(msg: EmailMessage) -> str:
     if len(to) != 1 or len(addresses) != 1 or extra:
         raise DeliveryError("a message must have exactly one recipient, in To, and no Cc/Bcc")
     return str(addresses[0].addr_spec)
+
+
+def wire(msg: Sendable) -> tuple[str, str, bytes]:
+    """(envelope recipient, Message-ID, bytes with CRLF line ends) of a message to send."""
+    if isinstance(msg, PreparedMessage):
+        return msg.recipient, msg.message_id, msg.data
+    recipient = envelope_recipient(msg)
+    message_id = msg.get("Message-ID")
+    if not message_id:
+        raise DeliveryError("a message needs a Message-ID before it is sent")
+    return recipient, str(message_id), message_bytes(msg)
 
 
 def message_bytes(msg: EmailMessage) -> bytes:

@@ -130,6 +130,7 @@ class Subscriber(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     confirmed_at: datetime | None = _utc(nullable=True)
     company: str | None = Field(default=None, max_length=200)
+    hard_bounces: int = 0  # permanent failures reported by DSNs; suspended after a threshold
 
 
 class Signup(SQLModel, table=True):
@@ -183,6 +184,10 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
+
+    # a sender's claim: status ``sending`` until ``lease_until``; an expired lease is reclaimed
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _utc(nullable=True)
 
 
 class Decision(SQLModel, table=True):

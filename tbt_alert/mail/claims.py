@@ -1,0 +1,223 @@
+"""Claims: a delivery is taken by exactly one sender before it is sent.
+
+A claim is one conditional UPDATE that moves due deliveries to ``sending`` with the sender's id
+and a lease. On PostgreSQL the candidates are picked with ``FOR UPDATE SKIP LOCKED``, so
+concurrent senders take disjoint batches without waiting; on SQLite the UPDATE holds the write
+lock and its WHERE clause re-checks that each row is still due. A sender records an outcome with
+one UPDATE keyed on its own claim: when the lease ran out and another sender took the delivery,
+the late record changes nothing. An expired lease (a sender killed mid-send) makes the delivery
+due again; it is retried with the same Message-ID, so a copy it may have sent is recognisable.
+
+Every transaction here is one statement long: no read stays open while another sender writes.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from tbt_alert.status import DeliveryStatus
+from tbt_alert.store.tables import Delivery
+
+RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
+WAITING = (*RETRYABLE, DeliveryStatus.SENDING)
+_T = Delivery.__table__  # type: ignore[attr-defined]
+
+
+def worker_id(index: int = 0) -> str:
+    """``host:pid:index:random``: unique among concurrent senders, readable in the table."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{index}:{secrets.token_hex(4)}"
+
+
+def due_clause(now: datetime) -> Any:
+    """Due now: waiting and its time has come, or claimed by a sender whose lease ran out."""
+    waiting = and_(
+        _T.c.status.in_([s.value for s in RETRYABLE]),
+        or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
+    )
+    expired = and_(
+        _T.c.status == DeliveryStatus.SENDING.value,
+        or_(_T.c.lease_until.is_(None), _T.c.lease_until <= now),
+    )
+    return or_(waiting, expired)
+
+
+def claim(engine: Engine, worker: str, *, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """Claim up to ``limit`` due deliveries (lowest ids first) for ``worker``; their ids."""
+    if limit <= 0:
+        return []
+    candidates = select(_T.c.id).where(due_clause(now)).order_by(_T.c.id).limit(limit)
+    claimed = {
+        "status": DeliveryStatus.SENDING.value,
+        "claimed_by": worker,
+        "lease_until": now + lease,
+    }
+    if engine.dialect.name == "postgresql":
+        # a CTE runs once: an IN (subquery) may be rescanned, and each SKIP LOCKED rescan
+        # would add rows beyond the limit
+        picked = candidates.with_for_update(skip_locked=True).cte("picked")
+        stmt = (
+            update(_T)
+            .where(_T.c.id == picked.c.id, due_clause(now))
+            .values(claimed)
+            .returning(_T.c.id)
+        )
+    else:  # one writer at a time: the UPDATE re-checks, under the write lock, that rows are due
+        stmt = (
+            update(_T)
+            .where(_T.c.id.in_(candidates.scalar_subquery()), due_clause(now))
+            .values(claimed)
+            .returning(_T.c.id)
+        )
+    with engine.begin() as conn:
+        return sorted(int(row[0]) for row in conn.execute(stmt))
+
+
+# Built once: a statement made per record costs more than the database's work.
+_RECORD = (
+    update(_T)
+    .where(
+        _T.c.id == bindparam("delivery_id"),
+        _T.c.claimed_by == bindparam("worker"),
+        _T.c.status == DeliveryStatus.SENDING.value,
+    )
+    .values(
+        status=bindparam("new_status"),
+        attempts=bindparam("new_attempts"),
+        last_error=bindparam("new_error"),
+        sent_at=bindparam("new_sent_at", type_=_T.c.sent_at.type),
+        next_attempt_at=bindparam("new_next", type_=_T.c.next_attempt_at.type),
+        claimed_by=None,
+        lease_until=None,
+    )
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to write for a delivery when its claim ends."""
+
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+
+def record(bind: Engine | Connection, delivery_id: int, worker: str, outcome: Outcome) -> bool:
+    """Write an outcome and end the claim, only while ``worker`` still holds it; False otherwise.
+    One statement, its own transaction; ``bind`` may be a connection from
+    :func:`record_connection`, kept by a sender for its many records."""
+    params = {
+        "delivery_id": delivery_id,
+        "worker": worker,
+        "new_status": outcome.status.value,
+        "new_attempts": outcome.attempts,
+        "new_error": outcome.last_error[:500] if outcome.last_error else None,
+        "new_sent_at": outcome.sent_at,
+        "new_next": outcome.next_attempt_at,
+    }
+    if isinstance(bind, Connection) and _autocommit(bind):
+        return bool(bind.execute(_RECORD, params).rowcount == 1)
+    if isinstance(bind, Connection):
+        with bind.begin():
+            return bool(bind.execute(_RECORD, params).rowcount == 1)
+    with bind.begin() as conn:
+        return bool(conn.execute(_RECORD, params).rowcount == 1)
+
+
+def _autocommit(conn: Connection) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def record_connection(engine: Engine) -> Connection:
+    """A connection for records. On PostgreSQL each record is one autocommitted statement (one
+    round trip) that does not wait for the WAL flush: a sender killed after it loses nothing;
+    only a crash of the database server within a fraction of a second could, and then the
+    delivery is sent again after its lease with the same Message-ID, as at-least-once allows.
+    On SQLite (no round trips; WAL with synchronous=NORMAL) a plain connection."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("SET synchronous_commit TO OFF")
+    return conn
+
+
+def release(engine: Engine, worker: str, ids: list[int]) -> int:
+    """Give back claimed deliveries that were not tried (run deadline, breaker): due again now."""
+    if not ids:
+        return 0
+    stmt = (
+        update(_T)
+        .where(
+            _T.c.id.in_(ids),
+            _T.c.claimed_by == worker,
+            _T.c.status == DeliveryStatus.SENDING.value,
+        )
+        .values(
+            status=case(
+                (_T.c.attempts == 0, DeliveryStatus.PLANNED.value),
+                else_=DeliveryStatus.FAILED_TEMP.value,
+            ),
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+    with engine.begin() as conn:
+        return int(conn.execute(stmt).rowcount)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What is still waiting to be sent after a run."""
+
+    due_now: int = 0
+    due_later: int = 0
+    failed_temp: int = 0  # of the waiting: a temporary failure or an unknown outcome before
+    in_flight: int = 0  # claimed by a sender right now
+    oldest: datetime | None = None  # when the oldest waiting delivery was planned
+    next_at: datetime | None = None  # the next retry time
+
+    @property
+    def total(self) -> int:
+        return self.due_now + self.due_later + self.in_flight
+
+    def line(self) -> str:
+        if not self.total:
+            return "nothing"
+        parts = [f"{self.due_now} due now", f"{self.due_later} due later"]
+        if self.next_at is not None:
+            parts[-1] += f" (next {self.next_at:%Y-%m-%d %H:%M} UTC)"
+        parts.append(f"{self.failed_temp} failed temporarily")
+        if self.in_flight:
+            parts.append(f"{self.in_flight} being sent")
+        if self.oldest is not None:
+            parts.append(f"oldest waiting since {self.oldest:%Y-%m-%d %H:%M} UTC")
+        return ", ".join(parts)
+
+
+def backlog(engine: Engine, now: datetime) -> Backlog:
+    """Deliveries not yet sent nor given up, counted in one read."""
+    waiting = _T.c.status.in_([s.value for s in WAITING])
+    due = due_clause(now)
+    sending = _T.c.status == DeliveryStatus.SENDING.value
+    retried = _T.c.status.in_([DeliveryStatus.FAILED_TEMP.value, DeliveryStatus.UNKNOWN.value])
+    stmt = select(
+        func.count().filter(due),
+        func.count().filter(~due, ~sending),
+        func.count().filter(retried),
+        func.count().filter(~due, sending),
+        func.min(_T.c.created_at),
+        func.min(_T.c.next_attempt_at).filter(~due, ~sending),
+    ).where(waiting)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    due_now, due_later, failed_temp, in_flight = (int(v or 0) for v in row[:4])
+    return Backlog(due_now, due_later, failed_temp, in_flight, oldest=row[4], next_at=row[5])
