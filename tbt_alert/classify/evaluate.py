@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 from tbt_alert.classify.classifier import Classifier
 from tbt_alert.classify.evidence import collect_evidence, record_codes
 from tbt_alert.classify.textmodel import Example, read_examples, train_model
+from tbt_alert.errors import TbtAlertError
 from tbt_alert.text.codes import match_hs
 
 SYSTEMS = ("hs_only", "rules", "model", "combined", "queue")
@@ -195,11 +196,27 @@ def format_table(title: str, result: dict[str, dict[str, Any]], sectors: Sequenc
     return "\n".join(lines)
 
 
+def require_gold(gold: Path, examples: Sequence[Example], folds: int) -> None:
+    """Refuse a file that cannot be scored: no gold labels at all, or fewer records than folds."""
+    labelled = sum(1 for e in examples if e.sectors)
+    if not labelled:
+        raise TbtAlertError(
+            f"{gold} has no gold labels: each line needs 'gold_sectors' (a list of sector ids; "
+            "an empty list for a record that concerns no sector), and some must be non-empty"
+        )
+    if len(examples) < 2 * folds:
+        raise TbtAlertError(
+            f"{gold} has {len(examples)} usable records: {folds}-fold cross-validation needs "
+            f"at least {2 * folds} (or lower --folds)"
+        )
+
+
 def run(
     clf: Classifier, gold: Path, folds: int = 5, repeats: int = 2, extra_paths: Sequence[Path] = ()
 ) -> tuple[str, dict[str, Any]]:
     """Both protocols on a gold file; returns the printable report and the figures as data."""
     examples = read_examples([gold])
+    require_gold(gold, examples, folds)
     extra = read_examples(extra_paths)
     dev, held = split(examples)
     core = clf.rules.core_ids

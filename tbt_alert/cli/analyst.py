@@ -130,6 +130,18 @@ def _detail_lines(info: Detail) -> list[str]:
     return out
 
 
+def error_gist(error: str, width: int = 600) -> str:
+    """The first line of a stored error and, when the cause is further down (a crawl's log
+    tail), its last meaningful line: never cut before the cause."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    gist = lines[0]
+    if len(lines) > 1:
+        gist += f" ... {lines[-1]}"
+    return gist if len(gist) <= width else gist[: width - 1] + "…"
+
+
 @click.command(name="sources")
 @click.option(
     "--limit",
@@ -150,7 +162,7 @@ def sources_cmd(obj: Context, limit: int) -> None:
         click.echo(
             f"{r.source:8} {started} {r.since}..{r.until} {r.status:8} items {r.items} "
             f"invalid {r.invalid} new {r.new} updated {r.updated}"
-            + (f"\n    error: {r.error.splitlines()[0][:200]}" if r.error else "")
+            + (f"\n    error: {error_gist(r.error)}" if r.error else "")
         )
     if not runs:
         click.echo("no crawl has run yet")

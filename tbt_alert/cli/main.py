@@ -14,6 +14,7 @@ from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, train_cmd
 from tbt_alert.cli.context import Context, Group
 from tbt_alert.cli.daemon import daemon_cmd
 from tbt_alert.cli.dev import dev
+from tbt_alert.cli.failures import install_signal_handlers
 from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
 from tbt_alert.cli.store import import_cmd, init
 from tbt_alert.cli.subscribers import subscribers
@@ -36,6 +37,7 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_signal_handlers()
     ctx.obj = Context(config_path=config_path, verbose=verbose)
 
 

@@ -13,7 +13,7 @@ from tbt_alert.cli.context import (
     make_classifier,
     make_mailer,
     now_utc,
-    parse_day,
+    parse_window,
     pass_ctx,
 )
 from tbt_alert.crawl.targets import SOURCES
@@ -42,6 +42,8 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
     Exit status 1 when a step failed (crawl, invalid items, or messages not accepted)."""
     from tbt_alert.pipeline import run_cycle
 
+    now = now_utc()
+    start, end = parse_window(since, until, now.date())
     engine = obj.engine(migrate=True)
     with make_mailer(obj.config) as mailer:
         summary = run_cycle(
@@ -49,9 +51,9 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
             obj.config,
             classifier=make_classifier(obj.config),
             mailer=mailer,
-            now=now_utc(),
-            since=parse_day(since, "--since"),
-            until=parse_day(until, "--until"),
+            now=now,
+            since=start,
+            until=end,
         )
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
@@ -103,19 +105,20 @@ def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -
     from tbt_alert.pipeline import crawl_and_ingest, default_since, fetch_documents
     from tbt_alert.store.engine import session_scope
 
-    engine = obj.engine(migrate=True)
     now = now_utc()
+    first, last = parse_window(since, until, now.date())
+    engine = obj.engine(migrate=True)
     if source == "wtodoc":
         run, report = fetch_documents(engine, obj.config, now=now)
         if run is None:
             click.echo("crawl wtodoc: no recent notification needs its document")
             return
     else:
-        start = parse_day(since, "--since")
+        start = first
         if start is None:
             with session_scope(engine) as session:
                 start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
-        end = parse_day(until, "--until") or now.date()
+        end = last or now.date()
         run, report = crawl_and_ingest(
             engine, obj.config, source=source, since=start, until=end, now=now
         )

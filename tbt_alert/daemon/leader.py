@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tbt_alert.errors import StorageError, TbtAlertError
+from tbt_alert.store.engine import describe_db_error
 
 LOCK_CLASS = 0x7B7A_0001  # "tbt-alert daemon": the first key of the PostgreSQL advisory lock
 _KEYS = "CAST(:a AS integer), CAST(:b AS integer)"
@@ -160,7 +161,7 @@ def _advisory_lock(engine: Engine) -> AdvisoryLeadership:
     try:
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     except SQLAlchemyError as e:
-        raise StorageError(f"cannot reach the database: {e.__class__.__name__}") from e
+        raise StorageError(f"cannot reach the database: {describe_db_error(e)}") from e
     try:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         key = (LOCK_CLASS, schema_key(schema))

@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlmodel import Session, select
 
 from tbt_alert.errors import RecordError, SymbolError
-from tbt_alert.record import CanonicalRecord, parse_line, parse_record
+from tbt_alert.record import CanonicalRecord, decode_lines, parse_line, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.measure import parallel_key, record_events
 from tbt_alert.store.tables import Notification, SourceRecord
@@ -264,9 +264,13 @@ def _ingest_one(
         report.unchanged += 1
 
 
-def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordError]]:
-    """Yield (line number, record or the error that line gave); blank lines are skipped."""
-    for number, line in enumerate(stream, start=1):
+def read_jsonl(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordError]]:
+    """Yield (line number, record or the error that line gave); blank lines are skipped. A line
+    that is not UTF-8 is one bad line (see :func:`tbt_alert.record.decode_lines`)."""
+    for number, line in decode_lines(stream):
+        if isinstance(line, RecordError):
+            yield number, line
+            continue
         if not line.strip():
             continue
         try:
@@ -275,7 +279,9 @@ def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordE
             yield number, e
 
 
-def import_jsonl(session: Session, stream: IO[str], *, source: str, now: datetime) -> IngestReport:
+def import_jsonl(
+    session: Session, stream: IO[bytes] | IO[str], *, source: str, now: datetime
+) -> IngestReport:
     report = IngestReport()
     for number, item in read_jsonl(stream):
         if isinstance(item, RecordError):
