@@ -25,8 +25,10 @@ from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, RunStatus
 from tbt_alert.store.engine import session_scope
+from tbt_alert.store.gaps import WHOLE_RUN, Gap, gaps_from_stats, oldest_gap_day, record_gaps
 from tbt_alert.store.ingest import IngestReport, ingest_records
 from tbt_alert.store.tables import CrawlRun
+from tbt_alert.text.dates import parse_date
 
 # Re-read the last week on every poll: sources publish late and correct themselves, and a window
 # of a week always holds notifications (the WTO circulates ~80 a week), so an empty answer is an
@@ -56,6 +58,8 @@ class CycleSummary:
     deliveries_planned: int = 0
     sent: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # stored, but something was not understood
+    gaps: list[str] = field(default_factory=list)  # enrichment that failed: retried next cycle
 
     @property
     def ok(self) -> bool:
@@ -71,6 +75,8 @@ class CycleSummary:
             f"planned     {self.bulletins} bulletins, {self.deliveries_planned} deliveries",
             f"emails      {sent}",
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
+            f"gaps        {len(self.gaps)}" + "".join(f"\n  - {g}" for g in self.gaps[:10]),
+            f"warnings    {len(self.warnings)}" + "".join(f"\n  - {w}" for w in self.warnings[:10]),
         ]
 
 
@@ -84,6 +90,16 @@ def default_since(session: Session, source: str, today: date, lookback_days: int
     if last is None:
         return today - timedelta(days=lookback_days)
     return min(last.until - OVERLAP, today)
+
+
+def retry_since(session: Session, today: date, lookback_days: int) -> date:
+    """Where the ePing crawl starts: as :func:`default_since`, or earlier to reach the oldest
+    open enrichment gap, but never more than ``lookback_days`` back."""
+    start = default_since(session, "eping", today, lookback_days)
+    gap_day = oldest_gap_day(session, "eping")
+    if gap_day is not None:
+        start = min(start, max(gap_day, today - timedelta(days=lookback_days)))
+    return start
 
 
 def crawl_and_ingest(
@@ -123,6 +139,8 @@ def crawl_and_ingest(
         return run, None
     with session_scope(engine) as session:
         report = ingest_records(session, output.records, source=source, now=now)
+        args = {**target.spider_args, **(spider_args or {})}
+        report.gaps = _record_gaps(session, source, output, args, now)
     _close_run(
         engine,
         run,
@@ -134,6 +152,28 @@ def crawl_and_ingest(
         updated=len(report.updated),
     )
     return run, report
+
+
+def _record_gaps(
+    session: Session, source: str, output: CrawlOutput, args: dict[str, str], now: datetime
+) -> list[str]:
+    """Record what the crawl could not add (``tbt/gaps``) and resolve what it now added."""
+    days = {r.symbol: parse_date(r.distribution_date) for r in output.records}
+    gaps = gaps_from_stats(output.stats, days)
+    kinds = [k.strip() for k in args.get("details", "").split(",") if k.strip() not in ("", "none")]
+    if source == "wtodoc":
+        kinds = ["documents"]
+    record_gaps(session, source, gaps, crawled=days, kinds=kinds, now=now)
+    return [g.line() for g in gaps]
+
+
+def document_gap(engine: Engine, run: CrawlRun, now: datetime) -> str:
+    """A failed WTO document run is a gap: the warnings went out without the documents' fields."""
+    error = (run.error or "failed").splitlines()[0][:300]
+    with session_scope(engine) as session:
+        gap = Gap(WHOLE_RUN, "documents", error)
+        record_gaps(session, "wtodoc", [gap], crawled=(), kinds=(), now=now)
+    return f"wtodoc documents: {error} (retried next cycle)"
 
 
 def fetch_documents(
@@ -167,6 +207,11 @@ def fetch_documents(
     )
 
 
+def storable(text: str | None) -> str | None:
+    """Text fit for any database: PostgreSQL refuses NUL characters, scraped errors hold some."""
+    return text.replace("\x00", "\\x00") if text else text
+
+
 def _close_run(
     engine: Engine,
     run: CrawlRun,
@@ -180,6 +225,7 @@ def _close_run(
         row = session.get(CrawlRun, run.id)
         if row is None:
             return
+        error = storable(error)
         for target in (row, run):
             target.status, target.finished_at, target.error = status, now, error
             for key, value in counts.items():
@@ -202,7 +248,7 @@ def run_cycle(
     """Crawl ePing from ``since``, ingest, classify, plan and send due warnings."""
     today = now.date()
     with session_scope(engine) as session:
-        start = since or default_since(session, "eping", today, config.eping.lookback_days)
+        start = since or retry_since(session, today, config.eping.lookback_days)
     summary = CycleSummary(since=start, until=until or today)
     run, report = crawl_and_ingest(
         engine,
@@ -220,9 +266,15 @@ def run_cycle(
     summary.crawled, summary.invalid = run.items, run.invalid
     summary.new, summary.updated = len(report.new), len(report.updated)
     summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
-    docs, _ = fetch_documents(engine, config, now=now, crawler=crawler, settings=spider_settings)
+    summary.warnings.extend(report.warnings)
+    summary.gaps.extend(report.gaps)
+    docs, doc_report = fetch_documents(
+        engine, config, now=now, crawler=crawler, settings=spider_settings
+    )
     if docs is not None and docs.status == RunStatus.FAILED:
-        summary.failures.append(f"crawl wtodoc failed: {(docs.error or '').splitlines()[0][:300]}")
+        summary.gaps.append(document_gap(engine, docs, now))
+    elif doc_report is not None:
+        summary.gaps.extend(doc_report.gaps)
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
     return summary
 

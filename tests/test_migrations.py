@@ -22,7 +22,7 @@ def test_one_head_and_a_linear_history():
     script = ScriptDirectory.from_config(alembic_config_for_scripts())
     assert len(script.get_heads()) == 1
     revisions = list(script.walk_revisions())
-    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003", "0004"]
+    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003", "0004", "0009"]
 
 
 def test_the_models_match_the_migrated_schema_and_it_goes_down_and_up(db_url):
@@ -33,7 +33,7 @@ def test_the_models_match_the_migrated_schema_and_it_goes_down_and_up(db_url):
     command.downgrade(alembic_config(engine), "base")
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0009"
     engine.dispose()
 
 

@@ -256,3 +256,55 @@ def test_classify_reports_bad_bytes_per_line(env, tmp_path):
         "line 2",
         "G/TBT/N/EU/2",
     ]
+
+
+def test_an_impossible_date_is_a_warning_naming_the_field(db_env, db_url, tmp_path):
+    path = tmp_path / "dates.jsonl"
+    record = {"symbol": "G/TBT/N/EU/7", "member": "EU", "title": "Toys"}
+    path.write_text(json.dumps({**record, "distribution_date": "2024-02-30"}) + "\n", "utf-8")
+    result = cli(db_env, "import", str(path), "--no-classify")
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert "warning: line 1 (G/TBT/N/EU/7): field 'distribution_date': '2024-02-30'" in err
+    assert "1 with warnings" in result.stdout.decode()
+    assert symbols(db_url) == ["G/TBT/N/EU/7"]
+
+
+def test_a_crawled_item_that_is_not_unicode_is_reported_not_dropped(tmp_path):
+    from tbt_alert.crawl.runner import read_output
+
+    items = tmp_path / "eping.jsonl"
+    surrogate = '{"symbol": "G/TBT/N/EU/2", "member": "EU", "title": "x \\udc80"}'
+    items.write_bytes(
+        (GOOD % (1, 1)).encode() + b"\n" + surrogate.encode() + b"\n\xc3\x28 broken\n"
+    )
+    stats = tmp_path / "eping.jsonl.stats.json"
+    stats.write_text("{}", "utf-8")
+    out = read_output(items, tmp_path / "eping.log", stats)
+    assert [r.symbol for r in out.records] == ["G/TBT/N/EU/1"] and out.invalid == 2
+    assert "eping.jsonl:2: field 'title' holds a lone surrogate" in out.errors[0]
+    assert "eping.jsonl:3: not valid UTF-8" in out.errors[1]
+
+
+def test_a_crawl_error_with_nul_bytes_is_stored(engine, tmp_path):
+    from tbt_alert.config import Config
+    from tbt_alert.errors import CrawlError
+    from tbt_alert.pipeline import crawl_and_ingest
+
+    def crawler(*_args, **_kw):
+        raise CrawlError("crawl of eping failed\nlog: \x00\x00 binary junk from the server")
+
+    now = datetime.now(UTC)
+    run, report = crawl_and_ingest(
+        engine,
+        Config(data_dir=tmp_path),
+        source="eping",
+        since=now.date(),
+        until=now.date(),
+        now=now,
+        crawler=crawler,
+    )
+    assert report is None and run.status == "failed"
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT error FROM crawl_run")).scalar_one()
+    assert "binary junk" in stored and "\x00" not in stored

@@ -51,6 +51,8 @@ def import_cmd(obj: Context, file: IO[bytes], source: str, no_classify: bool) ->
         raise InputError(f"{file.name}: {e}") from e
     for problem in report.invalid:
         click.echo(f"skipped {problem}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
     if not no_classify:
         with session_scope(engine) as session:

@@ -35,12 +35,31 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     invalid: list[str] = field(default_factory=list)  # "line N: problem"
+    warnings: list[str] = field(default_factory=list)  # stored, but a field was not understood
+    gaps: list[str] = field(default_factory=list)  # enrichment the crawl could not add
 
     def summary(self) -> str:
+        warned = f", {len(self.warnings)} with warnings" if self.warnings else ""
         return (
             f"{len(self.new)} new, {len(self.updated)} updated, {self.unchanged} unchanged, "
-            f"{len(self.invalid)} invalid"
+            f"{len(self.invalid)} invalid{warned}"
         )
+
+
+_DATE_SHAPED = re.compile(r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})\s*$")
+
+
+def date_warnings(record: CanonicalRecord) -> list[str]:
+    """Dates that look like dates but are impossible (2024-02-30): stored as none, and said."""
+    distributed, deadline = _dates(record)
+    out = []
+    for name, value, parsed in (
+        ("distribution_date", record.distribution_date, distributed),
+        ("comment_deadline", record.comment_deadline, deadline),
+    ):
+        if value and parsed is None and (name == "distribution_date" or _DATE_SHAPED.match(value)):
+            out.append(f"field {name!r}: {value[:40]!r} is not a possible date; stored without one")
+    return out
 
 
 @dataclass(frozen=True)
@@ -256,6 +275,7 @@ def _ingest_one(
     except RecordError as e:
         report.invalid.append(f"{where}: {e}")
         return
+    report.warnings.extend(f"{where} ({record.symbol}): {w}" for w in date_warnings(record))
     if outcome == "new":
         report.new.append(record.symbol)
     elif outcome == "updated":
