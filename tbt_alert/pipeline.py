@@ -3,10 +3,13 @@ daemon only call them. A failed crawl changes nothing and sends nothing: silence
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -121,22 +124,26 @@ def crawl_and_ingest(
     with session_scope(engine) as session:
         run = CrawlRun(source=source, since=since, until=until, started_at=now)
         session.add(run)
+    workdir = run_workdir(config, source, run.id)
     try:
         output = crawler(
             source,
             since=since,
             until=until,
             base_url=target.base_url,
-            workdir=config.work_dir,
+            workdir=workdir,
             timeout_s=config.eping.timeout_s,
             settings={**target.settings, **(settings or {})},
             spider_args={**target.spider_args, **(spider_args or {})},
             max_invalid_ratio=target.max_invalid_ratio,
             env=target.env,
         )
-    except CrawlError as e:
-        _close_run(engine, run, RunStatus.FAILED, now, error=str(e))
+    except CrawlError as e:  # the work folder stays: its log is the evidence
+        _close_run(engine, run, RunStatus.FAILED, now, error=f"{e}\n(work folder {workdir})")
         return run, None
+    except BaseException as e:  # interrupted (SIGTERM, Ctrl-C) or a bug: never left 'running'
+        _close_run(engine, run, RunStatus.ABANDONED, now, error=f"interrupted: {e!r}")
+        raise
     with session_scope(engine) as session:
         report = ingest_records(session, output.records, source=source, now=now)
         args = {**target.spider_args, **(spider_args or {})}
@@ -151,7 +158,14 @@ def crawl_and_ingest(
         new=len(report.new),
         updated=len(report.updated),
     )
+    shutil.rmtree(workdir, ignore_errors=True)
     return run, report
+
+
+def run_workdir(config: Config, source: str, run_id: int | None) -> Path:
+    """A folder of this run's own: two runs on one host never share crawl files."""
+    config.work_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{source}-run{run_id}-", dir=config.work_dir))
 
 
 def _record_gaps(
@@ -193,18 +207,22 @@ def fetch_documents(
         )
     if not targets:
         return None, None
-    path = write_targets(targets, config.work_dir)
-    return crawl_and_ingest(
-        engine,
-        config,
-        source="wtodoc",
-        since=now.date(),
-        until=now.date(),
-        now=now,
-        crawler=crawler,
-        settings=settings,
-        spider_args={"targets": str(path)},
-    )
+    folder = run_workdir(config, "wtodoc-targets", None)
+    try:
+        path = write_targets(targets, folder)
+        return crawl_and_ingest(
+            engine,
+            config,
+            source="wtodoc",
+            since=now.date(),
+            until=now.date(),
+            now=now,
+            crawler=crawler,
+            settings=settings,
+            spider_args={"targets": str(path)},
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def storable(text: str | None) -> str | None:

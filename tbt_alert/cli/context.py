@@ -136,6 +136,28 @@ def database(obj: Context, *, migrate: bool = False) -> Iterator[Engine]:
         engine.dispose()
 
 
+@contextmanager
+def exclusive(engine: Engine) -> Iterator[None]:
+    """Hold the database's crawl-and-send lock (the daemon's) for a command that crawls or
+    sends; refuse at once beside a running daemon or another such command. Runs that a dead
+    process left 'running' are closed as abandoned first."""
+    from tbt_alert.daemon.leader import acquire_leadership
+
+    with acquire_leadership(engine):
+        closed = close_abandoned(engine)
+        if closed:
+            click.echo(f"closed {closed} crawl run(s) a stopped process left running", err=True)
+        yield
+
+
+def close_abandoned(engine: Engine) -> int:
+    from tbt_alert.store.engine import session_scope
+    from tbt_alert.store.runs import abandon_running
+
+    with session_scope(engine) as session:
+        return len(abandon_running(session, now_utc()))
+
+
 def make_classifier(config: Config) -> Classifier:
     from tbt_alert.classify.classifier import load_classifier
 

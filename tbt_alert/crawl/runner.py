@@ -114,6 +114,9 @@ def _run(
             return process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(process)
+        except BaseException:  # SIGTERM, Ctrl-C: the spider's group ends with its parent
+            _kill_group(process)
+            raise
     raise CrawlError(f"crawl of {slug} timed out after {timeout_s:g} s\n{log_tail(log_path)}")
 
 

@@ -1,4 +1,5 @@
-"""One active daemon per database (reliability rule 4, check 20).
+"""One active daemon per database (reliability rule 4, check 20), and one process that crawls or
+sends: ``run``, ``crawl``, ``digest`` and ``backfill`` take the same lock.
 
 APScheduler 3.x cannot share a job store between processes, so the daemon takes a lock that lives
 exactly as long as its process:
@@ -142,8 +143,9 @@ def _file_lock(engine: Engine) -> FileLeadership:
         holder = handle.read().strip() or "unknown"
         handle.close()
         raise AlreadyRunning(
-            f"another tbt-alert daemon (pid {holder}) is already running for this database: "
-            f"{path} is locked"
+            f"another tbt-alert process (pid {holder}: the daemon, or a run, crawl, digest or "
+            f"backfill) is already running for this database: {path} is locked; wait for it "
+            "or stop it"
         ) from None
     handle.seek(0)
     handle.truncate()
@@ -174,8 +176,9 @@ def _advisory_lock(engine: Engine) -> AdvisoryLeadership:
     if not got:
         conn.close()
         raise AlreadyRunning(
-            f"another tbt-alert daemon is already running for this database (schema {schema}): "
-            f"PostgreSQL advisory lock ({key[0]}, {key[1]}) is held by server process {holder}"
+            f"another tbt-alert process (the daemon, or a run, crawl, digest or backfill) is "
+            f"already running for this database (schema {schema}): PostgreSQL advisory lock "
+            f"({key[0]}, {key[1]}) is held by server process {holder}; wait for it or stop it"
         )
     return AdvisoryLeadership(conn, key, schema)
 
