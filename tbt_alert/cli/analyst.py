@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from tbt_alert.cli.context import Context, parse_day, pass_ctx
+from tbt_alert.errors import InputError
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.tables import Notification
 
@@ -38,9 +40,12 @@ def _line(row: Notification) -> str:
 def list_cmd(
     obj: Context, sector: str | None, since: str | None, relevant: bool, limit: int
 ) -> None:
-    """List stored notifications, newest first: symbol, member, dates, sectors, title."""
+    """List stored notifications, newest first (undated last): symbol, member, dates, sectors,
+    title. An unknown --sector is an error that lists the valid ids."""
     from tbt_alert.store.queries import list_notifications
 
+    if sector is not None:
+        require_sector(obj, sector)
     with session_scope(obj.engine()) as session:
         rows = list_notifications(
             session,
@@ -53,6 +58,15 @@ def list_cmd(
         for row in rows:
             click.echo(_line(row))
     click.echo(f"{len(rows)} notification(s)", err=True)
+
+
+def require_sector(obj: Context, sector: str) -> None:
+    from tbt_alert.classify.rules import load_rules
+
+    rules_path = obj.config.classify.rules_path
+    ids = load_rules(Path(rules_path) if rules_path else None).ids
+    if sector not in ids:
+        raise InputError(f"unknown sector {sector!r}; valid sector ids: {', '.join(ids)}")
 
 
 @click.command(name="show")

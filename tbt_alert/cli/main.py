@@ -16,6 +16,7 @@ from tbt_alert.cli.daemon import daemon_cmd
 from tbt_alert.cli.dev import dev
 from tbt_alert.cli.failures import install_signal_handlers
 from tbt_alert.cli.run import crawl_cmd, demo_cmd, digest_cmd, run_cmd
+from tbt_alert.cli.status import status_cmd
 from tbt_alert.cli.store import import_cmd, init
 from tbt_alert.cli.subscribers import subscribers
 
@@ -54,6 +55,7 @@ COMMANDS = (
     show_cmd,
     sources_cmd,
     stats_cmd,
+    status_cmd,
     subscribers,
     classify_cmd,
     evaluate_cmd,

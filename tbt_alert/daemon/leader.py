@@ -185,3 +185,24 @@ def _advisory_lock(engine: Engine) -> AdvisoryLeadership:
 
 def _holder_pid(conn: Connection, key: tuple[int, int]) -> int | None:
     return conn.execute(HOLDER, {"a": key[0], "b": key[1]}).scalar()
+
+
+def lock_holder(engine: Engine) -> str | None:
+    """Who holds the lock now (for ``status``), or None when it is free. On SQLite the probe
+    takes the file lock for an instant when it is free."""
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            pid = _holder_pid(conn, (LOCK_CLASS, schema_key(schema)))
+        return f"PostgreSQL server process {pid}" if pid is not None else None
+    path = lock_path(engine)
+    if not path.exists():
+        return None
+    with path.open("r", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return f"pid {handle.read().strip() or 'unknown'} ({path})"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
