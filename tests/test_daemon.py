@@ -454,7 +454,6 @@ def test_consecutive_scheduled_crawls_succeed_and_a_hung_crawl_is_killed(
     runs = crawl_runs(engine)
     failed = [r for r in runs if r.status == RunStatus.FAILED]
     assert failed and all("timed out after 5 s" in (r.error or "") for r in failed)
-    assert runs[0].items == 5, runs[0].error
     assert runs[0].items == 5 and runs[0].new == 5 and runs[1].new == 0  # re-crawl: no duplicates
     assert RunStatus.RUNNING not in [r.status for r in runs]
     cycle = status.jobs["cycle"]
