@@ -308,3 +308,43 @@ def test_a_crawl_error_with_nul_bytes_is_stored(engine, tmp_path):
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT error FROM crawl_run")).scalar_one()
     assert "binary junk" in stored and "\x00" not in stored
+
+
+# ---------------------------------------------------------------- fuzz: never a traceback
+
+FUZZ_LINES = [
+    b"{",
+    b'{"symbol": ',
+    b"[1, 2, 3]",
+    b'"just a string"',
+    b"null",
+    b'{"symbol": {"nested": true}, "member": 7}',
+    b'{"symbol": "G/TBT/N/EU/1", "member": "EU", "title": ["a"]}',
+    b'{"symbol": "\\u0000", "member": "\\u0000", "title": "\\u0000"}',
+    b'{"symbol": "G/TBT/N/EU/1", "member": "EU", "title": "' + b"x" * 300_000 + b'"}',
+    b"\xff\xfe\x00\x00",
+    b"\xed\xa0\x80",  # an encoded surrogate: not UTF-8
+    b'{"symbol": "G/TBT/N/EU/1", "member": "EU", "title": "t", "hs_codes": 5}',
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_bytes_and_malformed_json_never_give_a_traceback(env, tmp_path, seed):
+    import random
+
+    rng = random.Random(seed)
+    lines = [
+        *FUZZ_LINES,
+        *(bytes(rng.randrange(1, 256) for _ in range(rng.randrange(1, 80))) for _ in range(20)),
+    ]
+    rng.shuffle(lines)
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(b"\n".join(line.replace(b"\n", b" ") for line in lines) + b"\n")
+    for args in (["import", str(path)], ["classify", "--input", str(path)]):
+        result = cli(env, *args)
+        err = result.stderr.decode("utf-8", "replace")
+        assert result.returncode == 1 and "Traceback" not in err, (args, err[-2000:])
+    binary = tmp_path / "random.bin"
+    binary.write_bytes(bytes(rng.randrange(0, 256) for _ in range(4096)) + b"\x00")
+    for args in (["import", str(binary)], ["classify", "--input", str(binary)]):
+        one_error_line(cli(env, *args))
