@@ -93,3 +93,58 @@ def test_a_failed_listing_still_fails_the_run(db_url, tmp_path, smtp_sink, class
     assert not summary.ok and summary.failures[0].startswith("crawl eping failed")
     assert summary.crawled == 0 and not smtp_sink.received
     engine.dispose()
+
+
+def test_unreachable_wto_documents_are_a_gap_retried_next_cycle(
+    engine,
+    tmp_path,
+    classifier,  # noqa: F811
+):
+    from dataclasses import replace
+
+    from tbt_alert.crawl.runner import CrawlOutput
+    from tbt_alert.errors import CrawlError
+    from tbt_alert.mail.mailer import OutboxMailer
+
+    records = [
+        replace(r, description=None, document_url="https://docs.wto.org/dol2fe/x.doc")
+        for r, _ in served_records()[:3]
+    ]
+    docs_up = {"value": False}
+    calls: list[str] = []
+
+    def crawler(source, *, workdir, **_kw):
+        calls.append(source)
+        out = CrawlOutput(records, 0, workdir / "i.jsonl", workdir / "l.log", {})
+        if source == "eping":
+            return out
+        if not docs_up["value"]:
+            raise CrawlError("crawl of wtodoc failed: DNS lookup failed: docs.wto.org")
+        return CrawlOutput(records[:1], 0, workdir / "i.jsonl", workdir / "l.log", {})
+
+    config = Config(data_dir=tmp_path)
+
+    def one_cycle(now):
+        return run_cycle(
+            engine,
+            config,
+            classifier=classifier,
+            mailer=OutboxMailer(tmp_path / "outbox"),
+            now=now,
+            since=SINCE,
+            until=NOW.date(),
+            crawler=crawler,
+        )
+
+    summary = one_cycle(NOW)
+    assert calls == ["eping", "wtodoc"]
+    assert summary.ok and summary.new == 3, summary.lines()
+    assert summary.gaps == [
+        "wtodoc documents: crawl of wtodoc failed: DNS lookup failed: docs.wto.org "
+        "(retried next cycle)"
+    ]
+    assert [(g.what, g.resolved_at) for g in gaps(engine)] == [("documents", None)]
+    docs_up["value"] = True
+    again = one_cycle(NOW + timedelta(minutes=30))
+    assert calls[2:] == ["eping", "wtodoc"] and again.ok and not again.gaps, again.lines()
+    assert all(g.resolved_at is not None for g in gaps(engine))
