@@ -90,7 +90,7 @@ class Group(click.Group):
         except (Interrupted, KeyboardInterrupt) as e:
             signum = e.signum if isinstance(e, Interrupted) else 2
             name = "SIGINT" if signum == 2 else str(e)
-            click.echo(f"stopped by {name}: nothing half-done was kept", err=True)
+            click.echo(f"stopped by {name}: the open transaction was rolled back", err=True)
             sys.exit(128 + signum)
         except Exception as e:
             obj = ctx.find_object(Context)
