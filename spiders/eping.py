@@ -32,7 +32,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TbtSpider
+from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError
 from tbt_alert.sources.eping import SOURCE, map_item, read_page
 from tbt_alert.sources.eping_api import (
@@ -51,6 +51,7 @@ from tbt_alert.sources.eping_api import (
     search_url,
 )
 
+MAX_GAPS_KEPT = 1000
 Pending = tuple[dict[str, Any], str | None]  # a record, and the id to ask download links with
 
 
@@ -118,11 +119,13 @@ class EpingSpider(TbtSpider):
             cb_kwargs={"page": page},
         )
 
-    def detail_request(self, url: str, callback: Callable[..., Any], **kw: Any) -> scrapy.Request:
+    def detail_request(
+        self, url: str, callback: Callable[..., Any], errback: Callable[..., Any], **kw: Any
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=callback,
-            errback=self.on_error,
+            errback=errback,
             dont_filter=True,
             headers={"Accept": "application/json"},
             cb_kwargs=kw,
@@ -169,7 +172,10 @@ class EpingSpider(TbtSpider):
         else:
             self._waiting[base] = [pending]
             yield self.detail_request(
-                related_url(self.base_url, base), self.parse_related, base=base
+                related_url(self.base_url, base),
+                self.parse_related,
+                self.related_failed,
+                base=base,
             )
 
     def parse_related(self, response: Response, base: str) -> Iterator[Any]:
@@ -192,7 +198,9 @@ class EpingSpider(TbtSpider):
             yield record
         else:
             url = downloads_url(self.base_url, download_id)
-            yield self.detail_request(url, self.parse_downloads, record=record)
+            yield self.detail_request(
+                url, self.parse_downloads, self.downloads_failed, record=record
+            )
 
     def parse_downloads(self, response: Response, record: dict[str, Any]) -> Iterator[Any]:
         try:
@@ -200,6 +208,34 @@ class EpingSpider(TbtSpider):
         except CrawlError as e:
             self.fail("eping_schema_drift", f"{response.url}: {e}")
         yield record
+
+    # Enrichment is best-effort: a detail endpoint that fails leaves a gap (recorded in the stats
+    # as ``tbt/gaps``, retried by a later cycle), never the listing's records unsent.
+
+    def related_failed(self, failure: Failure) -> Iterator[Any]:
+        base = failure.request.cb_kwargs["base"]  # type: ignore[attr-defined]
+        waiting = self._waiting.pop(base, [])
+        for record, _ in waiting:
+            self.record_gap(record, "related", failure)
+        for pending in waiting:
+            yield from self.finish(pending)
+
+    def downloads_failed(self, failure: Failure) -> Iterator[Any]:
+        record = failure.request.cb_kwargs["record"]  # type: ignore[attr-defined]
+        self.record_gap(record, "downloads", failure)
+        yield record
+
+    def record_gap(self, record: dict[str, Any], what: str, failure: Failure) -> None:
+        url = getattr(getattr(failure, "request", None), "url", "?")
+        message = f"{url}: {failure_message(failure)}"
+        self.logger.warning("enrichment gap (%s) for %s: %s", what, record.get("symbol"), message)
+        self.inc("tbt/gap_count")
+        stats = self.crawler.stats
+        if stats is not None:
+            gaps = stats.get_value("tbt/gaps") or []
+            if len(gaps) < MAX_GAPS_KEPT:
+                gap = {"symbol": record.get("symbol"), "what": what, "error": message}
+                stats.set_value("tbt/gaps", [*gaps, gap])
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)

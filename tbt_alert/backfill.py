@@ -156,10 +156,12 @@ class BackfillReport:
     items: int = 0
     new: int = 0
     updated: int = 0
+    stopped: str | None = None  # why the backfill gave up before the last window
+    failed_in_a_row: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and self.stopped is None
 
     @property
     def empty(self) -> list[Window]:
@@ -173,6 +175,8 @@ class BackfillReport:
             f"  failed        {len(self.failed)} ({len(self.empty)} empty)",
             f"  stored        {self.items} items: {self.new} new, {self.updated} updated",
         ]
+        if self.stopped:
+            lines.append(f"  stopped early: {self.stopped}")
         if self.failed:
             lines.append("failed windows (run the backfill again to retry only these):")
             lines += [f"  {w}  {_kind(error)}: {error}" for w, error in self.failed]
@@ -212,6 +216,8 @@ def backfill(
         engine, config, now, crawler, settings, {"details": details}, progress, report, spans
     )
     for part in windows:
+        if report.stopped:
+            break
         job.run(part)
     return report
 
@@ -229,6 +235,8 @@ class _Job:
     spans: list[tuple[date, date]]
 
     def run(self, window: Window) -> None:
+        if self.report.stopped:
+            return
         if covered(window, self.spans):
             self.report.skipped.append(window)
             return
@@ -242,7 +250,21 @@ class _Job:
             for part in split_window(window):
                 self.run(part)
         else:
-            self.report.failed.append((window, _first_line(run.error)))
+            self.record_failure(window, _first_line(run.error))
+
+    def record_failure(self, window: Window, error: str) -> None:
+        """A failed window; after ``backfill_max_failed_windows`` in a row (an empty window
+        neither counts nor resets), stop: the source is down, or this host is offline."""
+        self.report.failed.append((window, error))
+        if EMPTY_MARKER in error:
+            return
+        self.report.failed_in_a_row += 1
+        limit = self.config.eping.backfill_max_failed_windows
+        if limit and self.report.failed_in_a_row >= limit:
+            self.report.stopped = (
+                f"{limit} windows failed in a row (last: {error}); check the source or the "
+                "network, then run the backfill again: it resumes where it stopped"
+            )
 
     def crawl(self, window: Window) -> CrawlRun:
         run, _ = crawl_and_ingest(
@@ -264,6 +286,7 @@ class _Job:
         return row
 
     def record_success(self, window: Window, run: CrawlRun) -> None:
+        self.report.failed_in_a_row = 0
         self.spans.append((window.since, window.until))
         self.report.crawled.append(window)
         self.report.items += run.items

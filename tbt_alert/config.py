@@ -136,6 +136,8 @@ class EpingConfig:
     download_delay_s: NonNegativeFloat = 1.0
     timeout_s: NonNegativeFloat = 1800.0
     lookback_days: NonNegativeInt = 30
+    # a backfill stops after this many windows failed in a row (not counting empty ones); 0: never
+    backfill_max_failed_windows: NonNegativeInt = 3
     obey_robots: bool = True
     # The official keyed API, used instead of the keyless one when a key is set.
     api_key: str = field(default="", repr=False)

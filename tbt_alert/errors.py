@@ -33,3 +33,11 @@ class DeliveryError(TbtAlertError):
 
 class StorageError(TbtAlertError):
     """The database is missing, out of date or cannot be reached."""
+
+
+class InputError(TbtAlertError):
+    """A file or option given by the user cannot be used; the message names it and why."""
+
+
+class LockedError(TbtAlertError):
+    """Another process holds the lock on this database for crawling and sending."""

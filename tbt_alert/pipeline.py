@@ -4,11 +4,14 @@ failure), but what is already due is still planned and sent: retries never wait 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -31,8 +34,10 @@ from tbt_alert.mail.deliver import DeliverySettings, deliver_due
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
+from tbt_alert.store.gaps import WHOLE_RUN, Gap, gaps_from_stats, oldest_gap_day, record_gaps
 from tbt_alert.store.ingest import IngestReport, ingest_records
 from tbt_alert.store.tables import CrawlRun
+from tbt_alert.text.dates import parse_date
 from tbt_alert.triage.index import refresh_index
 
 # Re-read the last week on every poll: sources publish late and correct themselves, and a window
@@ -66,6 +71,8 @@ class CycleSummary:
     reminders: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     waiting: Backlog = field(default_factory=Backlog)
+    warnings: list[str] = field(default_factory=list)  # stored, but something was not understood
+    gaps: list[str] = field(default_factory=list)  # enrichment that failed: retried next cycle
 
     @property
     def ok(self) -> bool:
@@ -85,6 +92,8 @@ class CycleSummary:
             + (", ".join(f"{k} {v}" for k, v in sorted(self.reminders.items())) or "none due"),
             f"waiting     {self.waiting.line()}",
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
+            f"gaps        {len(self.gaps)}" + "".join(f"\n  - {g}" for g in self.gaps[:10]),
+            f"warnings    {len(self.warnings)}" + "".join(f"\n  - {w}" for w in self.warnings[:10]),
         ]
 
 
@@ -98,6 +107,16 @@ def default_since(session: Session, source: str, today: date, lookback_days: int
     if last is None:
         return today - timedelta(days=lookback_days)
     return min(last.until - OVERLAP, today)
+
+
+def retry_since(session: Session, today: date, lookback_days: int) -> date:
+    """Where the ePing crawl starts: as :func:`default_since`, or earlier to reach the oldest
+    open enrichment gap, but never more than ``lookback_days`` back."""
+    start = default_since(session, "eping", today, lookback_days)
+    gap_day = oldest_gap_day(session, "eping")
+    if gap_day is not None:
+        start = min(start, max(gap_day, today - timedelta(days=lookback_days)))
+    return start
 
 
 def crawl_and_ingest(
@@ -119,24 +138,30 @@ def crawl_and_ingest(
     with session_scope(engine) as session:
         run = CrawlRun(source=source, since=since, until=until, started_at=now)
         session.add(run)
+    workdir = run_workdir(config, source, run.id)
     try:
         output = crawler(
             source,
             since=since,
             until=until,
             base_url=target.base_url,
-            workdir=config.work_dir,
+            workdir=workdir,
             timeout_s=config.eping.timeout_s,
             settings={**target.settings, **(settings or {})},
             spider_args={**target.spider_args, **(spider_args or {})},
             max_invalid_ratio=target.max_invalid_ratio,
             env=target.env,
         )
-    except CrawlError as e:
-        _close_run(engine, run, RunStatus.FAILED, now, error=str(e))
+    except CrawlError as e:  # the work folder stays: its log is the evidence
+        _close_run(engine, run, RunStatus.FAILED, now, error=f"{e}\n(work folder {workdir})")
         return run, None
+    except BaseException as e:  # interrupted (SIGTERM, Ctrl-C) or a bug: never left 'running'
+        _close_run(engine, run, RunStatus.ABANDONED, now, error=f"interrupted: {e!r}")
+        raise
     with session_scope(engine) as session:
         report = ingest_records(session, output.records, source=source, now=now)
+        args = {**target.spider_args, **(spider_args or {})}
+        report.gaps = _record_gaps(session, source, output, args, now)
     _close_run(
         engine,
         run,
@@ -147,7 +172,36 @@ def crawl_and_ingest(
         new=len(report.new),
         updated=len(report.updated),
     )
+    shutil.rmtree(workdir, ignore_errors=True)
     return run, report
+
+
+def run_workdir(config: Config, source: str, run_id: int | None) -> Path:
+    """A folder of this run's own: two runs on one host never share crawl files."""
+    config.work_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{source}-run{run_id}-", dir=config.work_dir))
+
+
+def _record_gaps(
+    session: Session, source: str, output: CrawlOutput, args: dict[str, str], now: datetime
+) -> list[str]:
+    """Record what the crawl could not add (``tbt/gaps``) and resolve what it now added."""
+    days = {r.symbol: parse_date(r.distribution_date) for r in output.records}
+    gaps = gaps_from_stats(output.stats, days)
+    kinds = [k.strip() for k in args.get("details", "").split(",") if k.strip() not in ("", "none")]
+    if source == "wtodoc":
+        kinds = ["documents"]
+    record_gaps(session, source, gaps, crawled=days, kinds=kinds, now=now)
+    return [g.line() for g in gaps]
+
+
+def document_gap(engine: Engine, run: CrawlRun, now: datetime) -> str:
+    """A failed WTO document run is a gap: the warnings went out without the documents' fields."""
+    error = (run.error or "failed").splitlines()[0][:300]
+    with session_scope(engine) as session:
+        gap = Gap(WHOLE_RUN, "documents", error)
+        record_gaps(session, "wtodoc", [gap], crawled=(), kinds=(), now=now)
+    return f"wtodoc documents: {error} (retried next cycle)"
 
 
 def fetch_documents(
@@ -167,18 +221,27 @@ def fetch_documents(
         )
     if not targets:
         return None, None
-    path = write_targets(targets, config.work_dir)
-    return crawl_and_ingest(
-        engine,
-        config,
-        source="wtodoc",
-        since=now.date(),
-        until=now.date(),
-        now=now,
-        crawler=crawler,
-        settings=settings,
-        spider_args={"targets": str(path)},
-    )
+    folder = run_workdir(config, "wtodoc-targets", None)
+    try:
+        path = write_targets(targets, folder)
+        return crawl_and_ingest(
+            engine,
+            config,
+            source="wtodoc",
+            since=now.date(),
+            until=now.date(),
+            now=now,
+            crawler=crawler,
+            settings=settings,
+            spider_args={"targets": str(path)},
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def storable(text: str | None) -> str | None:
+    """Text fit for any database: PostgreSQL refuses NUL characters, scraped errors hold some."""
+    return text.replace("\x00", "\\x00") if text else text
 
 
 def _close_run(
@@ -194,6 +257,7 @@ def _close_run(
         row = session.get(CrawlRun, run.id)
         if row is None:
             return
+        error = storable(error)
         for target in (row, run):
             target.status, target.finished_at, target.error = status, now, error
             for key, value in counts.items():
@@ -216,7 +280,7 @@ def run_cycle(
     """Crawl ePing from ``since``, ingest, classify, plan and send due warnings."""
     today = now.date()
     with session_scope(engine) as session:
-        start = since or default_since(session, "eping", today, config.eping.lookback_days)
+        start = since or retry_since(session, today, config.eping.lookback_days)
     summary = CycleSummary(since=start, until=until or today)
     run, report = crawl_and_ingest(
         engine,
@@ -234,12 +298,15 @@ def run_cycle(
         summary.crawled, summary.invalid = run.items, run.invalid
         summary.new, summary.updated = len(report.new), len(report.updated)
         summary.failures.extend(f"invalid item, {e}" for e in report.invalid)
-        docs, _ = fetch_documents(
+        summary.warnings.extend(report.warnings)
+        summary.gaps.extend(report.gaps)
+        docs, doc_report = fetch_documents(
             engine, config, now=now, crawler=crawler, settings=spider_settings
         )
         if docs is not None and docs.status == RunStatus.FAILED:
-            error = (docs.error or "").splitlines()[0][:300] if docs.error else ""
-            summary.failures.append(f"crawl wtodoc failed: {error}")
+            summary.gaps.append(document_gap(engine, docs, now))
+        elif doc_report is not None:
+            summary.gaps.extend(doc_report.gaps)
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
     summary.calls, summary.reminders = follow_calls(engine, config, mailer=mailer, now=now)
     return summary

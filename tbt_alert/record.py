@@ -7,10 +7,12 @@ ingest. Unknown keys are kept in ``extra`` so nothing a source gave is lost.
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from tbt_alert.errors import RecordError
 
@@ -97,6 +99,8 @@ def _text(name: str, value: Any) -> str | None:
         raise RecordError(f"field {name!r} must be a string, got {type(value).__name__}")
     if len(value) > MAX_TEXT:
         raise RecordError(f"field {name!r} is longer than {MAX_TEXT} characters")
+    if not value.isascii() and _has_surrogate(value):
+        raise RecordError(f"field {name!r} holds a lone surrogate (text that is not Unicode)")
     value = value.replace("\x00", "").strip()
     return value or None
 
@@ -132,6 +136,9 @@ def parse_record(data: Any) -> CanonicalRecord:
         values["title"] = title_from(values["description"] or values["products_text"])
     known = set(TEXT_FIELDS) | set(LIST_FIELDS)
     values["extra"] = {k: v for k, v in data.items() if k not in known}
+    for key, value in values["extra"].items():
+        if _has_surrogate(json.dumps([key, value], ensure_ascii=False, default=str)):
+            raise RecordError(f"field {key!r} holds a lone surrogate (text that is not Unicode)")
     return CanonicalRecord(**values)
 
 
@@ -144,6 +151,41 @@ def title_from(text: str | None) -> str:
     if len(first) > TITLE_FROM_DESCRIPTION:
         first = first[: TITLE_FROM_DESCRIPTION - 1].rstrip() + "…"
     return first
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+BINARY_SNIFF = 8192
+
+
+def decode_lines(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, str | RecordError]]:
+    """Yield (line number, text or the error that line gave) from a stream of JSON Lines (bytes,
+    or text already decoded).
+
+    A UTF-8 byte-order mark at the start is accepted; a line that is not UTF-8 is an error of its
+    own, never of the whole file. A stream whose start holds NUL bytes is not text at all:
+    RecordError before any line."""
+    peek = getattr(stream, "peek", None)
+    head = peek(BINARY_SNIFF)[:BINARY_SNIFF] if callable(peek) else b""
+    if b"\x00" in head:
+        raise RecordError("this is a binary file, not JSON Lines text (it holds NUL bytes)")
+    lines: Iterator[bytes | str] = iter(stream)
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, str):
+            yield number, raw.removeprefix("\ufeff") if number == 1 else raw
+            continue
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield number, RecordError(f"not valid UTF-8 (byte {e.start + 1} of the line)")
 
 
 def parse_line(line: str) -> CanonicalRecord:

@@ -58,6 +58,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # its process died or was stopped before it finished
 
 
 class DecisionKind(StrEnum):

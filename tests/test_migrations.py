@@ -31,6 +31,7 @@ def test_one_head_and_a_linear_history():
         "0006",
         "0007",
         "0008",
+        "0009",
     ]
 
 
@@ -48,7 +49,7 @@ def test_the_models_match_the_migrated_schema_and_it_goes_down_and_up(db_url):
     command.downgrade(alembic_config(engine), "base")
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0008"
+    assert current_revision(engine) == "0009"
     engine.dispose()
 
 

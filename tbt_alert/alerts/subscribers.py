@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.status import Cadence, Language, SubscriberStatus, SubscriptionStatus
@@ -63,6 +63,35 @@ def market_codes(markets: Iterable[str]) -> list[str]:
     return sorted(set(codes))
 
 
+def find_subscriber(session: Session, email: str) -> Subscriber | None:
+    """The subscriber of ``email`` in any letter case (``Buyer@Example.COM`` is
+    ``buyer@example.com``). Addresses stored before that rule and differing only in case are
+    never merged silently: SubscriberError names them (``tbt-alert subscribers duplicates``)."""
+    address = normalise_email(email)
+    rows = session.exec(
+        select(Subscriber)
+        .where(func.lower(Subscriber.email) == address.lower())
+        .order_by(col(Subscriber.id))
+    ).all()
+    if len(rows) > 1:
+        exact = [r for r in rows if r.email == address]
+        if exact:
+            return exact[0]
+        raise SubscriberError(
+            f"{len(rows)} subscribers differ from {address!r} only in letter case "
+            f"({', '.join(r.email for r in rows)}): see 'tbt-alert subscribers duplicates'"
+        )
+    return rows[0] if rows else None
+
+
+def case_duplicates(session: Session) -> list[list[str]]:
+    """Groups of stored addresses that differ only in letter case (to be resolved by hand)."""
+    groups: dict[str, list[str]] = {}
+    for email in session.exec(select(Subscriber.email).order_by(col(Subscriber.id))).all():
+        groups.setdefault(email.lower(), []).append(email)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def add_subscriber(
     session: Session,
     email: str,
@@ -86,7 +115,7 @@ def add_subscriber(
         )
     lang, rhythm = _choice(Language, language, "language"), _choice(Cadence, cadence, "cadence")
     codes = market_codes(markets)
-    row = session.exec(select(Subscriber).where(Subscriber.email == address)).first()
+    row = find_subscriber(session, address)
     created = row is None
     if row is None:
         row = Subscriber(email=address, token=secrets.token_urlsafe(24), created_at=now)
@@ -138,7 +167,7 @@ def list_subscribers(session: Session) -> list[SubscriberView]:
 
 def remove_subscriber(session: Session, email: str) -> bool:
     """Delete the subscriber, their subscriptions and deliveries. False if there was none."""
-    row = session.exec(select(Subscriber).where(Subscriber.email == normalise_email(email))).first()
+    row = find_subscriber(session, email)
     if row is None:
         return False
     session.exec(delete(Subscription).where(col(Subscription.subscriber_id) == row.id))
@@ -149,7 +178,7 @@ def remove_subscriber(session: Session, email: str) -> bool:
 
 
 def set_status(session: Session, email: str, status: SubscriberStatus) -> None:
-    row = session.exec(select(Subscriber).where(Subscriber.email == normalise_email(email))).first()
+    row = find_subscriber(session, email)
     if row is None:
         raise SubscriberError(f"no subscriber {email!r}")
     row.status = status

@@ -306,6 +306,21 @@ def format_table(title: str, result: dict[str, dict[str, Any]], sectors: Sequenc
     return "\n".join(lines)
 
 
+def require_gold(gold: Path, examples: Sequence[Example], folds: int) -> None:
+    """Refuse a file that cannot be scored: no gold labels at all, or fewer records than folds."""
+    labelled = sum(1 for e in examples if e.sectors)
+    if not labelled:
+        raise TbtAlertError(
+            f"{gold} has no gold labels: each line needs 'gold_sectors' (a list of sector ids; "
+            "an empty list for a record that concerns no sector), and some must be non-empty"
+        )
+    if len(examples) < 2 * folds:
+        raise TbtAlertError(
+            f"{gold} has {len(examples)} usable records: {folds}-fold cross-validation needs "
+            f"at least {2 * folds} (or lower --folds)"
+        )
+
+
 def run(
     clf: Classifier,
     gold: Path,
@@ -317,6 +332,7 @@ def run(
     """Score the development part (cross-validation), the test part, or both; returns the
     printable report and the figures as data."""
     examples = read_examples([gold])
+    require_gold(gold, examples, folds)
     extra = [e for e in read_examples(extra_paths) if not is_test(e.record.symbol)]
     dev, test = split(examples)
     core = clf.rules.core_ids

@@ -225,11 +225,19 @@ def read_examples(paths: Iterable[Path] = TRAINING_FILES) -> list[Example]:
     for path in paths:
         if not path.exists():
             continue
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise TbtAlertError(
+                f"{path} is not UTF-8 text (byte {e.start + 1}): give a JSON Lines file"
+            ) from e
+        for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise TbtAlertError("a record must be a JSON object")
                 if data.get("ambiguous"):
                     continue
                 out.append(Example(parse_record(data), frozenset(data.get("gold_sectors") or ())))

@@ -11,6 +11,7 @@ import click
 
 from tbt_alert.classify.risk import risk_from_json
 from tbt_alert.cli.context import Context, now_utc, parse_day, pass_ctx
+from tbt_alert.errors import InputError
 from tbt_alert.mail.explain import explain
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.shapes import read_classification
@@ -43,9 +44,12 @@ def _line(row: Notification) -> str:
 def list_cmd(
     obj: Context, sector: str | None, since: str | None, relevant: bool, limit: int
 ) -> None:
-    """List stored notifications, newest first: symbol, member, dates, sectors, title."""
+    """List stored notifications, newest first (undated last): symbol, member, dates, sectors,
+    title. An unknown --sector is an error that lists the valid ids."""
     from tbt_alert.store.queries import list_notifications
 
+    if sector is not None:
+        require_sector(obj, sector)
     with session_scope(obj.engine()) as session:
         rows = list_notifications(
             session,
@@ -58,6 +62,15 @@ def list_cmd(
         for row in rows:
             click.echo(_line(row))
     click.echo(f"{len(rows)} notification(s)", err=True)
+
+
+def require_sector(obj: Context, sector: str) -> None:
+    from tbt_alert.classify.rules import load_rules
+
+    rules_path = obj.config.classify.rules_path
+    ids = load_rules(Path(rules_path) if rules_path else None).ids
+    if sector not in ids:
+        raise InputError(f"unknown sector {sector!r}; valid sector ids: {', '.join(ids)}")
 
 
 @click.command(name="show")
@@ -151,6 +164,18 @@ def _detail_lines(info: Detail, today: date) -> list[str]:
     return out
 
 
+def error_gist(error: str, width: int = 600) -> str:
+    """The first line of a stored error and, when the cause is further down (a crawl's log
+    tail), its last meaningful line: never cut before the cause."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    gist = lines[0]
+    if len(lines) > 1:
+        gist += f" ... {lines[-1]}"
+    return gist if len(gist) <= width else gist[: width - 1] + "…"
+
+
 @click.command(name="sources")
 @click.option(
     "--limit",
@@ -171,7 +196,7 @@ def sources_cmd(obj: Context, limit: int) -> None:
         click.echo(
             f"{r.source:8} {started} {r.since}..{r.until} {r.status:8} items {r.items} "
             f"invalid {r.invalid} new {r.new} updated {r.updated}"
-            + (f"\n    error: {r.error.splitlines()[0][:200]}" if r.error else "")
+            + (f"\n    error: {error_gist(r.error)}" if r.error else "")
         )
     if not runs:
         click.echo("no crawl has run yet")

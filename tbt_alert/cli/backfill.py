@@ -19,7 +19,7 @@ from tbt_alert.backfill import (
     completes_top_window,
     pending_windows,
 )
-from tbt_alert.cli.context import Context, now_utc, parse_day, pass_ctx
+from tbt_alert.cli.context import Context, exclusive, now_utc, parse_day, pass_ctx
 from tbt_alert.status import RunStatus
 from tbt_alert.store.tables import CrawlRun
 
@@ -98,8 +98,9 @@ def backfill_cmd(obj: Context, since: str, until: str | None, unit: str, details
     if start > end:
         raise click.BadParameter(f"{start} is after {end}", param_hint="--since")
     engine = obj.engine(migrate=True)
-    todo = pending_windows(engine, start, end, unit)
-    report = _run(obj, engine, start, end, now, unit, details, len(todo))
+    with exclusive(engine):
+        todo = pending_windows(engine, start, end, unit)
+        report = _run(obj, engine, start, end, now, unit, details, len(todo))
     click.echo("\n".join(report.lines()))
     if not report.ok:
         sys.exit(1)

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ import click
 
 from tbt_alert.cli.context import Context
 from tbt_alert.errors import StorageError, SymbolError, TbtAlertError
-from tbt_alert.record import CanonicalRecord, parse_line
+from tbt_alert.record import CanonicalRecord, decode_lines, parse_line
 from tbt_alert.text.symbols import parse_symbol
 
 if TYPE_CHECKING:
@@ -37,7 +38,9 @@ def symbol_keys(symbol: str) -> tuple[str, str | None]:
     return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
 
 
-def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: datetime) -> int:
+def classify_stream(
+    clf: Classifier, lines: Iterator[str | TbtAlertError], out: IO[str], now: datetime
+) -> int:
     """Classify JSON Lines in order; one output line per input line. Returns the number of bad lines."""
     seen: dict[str, CanonicalRecord] = {}
     pending: list[tuple[int, CanonicalRecord | str, CanonicalRecord | None]] = []
@@ -56,9 +59,11 @@ def classify_stream(clf: Classifier, lines: Iterator[str], out: IO[str], now: da
         pending.clear()
 
     for n, line in enumerate(lines, 1):
-        if not line.strip():
+        if isinstance(line, str) and not line.strip():
             continue
         try:
+            if isinstance(line, TbtAlertError):
+                raise line
             record = parse_line(line)
             own, parent = symbol_keys(record.symbol)
             pending.append((n, record, seen.get(parent) if parent else None))
@@ -125,10 +130,16 @@ def classify_cmd(
     except TbtAlertError as e:
         raise click.ClickException(str(e)) from e
     now = datetime.now(UTC)
-    src = input_path.open(encoding="utf-8") if input_path else sys.stdin
+    src = input_path.open("rb") if input_path else sys.stdin.buffer
+    try:
+        lines = (line for _, line in decode_lines(src))
+        first = next(lines, None)  # a binary input is refused before any output is written
+    except TbtAlertError as e:
+        src.close()
+        raise click.ClickException(f"{input_path or 'standard input'}: {e}") from e
     dst = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
     try:
-        bad = classify_stream(clf, iter(src), dst, now)
+        bad = classify_stream(clf, chain([first] if first is not None else [], lines), dst, now)
     finally:
         if input_path:
             src.close()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tbt_alert.config import Config, load_config
-from tbt_alert.errors import TbtAlertError
+from tbt_alert.errors import InputError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -46,26 +46,76 @@ class Context:
             require_current(engine)
         return engine
 
+    def secrets(self) -> list[str]:
+        """Values never to print: known only once the configuration was read."""
+        config = self._config
+        if config is None:
+            return []
+        from urllib.parse import unquote, urlsplit
+
+        from sqlalchemy.engine import make_url
+
+        try:
+            db_password = make_url(config.database_url).password or ""
+        except Exception:  # an unparsable URL: its password is masked by the URL pattern
+            db_password = ""
+        smtp_password = unquote(urlsplit(config.mail.smtp_url).password or "")
+        return [
+            str(s)
+            for s in (
+                config.eping.api_key,
+                config.web.secret_key,
+                config.mail.smtp_password,
+                db_password,
+                smtp_password,
+            )
+            if s
+        ]
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
 class Group(click.Group):
-    """Turns tbt-alert's own errors into a one-line message and exit status 1 (-v: traceback)."""
+    """The error boundary: every error becomes one line with secrets masked and exit status 1;
+    SIGTERM/SIGHUP/Ctrl-C unwind and exit 128+signal. ``-v`` shows the traceback instead."""
 
     def invoke(self, ctx: click.Context) -> object:
+        from tbt_alert.cli.failures import Interrupted, describe, mask_secrets
+
         try:
             return super().invoke(ctx)
-        except TbtAlertError as e:
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (Interrupted, KeyboardInterrupt) as e:
+            signum = e.signum if isinstance(e, Interrupted) else 2
+            name = "SIGINT" if signum == 2 else str(e)
+            click.echo(f"stopped by {name}: the open transaction was rolled back", err=True)
+            sys.exit(128 + signum)
+        except Exception as e:
             obj = ctx.find_object(Context)
             if obj is not None and obj.verbose:
                 raise
-            click.echo(f"error: {e}", err=True)
+            secrets = obj.secrets() if obj is not None else []
+            click.echo(f"error: {mask_secrets(describe(e), secrets)}", err=True)
             sys.exit(1)
 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_window(
+    since: str | None, until: str | None, today: date
+) -> tuple[date | None, date | None]:
+    """--since/--until as dates; InputError for a reversed window or a date after ``today``."""
+    start, end = parse_day(since, "--since"), parse_day(until, "--until")
+    for value, option in ((start, "--since"), (end, "--until")):
+        if value is not None and value > today:
+            raise InputError(f"{option} {value} is in the future (today is {today})")
+    if start is not None and end is not None and start > end:
+        raise InputError(f"--since {start} is after --until {end}: the window is reversed")
+    return start, end
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -84,6 +134,28 @@ def database(obj: Context, *, migrate: bool = False) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def exclusive(engine: Engine) -> Iterator[None]:
+    """Hold the database's crawl-and-send lock (the daemon's) for a command that crawls or
+    sends; refuse at once beside a running daemon or another such command. Runs that a dead
+    process left 'running' are closed as abandoned first."""
+    from tbt_alert.daemon.leader import acquire_leadership
+
+    with acquire_leadership(engine):
+        closed = close_abandoned(engine)
+        if closed:
+            click.echo(f"closed {closed} crawl run(s) a stopped process left running", err=True)
+        yield
+
+
+def close_abandoned(engine: Engine) -> int:
+    from tbt_alert.store.engine import session_scope
+    from tbt_alert.store.runs import abandon_running
+
+    with session_scope(engine) as session:
+        return len(abandon_running(session, now_utc()))
 
 
 def make_classifier(config: Config) -> Classifier:

@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy.engine import make_url
 
-from tbt_alert.cli.context import Context, database, make_classifier, make_mailer, pass_ctx
+from tbt_alert.cli.context import (
+    Context,
+    close_abandoned,
+    database,
+    make_classifier,
+    make_mailer,
+    pass_ctx,
+)
 
 
 @click.command(name="daemon")
@@ -48,6 +55,9 @@ def daemon_cmd(obj: Context, no_initial_run: bool) -> None:
     with database(obj) as engine, acquire_leadership(engine) as leadership:
         click.echo(f"tbt-alert daemon, pid {os.getpid()}, database {shown_url}")
         click.echo(f"holding the {leadership.description}")
+        closed = close_abandoned(engine)
+        if closed:
+            click.echo(f"closed {closed} crawl run(s) a stopped process left running")
         jobs = make_jobs(
             engine,
             config,

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from tbt_alert.cli.context import Context, Group
+from tbt_alert.cli.failures import install_signal_handlers
 
 # Each command, by name, as "module:attribute". A command's module is imported only when that
 # command runs (or help lists it), so `tbt-alert --version` and light commands never pay for
@@ -44,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "web": "tbt_alert.cli.web:web_cmd",
     "comments": "tbt_alert.cli.comments:comments",
     "inbound": "tbt_alert.cli.comments:inbound_cmd",
+    "status": "tbt_alert.cli.status:status_cmd",
     "dev": "tbt_alert.cli.dev:dev",
 }
 
@@ -82,4 +84,5 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_signal_handlers()
     ctx.obj = Context(config_path=config_path, verbose=verbose)

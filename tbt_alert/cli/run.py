@@ -10,17 +10,23 @@ import click
 
 from tbt_alert.cli.context import (
     Context,
+    exclusive,
     loopback_warning,
     make_classifier,
     make_mailer,
     now_utc,
-    parse_day,
+    parse_window,
     pass_ctx,
 )
 from tbt_alert.crawl.targets import SOURCES
 
 if TYPE_CHECKING:
-    pass
+    from datetime import date, datetime
+
+    from sqlalchemy.engine import Engine
+
+    from tbt_alert.store.ingest import IngestReport
+    from tbt_alert.store.tables import CrawlRun
 
 
 @click.command(name="run")
@@ -47,16 +53,18 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
     warning = loopback_warning(obj.config)
     if warning:
         click.echo(warning, err=True)
+    now = now_utc()
+    start, end = parse_window(since, until, now.date())
     engine = obj.engine(migrate=True)
-    with make_mailer(obj.config) as mailer:
+    with exclusive(engine), make_mailer(obj.config) as mailer:
         summary = run_cycle(
             engine,
             obj.config,
             classifier=make_classifier(obj.config),
             mailer=mailer,
-            now=now_utc(),
-            since=parse_day(since, "--since"),
-            until=parse_day(until, "--until"),
+            now=now,
+            since=start,
+            until=end,
         )
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
@@ -117,7 +125,7 @@ def digest_cmd(obj: Context, cadence: str) -> None:
     if warning:
         click.echo(warning, err=True)
     engine = obj.engine(migrate=True)
-    with make_mailer(obj.config) as mailer:
+    with exclusive(engine), make_mailer(obj.config) as mailer:
         summary = deliver_digests(
             engine,
             obj.config,
@@ -143,29 +151,37 @@ def crawl_cmd(obj: Context, source: str, since: str | None, until: str | None) -
     EU TBT database), feeds (the RSS/Atom feeds in [feeds] urls), wtodoc (the WTO documents of
     recent notifications whose record leaves fields or addendum events out; dates ignored).
     Exit status 1 when the run failed (unreachable, nothing returned, or mostly invalid items)."""
-    from tbt_alert.pipeline import crawl_and_ingest, default_since, fetch_documents
-    from tbt_alert.store.engine import session_scope
-
-    engine = obj.engine(migrate=True)
     now = now_utc()
-    if source == "wtodoc":
-        run, report = fetch_documents(engine, obj.config, now=now)
-        if run is None:
-            click.echo("crawl wtodoc: no recent notification needs its document")
-            return
-    else:
-        start = parse_day(since, "--since")
-        if start is None:
-            with session_scope(engine) as session:
-                start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
-        end = parse_day(until, "--until") or now.date()
-        run, report = crawl_and_ingest(
-            engine, obj.config, source=source, since=start, until=end, now=now
-        )
+    first, last = parse_window(since, until, now.date())
+    engine = obj.engine(migrate=True)
+    with exclusive(engine):
+        run, report = _crawl(obj, engine, source, first, last, now)
+    if run is None:
+        click.echo("crawl wtodoc: no recent notification needs its document")
+        return
     if report is None:
         click.echo(f"crawl {source} {run.since}..{run.until} failed: {run.error}", err=True)
         sys.exit(1)
     click.echo(f"crawl {source} {run.since}..{run.until}: {run.items} items; {report.summary()}")
+    for gap in report.gaps:
+        click.echo(f"  gap: {gap}")
+
+
+def _crawl(
+    obj: Context, engine: Engine, source: str, first: date | None, last: date | None, now: datetime
+) -> tuple[CrawlRun | None, IngestReport | None]:
+    from tbt_alert.pipeline import crawl_and_ingest, default_since, fetch_documents
+    from tbt_alert.store.engine import session_scope
+
+    if source == "wtodoc":
+        return fetch_documents(engine, obj.config, now=now)
+    else:
+        start = first
+        if start is None:
+            with session_scope(engine) as session:
+                start = default_since(session, source, now.date(), obj.config.eping.lookback_days)
+        end = last or now.date()
+        return crawl_and_ingest(engine, obj.config, source=source, since=start, until=end, now=now)
 
 
 @click.command(name="demo")

@@ -116,3 +116,20 @@ def remove(obj: Context, email: str) -> None:
     if not found:
         raise click.ClickException(f"no subscriber {email}")
     click.echo(f"removed {email}")
+
+
+@subscribers.command(name="duplicates")
+@pass_ctx
+def duplicates(obj: Context) -> None:
+    """List stored addresses that differ only in letter case (Buyer@Example.COM and
+    buyer@example.com are one address now). They are never merged automatically: remove the
+    ones that should go with 'subscribers remove'. Exit status 1 when there are any."""
+    from tbt_alert.alerts.subscribers import case_duplicates
+
+    with session_scope(obj.engine()) as session:
+        groups = case_duplicates(session)
+    for group in groups:
+        click.echo("  ".join(group))
+    click.echo(f"{len(groups)} address(es) stored more than once in different case", err=True)
+    if groups:
+        raise SystemExit(1)

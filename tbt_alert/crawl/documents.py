@@ -87,6 +87,6 @@ def _allowed(allowed: AllowList, url: str) -> bool:
 
 def write_targets(targets: list[dict[str, str]], workdir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "wtodoc-targets.json"
+    path = workdir / "wtodoc-targets.json"  # the caller gives each run its own folder
     path.write_text(json.dumps(targets, ensure_ascii=False), encoding="utf-8")
     return path

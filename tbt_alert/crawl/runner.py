@@ -22,7 +22,7 @@ from typing import Any
 from tbt_alert.crawl.fetchguard import host_port
 from tbt_alert.crawl.settings import crawl_settings
 from tbt_alert.errors import CrawlError, RecordError
-from tbt_alert.record import CanonicalRecord, parse_line
+from tbt_alert.record import CanonicalRecord, decode_lines, parse_line
 
 MAX_INVALID_RATIO = 0.2
 LOG_TAIL_LINES = 30
@@ -114,6 +114,9 @@ def _run(
             return process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(process)
+        except BaseException:  # SIGTERM, Ctrl-C: the spider's group ends with its parent
+            _kill_group(process)
+            raise
     raise CrawlError(f"crawl of {slug} timed out after {timeout_s:g} s\n{log_tail(log_path)}")
 
 
@@ -137,13 +140,17 @@ def read_output(items_path: Path, log_path: Path, stats_path: Path) -> CrawlOutp
     records: list[CanonicalRecord] = []
     errors = [f"spider: {e}" for e in stats.get("tbt/invalid_item_errors", [])]
     invalid = int(stats.get("tbt/invalid_items", 0))
-    lines = items_path.read_text("utf-8").splitlines() if items_path.exists() else []
-    for number, line in enumerate(lines, start=1):
-        try:
-            records.append(parse_line(line))
-        except RecordError as e:
-            invalid += 1
-            errors.append(f"{items_path.name}:{number}: {e}")
+    if items_path.exists():
+        with items_path.open("rb") as stream:
+            for number, line in decode_lines(stream):
+                try:
+                    if isinstance(line, RecordError):
+                        raise line
+                    if line.strip():
+                        records.append(parse_line(line))
+                except RecordError as e:  # reported, never dropped in silence
+                    invalid += 1
+                    errors.append(f"{items_path.name}:{number}: {e}")
     return CrawlOutput(records, invalid, items_path, log_path, stats, errors)
 
 

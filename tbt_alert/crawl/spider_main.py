@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -91,7 +95,27 @@ def max_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
+ORPHAN_CHECK_S = 1.0
+
+
+def end_with_parent(parent: int, every_s: float = ORPHAN_CHECK_S) -> None:
+    """Exit when the process that started this crawl is gone (even after its SIGKILL, which no
+    handler sees): a watcher thread notices the re-parenting and ends this process group."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        print(f"spider_main: parent process {parent} is gone; stopping", file=sys.stderr)
+        sys.stderr.flush()
+        if os.getpgid(0) == os.getpid():  # started in a group of its own, as the runner does
+            os.killpg(os.getpid(), signal.SIGKILL)
+        os._exit(EXIT_FAILED)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    end_with_parent(os.getppid())
     ns = parse_args(argv)
     try:
         args = spider_args(ns.arg)

@@ -1,4 +1,5 @@
-"""One active daemon per database (reliability rule 4, check 20).
+"""One active daemon per database (reliability rule 4, check 20), and one process that crawls or
+sends: ``run``, ``crawl``, ``digest`` and ``backfill`` take the same lock.
 
 APScheduler 3.x cannot share a job store between processes, so the daemon takes a lock that lives
 exactly as long as its process:
@@ -31,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tbt_alert.errors import StorageError, TbtAlertError
+from tbt_alert.store.engine import describe_db_error
 
 LOCK_CLASS = 0x7B7A_0001  # "tbt-alert daemon": the first key of the PostgreSQL advisory lock
 _KEYS = "CAST(:a AS integer), CAST(:b AS integer)"
@@ -141,8 +143,9 @@ def _file_lock(engine: Engine) -> FileLeadership:
         holder = handle.read().strip() or "unknown"
         handle.close()
         raise AlreadyRunning(
-            f"another tbt-alert daemon (pid {holder}) is already running for this database: "
-            f"{path} is locked"
+            f"another tbt-alert process (pid {holder}: the daemon, or a run, crawl, digest or "
+            f"backfill) is already running for this database: {path} is locked; wait for it "
+            "or stop it"
         ) from None
     handle.seek(0)
     handle.truncate()
@@ -160,7 +163,7 @@ def _advisory_lock(engine: Engine) -> AdvisoryLeadership:
     try:
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     except SQLAlchemyError as e:
-        raise StorageError(f"cannot reach the database: {e.__class__.__name__}") from e
+        raise StorageError(f"cannot reach the database: {describe_db_error(e)}") from e
     try:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         key = (LOCK_CLASS, schema_key(schema))
@@ -173,11 +176,33 @@ def _advisory_lock(engine: Engine) -> AdvisoryLeadership:
     if not got:
         conn.close()
         raise AlreadyRunning(
-            f"another tbt-alert daemon is already running for this database (schema {schema}): "
-            f"PostgreSQL advisory lock ({key[0]}, {key[1]}) is held by server process {holder}"
+            f"another tbt-alert process (the daemon, or a run, crawl, digest or backfill) is "
+            f"already running for this database (schema {schema}): PostgreSQL advisory lock "
+            f"({key[0]}, {key[1]}) is held by server process {holder}; wait for it or stop it"
         )
     return AdvisoryLeadership(conn, key, schema)
 
 
 def _holder_pid(conn: Connection, key: tuple[int, int]) -> int | None:
     return conn.execute(HOLDER, {"a": key[0], "b": key[1]}).scalar()
+
+
+def lock_holder(engine: Engine) -> str | None:
+    """Who holds the lock now (for ``status``), or None when it is free. On SQLite the probe
+    takes the file lock for an instant when it is free."""
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+            pid = _holder_pid(conn, (LOCK_CLASS, schema_key(schema)))
+        return f"PostgreSQL server process {pid}" if pid is not None else None
+    path = lock_path(engine)
+    if not path.exists():
+        return None
+    with path.open("r", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return f"pid {handle.read().strip() or 'unknown'} ({path})"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None

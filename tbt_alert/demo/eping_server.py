@@ -19,6 +19,9 @@ requests it received (with the subscription key header, so tests can check what 
   id);
 * an allow-all ``/robots.txt``.
 
+``failing`` maps an endpoint path (e.g. :data:`RELATED_PATH`) to the HTTP status it answers with
+instead, as the real detail endpoints sometimes do (404, 500).
+
 The item reconstruction lives in :mod:`tbt_alert.demo.eping_items` (re-exported here).
 """
 
@@ -87,8 +90,11 @@ class FakeEping:
         *,
         api_key: str | None = None,
         max_results: int | None = None,
+        failing: Mapping[str, int] | None = None,
     ) -> None:
         self.items = [dict(item) for item in items]
+        # endpoint path -> HTTP status it answers with, as a real server sometimes does
+        self.failing = dict(failing or {})
         self.api_key = api_key
         self.max_results = max_results
         self._ordered = sorted(self.items, key=_sort_key)
@@ -237,7 +243,10 @@ def _handler_class(server: FakeEping) -> type[BaseHTTPRequestHandler]:
             server.record_request(
                 ReceivedRequest(url.path, query, self.headers.get("User-Agent"), key)
             )
-            if url.path == "/robots.txt":
+            if url.path in server.failing:
+                status = HTTPStatus(server.failing[url.path])
+                self.reply_json(status, {"statusCode": status.value, "message": status.phrase})
+            elif url.path == "/robots.txt":
                 self.reply(HTTPStatus.OK, ROBOTS, "text/plain")
             elif url.path == API_PATH:
                 self.answer(server.search, query)

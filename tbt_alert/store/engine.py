@@ -42,22 +42,51 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DB (a password in the URL or PGPASSWORD)"
+# schemes people write for PostgreSQL; the driver tbt-alert installs is psycopg 3
+POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+def shown(url: str) -> str:
+    """``url`` with its password masked: the only form of a database URL ever printed."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^:/@\s]*:)[^@\s]+@", r"\1***@", url)
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout, and its folder."""
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout, and its folder.
+    ``postgres://`` is read as ``postgresql://``; another backend is refused by name."""
     try:
         parsed = make_url(url)
     except Exception as e:  # SQLAlchemy raises ArgumentError; message names the URL shape
-        raise StorageError(f"database URL is not valid: {e}") from e
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        raise StorageError(f"database URL {shown(url)!r} is not valid: use {SUPPORTED}") from e
+    scheme = parsed.drivername
+    if parsed.get_backend_name() == "sqlite" and scheme in ("sqlite", "sqlite+pysqlite"):
+        _sqlite_folder(parsed.database)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    if scheme in POSTGRES_SCHEMES:
+        return create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    raise StorageError(
+        f"database URL scheme {scheme!r} is not supported ({shown(url)}): use {SUPPORTED}"
+    )
+
+
+def _sqlite_folder(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(
+            f"cannot create the data directory {folder}: {e.strerror or e}; set data_dir "
+            "(TBT_ALERT_DATA_DIR) or [database] url to a place this user can write"
+        ) from e
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
@@ -73,11 +102,37 @@ def upgrade(engine: Engine) -> str:
     """Create or upgrade the schema to the newest revision; return it."""
     from alembic import command
 
+    refuse_newer(engine)
     try:
         command.upgrade(alembic_config(engine), "head")
     except SQLAlchemyError as e:
-        raise StorageError(f"cannot migrate the database: {e.__class__.__name__}: {e}") from e
+        raise StorageError(f"cannot migrate the database: {describe_db_error(e)}") from e
     return head_revision()
+
+
+def describe_db_error(e: BaseException) -> str:
+    """The driver's own first line (SQLAlchemy keeps it in ``orig``), not just a class name."""
+    orig = getattr(e, "orig", None)
+    text = str(orig if orig is not None else e).strip().splitlines()
+    return text[0] if text and text[0] else e.__class__.__name__
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config_for_scripts())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def refuse_newer(engine: Engine) -> None:
+    """A schema written by a newer tbt-alert cannot be used, nor migrated down: say so."""
+    current = current_revision(engine)
+    if current is not None and current not in known_revisions():
+        raise StorageError(
+            f"database schema {current} was written by a newer version of tbt-alert "
+            f"(this version knows up to {head_revision()}): install the newer tbt-alert, "
+            "or restore a backup made before the upgrade"
+        )
 
 
 @cache
@@ -121,7 +176,7 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     except SQLAlchemyError as e:
-        raise StorageError(f"cannot reach the database: {e.__class__.__name__}") from e
+        raise StorageError(f"cannot reach the database: {describe_db_error(e)}") from e
     if len(found) > 1:
         raise StorageError(f"the database is at several schema revisions: {', '.join(found)}")
     return found[0] if found else None
@@ -129,6 +184,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def require_current(engine: Engine) -> None:
     """Refuse to work on a database whose schema is not at the newest revision."""
+    refuse_newer(engine)
     current, head = current_revision(engine), head_revision()
     if current != head:
         found = current or "no schema"

@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlmodel import Session, select
 
 from tbt_alert.errors import RecordError, SymbolError
-from tbt_alert.record import CanonicalRecord, Facts, parse_line, parse_record
+from tbt_alert.record import CanonicalRecord, Facts, decode_lines, parse_line, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.measure import parallel_key, record_events
 from tbt_alert.store.tables import Notification, SourceRecord
@@ -35,12 +35,32 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     invalid: list[str] = field(default_factory=list)  # "line N: problem"
+    warnings: list[str] = field(default_factory=list)  # stored, but a field was not understood
+    gaps: list[str] = field(default_factory=list)  # enrichment the crawl could not add
 
     def summary(self) -> str:
+        warned = f", {len(self.warnings)} with warnings" if self.warnings else ""
         return (
             f"{len(self.new)} new, {len(self.updated)} updated, {self.unchanged} unchanged, "
-            f"{len(self.invalid)} invalid"
+            f"{len(self.invalid)} invalid{warned}"
         )
+
+
+_DATE_SHAPED = re.compile(r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})\s*$")
+
+
+def date_warnings(record: CanonicalRecord) -> list[str]:
+    """Dates that look like dates but are impossible (2024-02-30): stored as none, and said."""
+    facts = read_facts(record)
+    distributed, deadline = facts.distribution_date, facts.comment_deadline
+    out = []
+    for name, value, parsed in (
+        ("distribution_date", record.distribution_date, distributed),
+        ("comment_deadline", record.comment_deadline, deadline),
+    ):
+        if value and parsed is None and (name == "distribution_date" or _DATE_SHAPED.match(value)):
+            out.append(f"field {name!r}: {value[:40]!r} is not a possible date; stored without one")
+    return out
 
 
 @dataclass(frozen=True)
@@ -267,6 +287,7 @@ def _ingest_one(
     except RecordError as e:
         report.invalid.append(f"{where}: {e}")
         return
+    report.warnings.extend(f"{where} ({record.symbol}): {w}" for w in date_warnings(record))
     if outcome == "new":
         report.new.append(record.symbol)
     elif outcome == "updated":
@@ -275,9 +296,13 @@ def _ingest_one(
         report.unchanged += 1
 
 
-def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordError]]:
-    """Yield (line number, record or the error that line gave); blank lines are skipped."""
-    for number, line in enumerate(stream, start=1):
+def read_jsonl(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordError]]:
+    """Yield (line number, record or the error that line gave); blank lines are skipped. A line
+    that is not UTF-8 is one bad line (see :func:`tbt_alert.record.decode_lines`)."""
+    for number, line in decode_lines(stream):
+        if isinstance(line, RecordError):
+            yield number, line
+            continue
         if not line.strip():
             continue
         try:
@@ -286,7 +311,9 @@ def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordE
             yield number, e
 
 
-def import_jsonl(session: Session, stream: IO[str], *, source: str, now: datetime) -> IngestReport:
+def import_jsonl(
+    session: Session, stream: IO[bytes] | IO[str], *, source: str, now: datetime
+) -> IngestReport:
     report = IngestReport()
     for number, item in read_jsonl(stream):
         if isinstance(item, RecordError):

@@ -29,7 +29,7 @@ def list_notifications(
     """Newest first. The sector and relevance filters narrow in SQL on the JSON text, then are
     checked exactly; rows are read in pages until ``limit`` is reached."""
     stmt = select(Notification).order_by(
-        col(Notification.distribution_date).desc(), col(Notification.symbol)
+        col(Notification.distribution_date).desc().nulls_last(), col(Notification.symbol)
     )
     if since is not None:
         stmt = stmt.where(col(Notification.distribution_date) >= since)

@@ -296,3 +296,21 @@ class CommentReminder(SQLModel, table=True):
     recipient: str = Field(max_length=320)
     deadline: date
     sent_at: datetime = _utc(nullable=False)
+
+
+class EnrichmentGap(SQLModel, table=True):
+    """A detail endpoint or document that failed for a notification whose listing was read: the
+    warning went out without it; later cycles retry it until it is resolved."""
+
+    __tablename__ = "enrichment_gap"
+    __table_args__ = (UniqueConstraint("source", "symbol", "what"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40)
+    symbol: str = Field(max_length=120)  # the notification, or "*" for a whole document run
+    what: str = Field(max_length=40)  # related, downloads, documents
+    error: str
+    distribution_date: date | None = None
+    attempts: int = 1
+    first_seen_at: datetime = _utc(nullable=False)
+    last_tried_at: datetime = _utc(nullable=False)
+    resolved_at: datetime | None = _utc(nullable=True, index=True)
