@@ -448,3 +448,15 @@ def test_the_cycle_purges_unconfirmed_signups(web, tmp_path):
         summary=summary,
     )
     assert subscriber(web)[0] is None
+
+
+def test_digest_command_prints_the_loopback_warning(tmp_path, monkeypatch, smtp_sink):
+    monkeypatch.setenv("TBT_ALERT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TBT_ALERT_SMTP_URL", smtp_sink.url)
+    monkeypatch.delenv("TBT_ALERT_PUBLIC_URL", raising=False)
+    result = CliRunner().invoke(main, ["digest", "--cadence", "daily"])
+    assert result.exit_code == 0, result.output
+    assert "warning: [web] public_url http://127.0.0.1:8080/ is a loopback address" in result.stderr
+    monkeypatch.setenv("TBT_ALERT_PUBLIC_URL", "https://tbt.example/")
+    result = CliRunner().invoke(main, ["digest", "--cadence", "daily"])
+    assert result.exit_code == 0 and "loopback" not in result.stderr
