@@ -460,3 +460,27 @@ def test_digest_command_prints_the_loopback_warning(tmp_path, monkeypatch, smtp_
     monkeypatch.setenv("TBT_ALERT_PUBLIC_URL", "https://tbt.example/")
     result = CliRunner().invoke(main, ["digest", "--cadence", "daily"])
     assert result.exit_code == 0 and "loopback" not in result.stderr
+
+
+HOSTILE = [
+    "<script>alert(1)</script>@example.com",
+    "a" * 5000,
+    "buyer@example.com\r\nBcc: victim@example.com",
+    "\u202eevil\u202c@example.com",
+    "\x00\x01",
+]
+
+
+def test_hostile_form_values_get_a_clear_answer_and_are_escaped(web):
+    client = requests.Session()
+    csrf = csrf_of(client.get(f"{web.base}/subscribe").text)
+    for value in HOSTILE:
+        for field in ("email", "company", "sector", "market", "language", "cadence"):
+            answer = client.post(f"{web.base}/subscribe", data=FORM | {field: value, "csrf": csrf})
+            assert answer.status_code in (200, 400), (field, value[:20])
+            assert "<script>alert" not in answer.text
+    assert web.sink.handler.messages() == [] or all(
+        "victim" not in str(m) for m in web.sink.handler.messages()
+    )
+    big = client.post(f"{web.base}/subscribe", data={"email": "x" * 70_000, "csrf": csrf})
+    assert big.status_code == 413
