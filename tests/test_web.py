@@ -484,3 +484,14 @@ def test_hostile_form_values_get_a_clear_answer_and_are_escaped(web):
     )
     big = client.post(f"{web.base}/subscribe", data={"email": "x" * 70_000, "csrf": csrf})
     assert big.status_code == 413
+
+
+def test_removing_a_subscriber_with_a_signup_waiting(web):
+    from tbt_alert.alerts.subscribers import remove_subscriber
+
+    subscribe(web)
+    with Session(web.engine) as s:
+        assert remove_subscriber(s, "buyer@example.com")
+        s.commit()
+        assert s.exec(select(Signup)).all() == []
+    assert subscriber(web)[0] is None
