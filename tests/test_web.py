@@ -299,6 +299,8 @@ def test_security_headers_and_language_switch(web):
     core = re.findall(r'name="sector" value="([a-z_]+)"[^>]*>[^<]*<small class="tag">', zh.text)
     assert core and sectors[: len(core)] == core
     assert 'name="market"' in zh.text and 'value="CHN"' in zh.text
+    markets = re.findall(r'<option value="([A-Z]+)"', zh.text)
+    assert markets[:3] == ["EU", "USA", "JPN"] and len(markets) > 100
 
 
 def test_purge_removes_stale_unconfirmed_subscriptions(web):
