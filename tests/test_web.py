@@ -299,6 +299,8 @@ def test_security_headers_and_language_switch(web):
     core = re.findall(r'name="sector" value="([a-z_]+)"[^>]*>[^<]*<small class="tag">', zh.text)
     assert core and sectors[: len(core)] == core
     assert 'name="market"' in zh.text and 'value="CHN"' in zh.text
+    markets = re.findall(r'<option value="([A-Z]+)"', zh.text)
+    assert markets[:3] == ["EU", "USA", "JPN"] and len(markets) > 100
 
 
 def test_purge_removes_stale_unconfirmed_subscriptions(web):
@@ -447,4 +449,51 @@ def test_the_cycle_purges_unconfirmed_signups(web, tmp_path):
         now=later,
         summary=summary,
     )
+    assert subscriber(web)[0] is None
+
+
+def test_digest_command_prints_the_loopback_warning(tmp_path, monkeypatch, smtp_sink):
+    monkeypatch.setenv("TBT_ALERT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TBT_ALERT_SMTP_URL", smtp_sink.url)
+    monkeypatch.delenv("TBT_ALERT_PUBLIC_URL", raising=False)
+    result = CliRunner().invoke(main, ["digest", "--cadence", "daily"])
+    assert result.exit_code == 0, result.output
+    assert "warning: [web] public_url http://127.0.0.1:8080/ is a loopback address" in result.stderr
+    monkeypatch.setenv("TBT_ALERT_PUBLIC_URL", "https://tbt.example/")
+    result = CliRunner().invoke(main, ["digest", "--cadence", "daily"])
+    assert result.exit_code == 0 and "loopback" not in result.stderr
+
+
+HOSTILE = [
+    "<script>alert(1)</script>@example.com",
+    "a" * 5000,
+    "buyer@example.com\r\nBcc: victim@example.com",
+    "\u202eevil\u202c@example.com",
+    "\x00\x01",
+]
+
+
+def test_hostile_form_values_get_a_clear_answer_and_are_escaped(web):
+    client = requests.Session()
+    csrf = csrf_of(client.get(f"{web.base}/subscribe").text)
+    for value in HOSTILE:
+        for field in ("email", "company", "sector", "market", "language", "cadence"):
+            answer = client.post(f"{web.base}/subscribe", data=FORM | {field: value, "csrf": csrf})
+            assert answer.status_code in (200, 400), (field, value[:20])
+            assert "<script>alert" not in answer.text
+    assert web.sink.handler.messages() == [] or all(
+        "victim" not in str(m) for m in web.sink.handler.messages()
+    )
+    big = client.post(f"{web.base}/subscribe", data={"email": "x" * 70_000, "csrf": csrf})
+    assert big.status_code == 413
+
+
+def test_removing_a_subscriber_with_a_signup_waiting(web):
+    from tbt_alert.alerts.subscribers import remove_subscriber
+
+    subscribe(web)
+    with Session(web.engine) as s:
+        assert remove_subscriber(s, "buyer@example.com")
+        s.commit()
+        assert s.exec(select(Signup)).all() == []
     assert subscriber(web)[0] is None

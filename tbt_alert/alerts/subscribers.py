@@ -14,7 +14,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.status import Cadence, Language, SubscriberStatus, SubscriptionStatus
-from tbt_alert.store.tables import Delivery, Subscriber, Subscription
+from tbt_alert.store.tables import Delivery, Signup, Subscriber, Subscription
 from tbt_alert.text.members import normalise_member
 
 EMAIL = re.compile(
@@ -166,10 +166,11 @@ def list_subscribers(session: Session) -> list[SubscriberView]:
 
 
 def remove_subscriber(session: Session, email: str) -> bool:
-    """Delete the subscriber, their subscriptions and deliveries. False if there was none."""
+    """Delete the subscriber, their subscriptions, signups and deliveries. False if none."""
     row = find_subscriber(session, email)
     if row is None:
         return False
+    session.exec(delete(Signup).where(col(Signup.subscriber_id) == row.id))
     session.exec(delete(Subscription).where(col(Subscription.subscriber_id) == row.id))
     session.exec(delete(Delivery).where(col(Delivery.subscriber_id) == row.id))
     session.delete(row)

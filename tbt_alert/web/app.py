@@ -11,8 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +25,34 @@ from tbt_alert.web import flows, public
 from tbt_alert.web.site import SECURITY_HEADERS, TEMPLATE_DIR, Site, lang_of
 
 STYLESHEET = TEMPLATE_DIR / "site.css"
+MAX_BODY = 64 * 1024  # bytes: every form here is far smaller
+
+
+class BodyLimit:
+    """Answers 413 to a request body over ``MAX_BODY`` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise HTTPException(413, "request body too large")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class SecurityHeaders:
@@ -100,5 +129,6 @@ def create_app(
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.site = Site.build(config, engine, mailer_factory=mailer_factory, clock=clock)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app

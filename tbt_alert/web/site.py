@@ -34,6 +34,11 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+# Wenzhou's main export markets lead the market list; the other members follow by name.
+MAIN_MARKETS = (
+    "EU", "USA", "JPN", "KOR", "GBR", "CAN", "AUS", "IND", "BRA", "MEX",
+    "RUS", "SAU", "ARE", "TUR", "VNM", "THA", "IDN", "MYS", "ZAF", "CHN",
+)  # fmt: skip
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -109,7 +114,7 @@ class Site:
             config=config,
             engine=engine,
             sectors=sectors,
-            markets=tuple(sorted(MEMBERS, key=lambda m: m.name_en)),
+            markets=tuple(sorted(MEMBERS, key=_market_order)),
             env=make_environment(),
             csrf=Csrf(web.secret_key),
             per_client=RateLimiter(web.rate_limit_client, web.rate_window_s),
@@ -219,6 +224,12 @@ class Site:
         return self.notice(
             request, lang, "bad_link_title", [t[f"reason_{error.reason}"], t["bad_link_text"]], 400
         )
+
+
+def _market_order(member: Member) -> tuple[int, str]:
+    if member.code in MAIN_MARKETS:
+        return MAIN_MARKETS.index(member.code), ""
+    return len(MAIN_MARKETS), member.name_en
 
 
 def lang_of(request: Request, default: Lang = "zh") -> Lang:
