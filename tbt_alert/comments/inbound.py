@@ -5,8 +5,18 @@ what happens to a message depends on the token's purpose, through one dispatch t
     HANDLERS: dict[Purpose, Handler]
 
 A reply to a warning (Purpose.REPLY) becomes a comment draft; a mailto unsubscribe
-(Purpose.UNSUBSCRIBE) unsubscribes. Other purposes plug in with :func:`register` (bounces:
-``register(Purpose.BOUNCE, ...)`` over ``tbt_alert.mail.bounces.handle_bounce``).
+(Purpose.UNSUBSCRIBE) unsubscribes. Other purposes plug in as a :class:`Handler`: ``check``
+runs at RCPT (return a 550 :class:`Verdict` to refuse, None to accept) and ``handle`` after DATA
+with the parsed message (``mail.raw`` holds the bytes as received). Bounces, for instance::
+
+    def handle(inbound, token, mail):
+        with session_scope(inbound.engine) as session:
+            handle_bounce(session, token, mail.raw, now=inbound.clock())  # tbt_alert.mail.bounces
+        return Verdict(250, "2.0.0 bounce recorded")
+
+    HANDLERS[Purpose.BOUNCE] = Handler(check=lambda inbound, token: None, handle=handle)
+
+The purpose signed into the token decides which handler takes the message.
 
 A forged, expired or unknown token, or a reply to a call that no longer takes drafts, is
 refused at RCPT with a 550 reply saying why (the sender's server tells the sender); nothing is

@@ -37,6 +37,7 @@ class ParsedMail:
     text: str
     attachments: list[Incoming] = field(default_factory=list)
     automatic: bool = False
+    raw: bytes = b""  # the message as received, for handlers that read more (bounce reports)
 
 
 class _Text(HTMLParser):
@@ -132,4 +133,5 @@ def parse_mail(data: bytes) -> ParsedMail:
         text=strip_quoted(text),
         attachments=attachments,
         automatic=is_automatic(msg),
+        raw=data,
     )
