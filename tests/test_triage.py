@@ -380,3 +380,15 @@ def test_sector_names_in_chinese_when_configured(run, tmp_path):
 
     if cjk_font() is None:
         assert "no CJK font is installed" in plotted.output
+
+
+def test_an_addendum_whose_parent_was_relabelled_is_queued(run):
+    child = "G/TBT/N/TTO/121/Rev.1"
+    for item in queue(run):
+        if item["symbol"] == child:
+            assert "relabelled" not in item["why"] or item["labels"]
+    assert run("label", "G/TBT/N/TTO/121", "--add", "eyewear").exit_code == 0
+    item = next(i for i in queue(run) if i["symbol"] == child)
+    assert "relabelled" in item["why"] and "eyewear" not in item["labels"]
+    run("decide", child, "accept", "--note", "same scope as the parent")
+    assert child not in {i["symbol"] for i in queue(run)}
