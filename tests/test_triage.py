@@ -392,3 +392,25 @@ def test_an_addendum_whose_parent_was_relabelled_is_queued(run):
     assert "relabelled" in item["why"] and "eyewear" not in item["labels"]
     run("decide", child, "accept", "--note", "same scope as the parent")
     assert child not in {i["symbol"] for i in queue(run)}
+
+
+def test_a_relabel_after_sending_reaches_those_newly_concerned(run):
+    target = _symbols_with(run.db_url, "alert")[0]
+    sector = json.loads(run("show", target, "--json").output)["alert_sectors"][0]
+    add = "eyewear" if sector != "eyewear" else "lighters"
+    common = ("--lang", "en", "--cadence", "immediate", "--confirmed")
+    assert (
+        run("subscribers", "add", "first@example.com", "--sector", sector, *common).exit_code == 0
+    )
+    assert run("subscribers", "add", "later@example.com", "--sector", add, *common).exit_code == 0
+    assert target in _plan(run.db_url, ReviewMode.AUTO)
+    engine = make_engine(run.db_url)
+    with session_scope(engine) as session:
+        for d in session.exec(select(Delivery)).all():
+            d.status, d.sent_at = DeliveryStatus.SENT, datetime.now(UTC)
+            session.add(d)
+    engine.dispose()
+    run("label", target, "--add", add, "--note", "also concerns this sector")
+    planned = _plan(run.db_url, ReviewMode.AUTO)
+    assert planned == {target: {add}}  # only the newly concerned subscriber, only once
+    assert _plan(run.db_url, ReviewMode.AUTO) == {target: {add}}
