@@ -134,6 +134,9 @@ def test_search_ranked_highlighted_chinese_and_filtered(run):
     assert "G/TBT/N/CHN/1999" in [
         h["symbol"] for h in json.loads(run("search", "儿童", "--json").output)
     ]
+    # several words in one run of Chinese are cut into the words the index holds
+    phrase = json.loads(run("search", "儿童玩具安全", "--json").output)
+    assert "G/TBT/N/CHN/1999" in {h["symbol"] for h in phrase}
     footwear = json.loads(run("search", "footwear labelling", "--json").output)
     assert footwear and all("footwear" in h["snippet"].lower() for h in footwear)
     only_ecu = json.loads(run("search", "footwear", "--member", "ecu", "--json").output)

@@ -8,7 +8,7 @@ through a GIN index on ``to_tsvector('simple', body)`` (ts_rank, ts_headline).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,10 +102,11 @@ def search(
 ) -> list[Hit]:
     """Notifications whose indexed text has every word of ``query``, best first."""
     filters = filters or Filters()
-    words = query_words(query)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    words = query_words(query, _sqlite_vocabulary(session) if sqlite else None)
     if not words:
         return []
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         ranked = _sqlite_ranked(session, words, filters, limit)
     else:
         ranked = _pg_ranked(session, words, filters, limit)
@@ -114,6 +115,21 @@ def search(
         r.id: r for r in session.exec(select(Notification).where(col(Notification.id).in_(ids)))
     }
     return [Hit(rows[i], rank, snip) for i, rank, snip in ranked if i in rows]
+
+
+def _sqlite_vocabulary(session: Session) -> Callable[[str], bool]:
+    """Is this a word of the FTS5 index? (its fts5vocab view, made for this connection)"""
+    session.execute(
+        text(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, 'row')"
+        )
+    )
+    lookup = text("SELECT 1 FROM temp.search_vocab WHERE term = :term")
+
+    def known(word: str) -> bool:
+        return session.execute(lookup, {"term": word}).first() is not None
+
+    return known
 
 
 def _filtered(base: Any, filters: Filters) -> Any:
