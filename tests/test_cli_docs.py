@@ -53,6 +53,15 @@ def test_the_expected_commands_exist():
         "classify",
         "evaluate",
         "train",
+        "triage",
+        "search",
+        "label",
+        "decide",
+        "assign",
+        "risk",
+        "undo",
+        "reindex",
+        "export",
     }
     assert expected <= names
 

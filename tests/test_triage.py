@@ -134,6 +134,9 @@ def test_search_ranked_highlighted_chinese_and_filtered(run):
     assert "G/TBT/N/CHN/1999" in [
         h["symbol"] for h in json.loads(run("search", "儿童", "--json").output)
     ]
+    # several words in one run of Chinese are cut into the words the index holds
+    phrase = json.loads(run("search", "儿童玩具安全", "--json").output)
+    assert "G/TBT/N/CHN/1999" in {h["symbol"] for h in phrase}
     footwear = json.loads(run("search", "footwear labelling", "--json").output)
     assert footwear and all("footwear" in h["snippet"].lower() for h in footwear)
     only_ecu = json.loads(run("search", "footwear", "--member", "ecu", "--json").output)
@@ -380,3 +383,37 @@ def test_sector_names_in_chinese_when_configured(run, tmp_path):
 
     if cjk_font() is None:
         assert "no CJK font is installed" in plotted.output
+
+
+def test_an_addendum_whose_parent_was_relabelled_is_queued(run):
+    child = "G/TBT/N/TTO/121/Rev.1"
+    for item in queue(run):
+        if item["symbol"] == child:
+            assert "relabelled" not in item["why"] or item["labels"]
+    assert run("label", "G/TBT/N/TTO/121", "--add", "eyewear").exit_code == 0
+    item = next(i for i in queue(run) if i["symbol"] == child)
+    assert "relabelled" in item["why"] and "eyewear" not in item["labels"]
+    run("decide", child, "accept", "--note", "same scope as the parent")
+    assert child not in {i["symbol"] for i in queue(run)}
+
+
+def test_a_relabel_after_sending_reaches_those_newly_concerned(run):
+    target = _symbols_with(run.db_url, "alert")[0]
+    sector = json.loads(run("show", target, "--json").output)["alert_sectors"][0]
+    add = "eyewear" if sector != "eyewear" else "lighters"
+    common = ("--lang", "en", "--cadence", "immediate", "--confirmed")
+    assert (
+        run("subscribers", "add", "first@example.com", "--sector", sector, *common).exit_code == 0
+    )
+    assert run("subscribers", "add", "later@example.com", "--sector", add, *common).exit_code == 0
+    assert target in _plan(run.db_url, ReviewMode.AUTO)
+    engine = make_engine(run.db_url)
+    with session_scope(engine) as session:
+        for d in session.exec(select(Delivery)).all():
+            d.status, d.sent_at = DeliveryStatus.SENT, datetime.now(UTC)
+            session.add(d)
+    engine.dispose()
+    run("label", target, "--add", add, "--note", "also concerns this sector")
+    planned = _plan(run.db_url, ReviewMode.AUTO)
+    assert planned == {target: {add}}  # only the newly concerned subscriber, only once
+    assert _plan(run.db_url, ReviewMode.AUTO) == {target: {add}}

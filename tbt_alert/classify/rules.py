@@ -128,7 +128,12 @@ def load_rules(path: Path | None = None) -> Rules:
     """Read and validate the rules file; raise RulesError naming the file and the entry."""
     path = Path(path) if path is not None else DEFAULT_RULES_PATH
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when installed: the same documents, ten times faster to read
+        # (every command that names sectors reads this file)
+        if getattr(yaml, "__with_libyaml__", False):
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        else:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise RulesError(f"{path}: cannot read rules file: {e}") from e
     except yaml.YAMLError as e:

@@ -242,8 +242,8 @@ def evaluate_cmd(
     show_default=True,
     help="Also learn from analysts' decisions stored in the configured database.",
 )
-@click.pass_obj
-def train_cmd(obj: Context, output_path: Path | None, decisions: bool) -> None:
+@click.pass_context
+def train_cmd(ctx: click.Context, output_path: Path | None, decisions: bool) -> None:
     """Train the sector model from the labelled data kept in the repository and analysts'
     decisions kept in the database, and save it.
 
@@ -261,6 +261,7 @@ def train_cmd(obj: Context, output_path: Path | None, decisions: bool) -> None:
     logging.basicConfig(level=logging.INFO)
     output_path = output_path or DEFAULT_MODEL_PATH
     try:
+        obj = ctx.find_object(Context) or Context(config_path=None, verbose=False)
         extra, extra_meta = _decision_examples(obj) if decisions else ([], {})
         model = build_default_model(load_rules().ids, extra=extra, extra_meta=extra_meta)
         save_model(model, output_path)
@@ -275,10 +276,18 @@ def train_cmd(obj: Context, output_path: Path | None, decisions: bool) -> None:
 
 
 def _decision_examples(obj: Context) -> tuple[list[Example], dict[str, Any]]:
+    from sqlalchemy.engine import make_url
+
     from tbt_alert.classify.split import is_test
     from tbt_alert.store.engine import session_scope
     from tbt_alert.triage.training import decision_examples, examples_hash
 
+    url = make_url(obj.config.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        click.echo(
+            f"note: no database at {url.database}; training without analysts' decisions", err=True
+        )
+        return [], {"analyst_decisions": 0}
     try:
         engine = obj.engine()
     except StorageError as e:

@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from tbt_alert.triage.filters import Filters
 
 
+def json_lines(items: list[dict[str, Any]]) -> str:
+    """A JSON array, one element a line (the C encoder: indenting falls back to Python's)."""
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n]"
+
+
 def filter_options(func: Any) -> Any:
     """--sector --member --since --until --open: shared by search and export."""
     for option in reversed(
@@ -72,7 +79,7 @@ def triage_cmd(obj: Context, as_json: bool, interactive: bool) -> None:
     with session_scope(obj.engine()) as session:
         items = triage_queue(session, ReviewMode(obj.config.review.mode), now_utc().date())
     if as_json:
-        click.echo(json.dumps([i.as_json() for i in items], ensure_ascii=False, indent=1))
+        click.echo(json_lines([i.as_json() for i in items]))
         return
     from tbt_alert.cli.tables import queue_table
 
@@ -122,7 +129,7 @@ def search_cmd(
             }
             for h in hits
         ]
-        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        click.echo(json_lines(out))
         return
     from tbt_alert.cli.tables import hits_table
 

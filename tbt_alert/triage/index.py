@@ -8,7 +8,7 @@ through a GIN index on ``to_tsvector('simple', body)`` (ts_rank, ts_headline).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,10 +102,11 @@ def search(
 ) -> list[Hit]:
     """Notifications whose indexed text has every word of ``query``, best first."""
     filters = filters or Filters()
-    words = query_words(query)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    words = query_words(query, _sqlite_vocabulary(session) if sqlite else None)
     if not words:
         return []
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         ranked = _sqlite_ranked(session, words, filters, limit)
     else:
         ranked = _pg_ranked(session, words, filters, limit)
@@ -114,6 +115,21 @@ def search(
         r.id: r for r in session.exec(select(Notification).where(col(Notification.id).in_(ids)))
     }
     return [Hit(rows[i], rank, snip) for i, rank, snip in ranked if i in rows]
+
+
+def _sqlite_vocabulary(session: Session) -> Callable[[str], bool]:
+    """Is this a word of the FTS5 index? (its fts5vocab view, made for this connection)"""
+    session.execute(
+        text(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, 'row')"
+        )
+    )
+    lookup = text("SELECT 1 FROM temp.search_vocab WHERE term = :term")
+
+    def known(word: str) -> bool:
+        return session.execute(lookup, {"term": word}).first() is not None
+
+    return known
 
 
 def _filtered(base: Any, filters: Filters) -> Any:
@@ -148,8 +164,9 @@ def _sqlite_ranked(
 def _pg_ranked(
     session: Session, words: Sequence[str], filters: Filters, limit: int
 ) -> list[tuple[int, float, str]]:
-    query = func.plainto_tsquery("simple", " ".join(words))
-    vector = func.to_tsvector("simple", col(SearchDoc.body))
+    simple: Any = literal_column("'simple'::regconfig")  # as in the GIN index, so the index is used
+    query = func.plainto_tsquery(simple, " ".join(words))
+    vector = func.to_tsvector(simple, col(SearchDoc.body))
     rank = func.ts_rank(vector, query)
     inner: Any = (
         select(col(Notification.id).label("id"), rank.label("rank"), col(SearchDoc.body))
@@ -159,7 +176,7 @@ def _pg_ranked(
     inner = _filtered(inner, filters).order_by(text("rank DESC")).limit(_over_fetch(filters, limit))
     sub = inner.subquery()
     options = f"StartSel={MARK_START},StopSel={MARK_END},MaxWords=24,MinWords=8"
-    headline = func.ts_headline("simple", sub.c.body, query, options)
+    headline = func.ts_headline(simple, sub.c.body, query, options)
     stmt = select(sub.c.id, sub.c.rank, headline).order_by(sub.c.rank.desc())
     out = [(int(i), float(r), str(s)) for i, r, s in session.execute(stmt).all()]
     return _sector_confirmed(session, out, filters, limit)

@@ -42,6 +42,34 @@ def index_text(text: str) -> str:
     return " ".join(_cut(text, for_index=True).split())
 
 
-def query_words(query: str) -> list[str]:
-    """The words of a query, Chinese cut into words; punctuation separates words."""
-    return [w for w in re.split(r"[^\w]+", _cut(query, for_index=False)) if w]
+LONGEST_WORD = 8  # characters: longer Chinese words are rare and are indexed by their parts too
+
+
+def _longest_match(run: str, known: Callable[[str], bool]) -> str:
+    """Cut a run of Chinese into the longest words the index knows, left to right (a character
+    no indexed word starts with stands alone, and then matches nothing, as it should)."""
+    words, i = [], 0
+    while i < len(run):
+        for j in range(min(len(run), i + LONGEST_WORD), i, -1):
+            if j - i == 1 or known(run[i:j]):
+                words.append(run[i:j])
+                i = j
+                break
+    return " " + " ".join(words) + " "
+
+
+def query_words(query: str, known: Callable[[str], bool] | None = None) -> list[str]:
+    """The words of a query; punctuation separates words. Chinese is cut with ``known`` (is this
+    a word of the index?) when given, which spares loading jieba's dictionary, else with jieba."""
+    if known is not None and has_cjk(query):
+        cache: dict[str, bool] = {}
+
+        def remembered(word: str) -> bool:
+            if word not in cache:
+                cache[word] = known(word)
+            return cache[word]
+
+        cut = CJK_RUN.sub(lambda m: _longest_match(m.group(0), remembered), query)
+    else:
+        cut = _cut(query, for_index=False)
+    return [w for w in re.split(r"[^\w]+", cut) if w]

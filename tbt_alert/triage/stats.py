@@ -75,9 +75,9 @@ def plot(data: list[tuple[str, int]], title: str, path: Path) -> str | None:
         ax.barh([k for k, _ in shown][::-1], [v for _, v in shown][::-1], color="#3b6ea5")
         ax.set_title(title)
         ax.set_xlabel("notifications")
-        fig.tight_layout()
         with warnings.catch_warnings():  # without a CJK font: said once by the caller
             warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.tight_layout()
             fig.savefig(path, dpi=110)
     except OSError as e:
         raise TbtAlertError(f"cannot write {path}: {e.strerror or e}") from e
