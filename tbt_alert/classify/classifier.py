@@ -29,9 +29,11 @@ from tbt_alert.classify.risk import Risk, assess
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.textmodel import TextModel, load_model
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.text.language import detect
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
+LANGUAGE_SAMPLE = 600  # characters of title, products and description read to guess the language
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Classification:
     sectors: list[SectorMatch]
     horizontal: bool
     horizontal_reasons: list[str] = field(default_factory=list)
+    language: str | None = None  # detected from the text (tbt_alert.text.language)
 
     def to_json(self) -> dict[str, Any]:
         """The ``tbt-alert classify`` output object; risk is given per sector and overall."""
@@ -69,6 +72,7 @@ class Classification:
             "horizontal": self.horizontal,
             "horizontal_reasons": list(self.horizontal_reasons),
             "risk": overall,
+            "language": self.language,
         }
 
     def alerted(self) -> set[str]:
@@ -264,8 +268,13 @@ class Classifier:
                 )
             )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))
+        text = " ".join(t for t in (record.title, record.products_text, record.description) if t)
         return Classification(
-            record.symbol, matches, evidence.horizontal, evidence.horizontal_reasons
+            record.symbol,
+            matches,
+            evidence.horizontal,
+            evidence.horizontal_reasons,
+            detect(text[:LANGUAGE_SAMPLE]),
         )
 
 

@@ -107,8 +107,9 @@ def classify_cmd(
 
     Reads canonical JSON Lines and writes, in the same order, one JSON object per non-blank input
     line: {"symbol", "sectors": [{"sector", "tier": "alert"|"possible", "score", "reasons",
-    "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk"}. "risk" at top
-    level is the highest level among alert-tier sectors, or null.
+    "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk", "language"}. "risk" at top
+    level is the highest level among alert-tier sectors, or null; "language" is the language
+    guessed from the text (en, fr, es, pt, vi, ru, ar, ko, ja, zh), or null.
 
     An addendum, corrigendum or revision whose parent appears earlier in the same input inherits
     the parent's scope. No database is used.
