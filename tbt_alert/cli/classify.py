@@ -147,9 +147,8 @@ def classify_cmd(
 @click.option(
     "--part",
     type=click.Choice(["dev", "test", "all"]),
-    default="all",
-    show_default=True,
-    help="Which part of the frozen dev/test split to score.",
+    default=None,
+    help="Which part of the frozen dev/test split to score (default: all; with --errors: dev).",
 )
 @click.option(
     "--errors",
@@ -170,7 +169,7 @@ def classify_cmd(
 )
 def evaluate_cmd(
     gold: Path | None,
-    part: str,
+    part: str | None,
     list_errors: bool,
     folds: int,
     repeats: int,
@@ -193,6 +192,7 @@ def evaluate_cmd(
     from tbt_alert.classify import evaluate as ev  # heavy imports only for this command
 
     gold = gold or TRAINING_FILES[0]
+    part = part or ("dev" if list_errors else "all")
     try:
         if list_errors and part != "dev":
             raise TbtAlertError(

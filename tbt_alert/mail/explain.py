@@ -73,6 +73,11 @@ RULES: list[Rule] = [
         lambda m, n: f"“{m[1]}”不计：引自HS编码 {m[2]} 的描述",
     ),
     (
+        re.compile(r"^the title names no products: description and objective weigh as title$"),
+        lambda m, n: "the title names no products: the description was read in its place",
+        lambda m, n: "标题未列产品：以说明内容代替标题",
+    ),
+    (
         re.compile(r"^the parent notification was alerted for this sector$"),
         lambda m, n: "the notification it amends concerns this sector",
         lambda m, n: "所修订的原通报涉及本行业",
