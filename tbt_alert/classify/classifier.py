@@ -33,7 +33,7 @@ from tbt_alert.text.language import detect
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
-LANGUAGE_SAMPLE = 600  # characters of title, products and description read to guess the language
+LANGUAGE_SAMPLE = 300  # characters of title, products and description read to guess the language
 
 
 @dataclass(slots=True)

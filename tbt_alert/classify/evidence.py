@@ -274,7 +274,7 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
     hs += _quoted_codes(quotes, hs)
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
-    thin = thin_title(record) and any(hits[name] for name in BODY_FIELDS)
+    thin = any(hits[name] for name in BODY_FIELDS) and thin_title(record)
     if thin:
         h_reasons_thin = ["the title names no products: description and objective weigh as title"]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)

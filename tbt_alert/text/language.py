@@ -18,7 +18,8 @@ _SCRIPTS = (
     ("ru", re.compile(r"[\u0400-\u04ff]")),
     ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
 )
-_LETTER = re.compile(r"[^\W\d_]")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _VI = re.compile(r"[ơưđăƠƯĐĂ\u1ea0-\u1ef9]")
 _WORD = re.compile(r"[a-zà-ÿœç]+")
 _FUNCTION_WORDS = {
@@ -43,10 +44,13 @@ def detect(text: str | None) -> str | None:
     """The language of ``text`` as an ISO 639-1 code, or None when it cannot tell."""
     if not text:
         return None
-    letters = len(_LETTER.findall(text))
+    letters = len(_NOT_LETTER.sub("", text))
     if not letters:
         return None
-    counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPTS}
+    if _NON_ASCII.search(text) is None:
+        counts = dict.fromkeys(("ja", "ko", "zh", "ru", "ar"), 0)
+    else:
+        counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPTS}
     if counts["ja"] and counts["ja"] + counts["zh"] >= 0.3 * letters:
         return "ja"
     for lang in ("ko", "zh", "ru", "ar"):

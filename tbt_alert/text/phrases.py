@@ -163,12 +163,12 @@ def _whole_words(hits: list[Hit], text: str, segmenter: Segmenter) -> list[Hit]:
         run = _RUN.match(text, start)
         if run is None or run.end() < h.end:
             continue
+        cuts.add(run.start())
+        cuts.add(run.end())
+        if run.start() == h.start and run.end() == h.end:
+            continue  # the hit is the whole run: its own edges are word edges
         done.update(range(run.start(), run.end()))
-        pos = run.start()
-        cuts.add(pos)
-        for word in segmenter.words(run.group(0)):
-            pos += len(word)
-            cuts.add(pos)
+        cuts.update(run.start() + end for end in segmenter.run_cuts(run.group(0)))
     return [h for h in hits if not has_han(h.phrase) or _on_words(h, text, cuts)]
 
 
