@@ -110,7 +110,12 @@ def test_a_segmenter_pickles_as_its_user_words() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["带过电流保护的剩余电流动作断路器RCBO技术要求", "数据锁定与访问控制", "女鞋和童鞋的标签", "鞋油的成分"],
+    [
+        "带过电流保护的剩余电流动作断路器RCBO技术要求",
+        "数据锁定与访问控制",
+        "女鞋和童鞋的标签",
+        "鞋油的成分",
+    ],
 )
 def test_run_cuts_agree_with_words(text: str) -> None:
     seg = default_segmenter()
