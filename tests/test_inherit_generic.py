@@ -7,6 +7,7 @@ import pytest
 from tbt_alert.classify.classifier import Classifier, ParentScope, load_classifier
 from tbt_alert.classify.reasons import ReasonKind
 from tbt_alert.mail.explain import explain
+from tbt_alert.mail.wording import CATALOGUE, INTERNAL, entry_key
 from tbt_alert.record import CanonicalRecord
 
 
@@ -57,3 +58,27 @@ def test_addendum_with_its_own_scope_keeps_it(clf: Classifier) -> None:
     scope = ParentScope("G/TBT/N/BRA/9", ("footwear_leather",))
     got = clf.classify(child, scope=scope).alerted()
     assert "toys_playground" in got and "footwear_leather" not in got
+
+
+def test_products_named_only_in_the_description_of_a_thin_title(clf: Classifier) -> None:
+    child = rec(
+        "G/TBT/N/XXX/5/Add.1",
+        symbol="G/TBT/N/XXX/5/Add.1",
+        description="The regulation now also covers pneumatic tyres for passenger cars.",
+    )
+    result = clf.classify(child)
+    assert "auto_moto_parts" in result.alerted()
+    reasons = next(m.reasons for m in result.sectors if m.sector == "auto_moto_parts")
+    assert any(r.kind == ReasonKind.THIN_TITLE for r in reasons)
+    assert all(entry_key(r) in CATALOGUE or entry_key(r) in INTERNAL for r in reasons)
+
+
+def test_a_title_that_names_other_products_keeps_body_words_light(clf: Classifier) -> None:
+    record = rec(
+        "Labelling of prepackaged foods and beverages",
+        description="Importers of food, like importers of tyres, must register.",
+    )
+    match = next(m for m in clf.classify(record).sectors if m.sector == "auto_moto_parts")
+    scores = [r.value for r in match.reasons if r.kind == ReasonKind.RULE_SCORE]
+    assert scores == ["1.5"]  # body weight, not title weight
+    assert not any(r.kind == ReasonKind.THIN_TITLE for r in match.reasons)

@@ -102,3 +102,22 @@ def test_a_segmenter_pickles_as_its_user_words() -> None:
     back = pickle.loads(pickle.dumps(seg))
     assert back.user_words == seg.user_words
     assert "剩余电流" in back.words("剩余电流动作")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "带过电流保护的剩余电流动作断路器RCBO技术要求",
+        "数据锁定与访问控制",
+        "女鞋和童鞋的标签",
+        "鞋油的成分",
+    ],
+)
+def test_run_cuts_agree_with_words(text: str) -> None:
+    seg = default_segmenter()
+    ends, pos = set(), 0
+    for word in seg.words(text):
+        pos += len(word)
+        ends.add(pos)
+    han_ends = {e for e in ends if "\u4e00" <= text[e - 1] <= "\u9fff"}
+    assert han_ends <= set(seg.run_cuts(text))

@@ -31,15 +31,17 @@ from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.store.ingest import read_facts
 from tbt_alert.store.shapes import ClassificationJSON, SectorJSON
+from tbt_alert.text.language import detect
 
 if TYPE_CHECKING:  # the model (scikit-learn, numpy) is imported only when one is loaded
     from tbt_alert.classify.textmodel import TextModel
 
 Tier = Literal["alert", "possible"]
 RULE_SCALE = 5.0  # rule score at which rule confidence saturates
+LANGUAGE_SAMPLE = 300  # characters of title, products and description read to guess the language
 # the shape of stored reasons: part of the classifier version, so rows stored with an older shape
 # are classified again (their stored reasons are still shown meanwhile, as legacy text)
-REASONS_FORMAT = "reasons-3"
+REASONS_FORMAT = "reasons-4"
 
 
 @dataclass(slots=True)
@@ -66,6 +68,7 @@ class Classification:
     sectors: list[SectorMatch]
     horizontal: bool
     horizontal_reasons: list[Reason] = field(default_factory=list)
+    language: str | None = None  # detected from the text (tbt_alert.text.language)
 
     def to_json(self) -> ClassificationJSON:
         """The stored classification: what the content says, nothing that depends on today."""
@@ -74,6 +77,7 @@ class Classification:
             "sectors": [m.to_json() for m in self.sectors],
             "horizontal": self.horizontal,
             "horizontal_reasons": [r.to_json() for r in self.horizontal_reasons],
+            "language": self.language,
         }
 
     def report(self, today: date) -> dict[str, Any]:
@@ -281,8 +285,13 @@ class Classifier:
                 )
             )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))
+        text = " ".join(t for t in (record.title, record.products_text, record.description) if t)
         return Classification(
-            record.symbol, matches, evidence.horizontal, evidence.horizontal_reasons
+            record.symbol,
+            matches,
+            evidence.horizontal,
+            evidence.horizontal_reasons,
+            detect(text[:LANGUAGE_SAMPLE]),
         )
 
 

@@ -8,6 +8,7 @@ worded by each reader in its own language).
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -191,13 +192,35 @@ def _code_evidence(
     return max(hs_score, ics_score) + (0.5 if hs_score and ics_score else 0.0)
 
 
+_THIN_NOISE = re.compile(
+    r"g/tbt/\S+|\S*\d\S*|\((?:[^)]*pages?|[^)]*页)[^)]*\)|\b(?:addendum|add|corrigendum|corr|"
+    r"revision|rev|supplement|notification|draft|national|standards?|technical|regulations?|"
+    r"of|the|and|for|on|to|in|no|nr)\b|补遗|更正|修订|增补|通报|国家标准|标准|草案|技术法规",
+)
+
+
+def thin_title(record: CanonicalRecord) -> bool:
+    """A title that names nothing (a symbol, a standard number, 'Addendum'): then the products
+    are named, if anywhere, in the description or objective."""
+    rest = _THIN_NOISE.sub(
+        " ", normalise_text(" ".join(filter(None, (record.title, record.products_text))))
+    )
+    latin = re.findall(r"[a-zà-ÿ]{3,}", rest)
+    han = re.findall(r"[\u3400-\u9fff]", rest)
+    return len(latin) < 2 and len(han) < 4
+
+
 def _phrase_evidence(
-    sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex, ev: SectorEvidence
+    sector_id: str,
+    hits: dict[str, list[Hit]],
+    index: RuleIndex,
+    ev: SectorEvidence,
+    body_as_title: bool = False,
 ) -> float:
     w = index.rules.weights
     best, weak_best, seen = 0.0, 0.0, set()
     for name, field_hits in hits.items():
-        in_title = name in TITLE_FIELDS
+        in_title = name in TITLE_FIELDS or body_as_title
         for h in field_hits:
             roles = index.roles.get(h.phrase, ())
             strong, weak = ("kw", sector_id) in roles, ("weak", sector_id) in roles
@@ -277,6 +300,9 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
     hs += _quoted_codes(quotes, hs)
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
+    thin = any(hits[name] for name in BODY_FIELDS) and thin_title(record)
+    if thin:
+        h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
     out: dict[str, SectorEvidence] = {}
@@ -286,7 +312,9 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
         code = 0.0
         if (hs_heads & chapters) or (ics_heads & fields):
             code = _code_evidence(sector, hs, ics, w, ev)
-        text = _phrase_evidence(sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev)
+        text = _phrase_evidence(
+            sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev, thin
+        )
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code)
         c = cross.get(sector.id)
@@ -297,6 +325,10 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
+    if thin:
+        for ev in out.values():
+            if ev.text and any(r.field in BODY_FIELDS for r in ev.reasons):
+                ev.reasons += h_reasons_thin
     return RecordEvidence(out, horizontal, h_reasons)
 
 

@@ -43,6 +43,8 @@ class ReasonKind(StrEnum):
     # also carries detail["inherited_from"]
     INHERITED = "inherited"
     HORIZONTAL = "horizontal"  # a horizontal measure (value: trigger phrase, detail: cross)
+    # the title names no products: description and objective phrases weighed as the title's
+    THIN_TITLE = "thin_title"
     LANGUAGE = "language"  # the record's language had no product vocabulary of its own
     # risk
     MARKET = "market"  # value: member code; strength: major | significant | smaller

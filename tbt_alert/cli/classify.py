@@ -112,10 +112,11 @@ def classify_cmd(
 
     Reads canonical JSON Lines and writes, in the same order, one JSON object per non-blank input
     line: {"symbol", "sectors": [{"sector", "tier": "alert"|"possible", "score", "reasons",
-    "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk"}. "risk" at top
-    level is the highest level among alert-tier sectors, or null; levels are as of today. Each reason is an object
-    {"kind", "value", "sector"?, "field"?, "strength"?, "detail"?} (kind: hs, ics, phrase, cross,
-    veto, model, inherited, market, ...).
+    "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk", "language"}.
+    "risk" at top level is the highest level among alert-tier sectors, or null; levels are as of
+    today. "language" is the language guessed from the text (en, fr, es, pt, vi, ru, ar, ko, ja,
+    zh), or null. Each reason is an object {"kind", "value", "sector"?, "field"?, "strength"?,
+    "detail"?} (kind: hs, ics, phrase, cross, veto, model, inherited, market, ...).
 
     An addendum, corrigendum or revision whose parent appears earlier in the same input inherits
     the parent's scope. No database is used.
@@ -161,9 +162,8 @@ def classify_cmd(
 @click.option(
     "--part",
     type=click.Choice(["dev", "test", "all"]),
-    default="all",
-    show_default=True,
-    help="Which part of the frozen dev/test split to score.",
+    default=None,
+    help="Which part of the frozen dev/test split to score (default: all; with --errors: dev).",
 )
 @click.option(
     "--errors",
@@ -184,7 +184,7 @@ def classify_cmd(
 )
 def evaluate_cmd(
     gold: Path | None,
-    part: str,
+    part: str | None,
     list_errors: bool,
     folds: int,
     repeats: int,
@@ -209,6 +209,7 @@ def evaluate_cmd(
     from tbt_alert.classify.textmodel import TRAINING_FILES
 
     gold = gold or TRAINING_FILES[0]
+    part = part or ("dev" if list_errors else "all")
     try:
         if list_errors and part != "dev":
             raise TbtAlertError(

@@ -65,6 +65,10 @@ CATALOGUE: dict[str, Entry] = {
     "lexicon": ("'{value}' is a product of HS heading {heading}", "“{value}”属HS品目 {heading}"),
     "model": ("text model confidence {percent}", "文本模型置信度 {percent}"),
     "inherited": ("scope taken from the notification {value}", "沿用原通报 {value} 的产品范围"),
+    "thin_title": (
+        "the title names no products: the description was read in its place",
+        "标题未列产品：以说明内容代替标题",
+    ),
     "horizontal": ("horizontal measure: '{value}'", "横向措施：“{value}”"),
     "language": (
         "no product vocabulary in {value}: read with the English rules",

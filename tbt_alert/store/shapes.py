@@ -15,7 +15,7 @@ earlier version stored them as sentences, which are kept as they are.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class ReasonJSON(TypedDict, total=False):
@@ -51,6 +51,7 @@ class ClassificationJSON(TypedDict):
     sectors: list[SectorJSON]
     horizontal: bool
     horizontal_reasons: list[ReasonJSON | str]
+    language: NotRequired[str | None]  # guessed from the text; absent in older rows
 
 
 class EventJSON(TypedDict):
@@ -132,6 +133,7 @@ def read_classification(value: Any) -> ClassificationJSON:
         "sectors": sectors,
         "horizontal": bool(data.get("horizontal")),
         "horizontal_reasons": _reasons(data.get("horizontal_reasons")),
+        "language": data["language"] if isinstance(data.get("language"), str) else None,
     }
 
 

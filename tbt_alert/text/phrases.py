@@ -2,7 +2,8 @@
 
 * Text is normalised first: NFKC (full-width forms), traditional Chinese characters that matter for
   the sector vocabulary mapped to simplified ones, lower case.
-* Latin-script phrases (English, French, Spanish) match on word boundaries; a space or a hyphen in a
+* Latin-script and Cyrillic phrases (English, French, Spanish, Portuguese, Vietnamese, Russian)
+  match on word boundaries; a space or a hyphen in a
   phrase matches any run of spaces and hyphens ("low voltage" = "low-voltage").
 * Chinese phrases match words, not substrings: with a segmenter (:mod:`tbt_alert.text.segment`,
   jieba plus the sector terms as user words), a hit must end where a word ends, so 锁 is not found
@@ -38,7 +39,7 @@ _T2S_PAIRS = (
     "純纯 汽汽 輕轻 構构 緣缘 組组 件件 銷销 費费 務务 質质 環环 屬属 對对 應应 實实 將将 "
 )
 _T2S = str.maketrans({pair[0]: pair[1] for pair in _T2S_PAIRS.split() if pair[0] != pair[1]})
-_LATIN = "0-9a-zà-öø-ÿœ"
+_LATIN = "0-9a-zà-öø-ÿœ\u0100-\u024f\u1e00-\u1eff\u0400-\u04ff"  # Latin (Vietnamese too), Cyrillic
 _SEP = "\x00"  # placeholder for 'any run of spaces/hyphens' inside a phrase
 _END = "\x01"  # placeholder for 'end of a Latin word' after a phrase
 _SEP_RE = re.compile(r"[\s\-‐‑–]+")
@@ -162,12 +163,12 @@ def _whole_words(hits: list[Hit], text: str, segmenter: Segmenter) -> list[Hit]:
         run = _RUN.match(text, start)
         if run is None or run.end() < h.end:
             continue
+        cuts.add(run.start())
+        cuts.add(run.end())
+        if run.start() == h.start and run.end() == h.end:
+            continue  # the hit is the whole run: its own edges are word edges
         done.update(range(run.start(), run.end()))
-        pos = run.start()
-        cuts.add(pos)
-        for word in segmenter.words(run.group(0)):
-            pos += len(word)
-            cuts.add(pos)
+        cuts.update(run.start() + end for end in segmenter.run_cuts(run.group(0)))
     return [h for h in hits if not has_han(h.phrase) or _on_words(h, text, cuts)]
 
 

@@ -1,0 +1,67 @@
+"""A small, dependency-free language guess from script and a few function words.
+
+Scripts decide first (kana -> ja, Hangul -> ko, Han -> zh, Cyrillic -> ru, Arabic -> ar); Latin
+text is Vietnamese when it carries Vietnamese letters (ơ, ư, đ, ă and the stacked tone marks),
+otherwise the language whose common function words and letters it uses most among English,
+French, Spanish and Portuguese. ``None`` when the text gives no signal. Deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("en", "fr", "es", "pt", "vi", "ru", "ar", "ko", "ja", "zh")
+_SCRIPTS = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", re.compile(r"[\u3400-\u9fff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
+)
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_VI = re.compile(r"[ơưđăƠƯĐĂ\u1ea0-\u1ef9]")
+_WORD = re.compile(r"[a-zà-ÿœç]+")
+_FUNCTION_WORDS = {
+    "en": frozenset(["the", "of", "and", "for", "to", "in", "on", "with", "is", "are", "this"]),
+    "fr": frozenset(["le", "la", "les", "des", "du", "et", "pour", "sur", "une", "est", "dans"]),
+    "es": frozenset(
+        ["el", "la", "los", "las", "del", "y", "para", "por", "con", "una", "sobre", "al"]
+    ),
+    "pt": frozenset(
+        ["o", "os", "as", "do", "da", "dos", "das", "e", "com", "uma", "ao", "em", "no", "na"]
+    ),
+}
+# letters and endings one of the four uses and the others (almost) never do
+_MARKS = {
+    "pt": re.compile(r"[ãõ]|nh|lh|agem\b"),
+    "es": re.compile(r"ñ|ción\b|\bll"),
+    "fr": re.compile(r"[èœ]|eaux?\b|\b[ldq]'"),
+}
+
+
+def detect(text: str | None) -> str | None:
+    """The language of ``text`` as an ISO 639-1 code, or None when it cannot tell."""
+    if not text:
+        return None
+    letters = len(_NOT_LETTER.sub("", text))
+    if not letters:
+        return None
+    if _NON_ASCII.search(text) is None:
+        counts = dict.fromkeys(("ja", "ko", "zh", "ru", "ar"), 0)
+    else:
+        counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPTS}
+    if counts["ja"] and counts["ja"] + counts["zh"] >= 0.3 * letters:
+        return "ja"
+    for lang in ("ko", "zh", "ru", "ar"):
+        if counts[lang] >= 0.3 * letters:
+            return lang
+    if len(_VI.findall(text)) >= max(2, 0.03 * letters):
+        return "vi"
+    words = _WORD.findall(text.lower())
+    scores = {lang: sum(w in fw for w in words) for lang, fw in _FUNCTION_WORDS.items()}
+    lowered = text.lower()
+    for lang, rx in _MARKS.items():
+        scores[lang] += 2 * len(rx.findall(lowered))
+    best = max(scores, key=lambda k: (scores[k], k == "en"))
+    return best if scores[best] else None
