@@ -166,15 +166,21 @@ class Reader:
     names: dict[str, tuple[str, str]]
     lang: Literal["zh", "en"]
 
-    def link(self, page: str) -> str:
-        """A signed link (preferences, unsubscribe) holding the subscriber's id, not the address."""
+    def link(self, page: str, ref_id: int = 0) -> str:
+        """A signed link (preferences, unsubscribe, comment) holding the subscriber's id, not the
+        address."""
         return signed_link(
             self.settings.public_url,
             self.settings.secret_key,
             page,
             self.subscriber.id or 0,
             now=self.now,
+            ref_id=ref_id,
         )
+
+    def comment_link(self, notification_id: int) -> str:
+        """The web comment form about one notification; in the reader's language."""
+        return self.link("comment", notification_id) + ("?lang=en" if self.lang == "en" else "")
 
     def view(self) -> View:
         return View(
@@ -184,6 +190,7 @@ class Reader:
             names=self.names,
             unsubscribe_url=self.link("unsubscribe"),
             preferences_url=self.link("preferences"),
+            comment_link=self.comment_link,
         )
 
 

@@ -5,7 +5,7 @@ the day shown, from the one deadline the message prints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -31,6 +31,8 @@ class View:
     names: Mapping[str, tuple[str, str]]  # sector id -> (English, Chinese) name
     unsubscribe_url: str
     preferences_url: str
+    # the signed link to the web comment form about one notification (by its id); None: no link
+    comment_link: Callable[[int], str] | None = None
 
 
 def row_snapshot(row: Notification) -> WarningSnapshot:
@@ -78,7 +80,9 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
         notification_url=row.document_url,
         unsubscribe_url=view.unsubscribe_url,
         preferences_url=view.preferences_url,
-        comment_url=None,
+        comment_url=view.comment_link(row.id)
+        if view.comment_link and row.id and row.comment_deadline
+        else None,
     )
 
 

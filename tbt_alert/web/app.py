@@ -20,7 +20,7 @@ from tbt_alert.config import DEFAULT_SECRET_KEY, Config
 from tbt_alert.errors import ConfigError
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.tokens import MIN_SECRET_LENGTH
-from tbt_alert.web import flows, public
+from tbt_alert.web import comment, flows, public
 from tbt_alert.web.site import SECURITY_HEADERS, TEMPLATE_DIR, Site, lang_of
 
 STYLESHEET = TEMPLATE_DIR / "site.css"
@@ -93,6 +93,8 @@ def create_app(
         Route("/confirm/{token}", flows.confirm_post, methods=["POST"]),
         Route("/preferences/{token}", flows.preferences, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", flows.unsubscribe_page, methods=["GET", "POST"]),
+        Route("/comment/{token}", comment.comment_form, methods=["GET"]),
+        Route("/comment/{token}", comment.comment_post, methods=["POST"]),
         Route("/archive", public.archive_index),
         Route("/archive/sector/{sector}.atom", public.archive_feed),
         Route("/archive/sector/{sector}", public.archive_sector),
