@@ -25,6 +25,7 @@ from tbt_alert.crawl.runner import CrawlOutput, run_spider
 from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
 from tbt_alert.mail.deliver import DeliverySettings, send_due
+from tbt_alert.mail.language import translator_from
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
@@ -297,7 +298,14 @@ def deliver_pending(
     settings = delivery_settings(config)
     with Session(engine, expire_on_commit=False) as session:
         summary.sent.update(
-            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+            send_due(
+                session,
+                mailer,
+                settings,
+                now=now,
+                sector_names=classifier.sector_names(),
+                translator=translator_from(config.translate, config.translate_cache),
+            )
         )
 
 
@@ -350,6 +358,13 @@ def deliver_digests(
     settings = delivery_settings(config)
     with Session(engine, expire_on_commit=False) as session:
         summary.sent.update(
-            send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
+            send_due(
+                session,
+                mailer,
+                settings,
+                now=now,
+                sector_names=classifier.sector_names(),
+                translator=translator_from(config.translate, config.translate_cache),
+            )
         )
     return summary

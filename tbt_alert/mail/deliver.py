@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, or_, select
 
 from tbt_alert.config import DEFAULT_SECRET_KEY
 from tbt_alert.links import signed_link, unsubscribe_mailto
+from tbt_alert.mail.language import Localised, Translator, localise
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
 from tbt_alert.mail.render import RenderedMessage, render_digest, render_warning
@@ -27,6 +29,7 @@ from tbt_alert.store.shapes import (
     read_warning_snapshot,
 )
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
+from tbt_alert.store.versions import language_code, stored_versions
 from tbt_alert.tokens import Purpose, make_token
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
@@ -77,8 +80,11 @@ def send_due(
     now: datetime,
     sector_names: dict[str, tuple[str, str]],
     rng: random.Random | None = None,
+    translator: Translator | None = None,
 ) -> Counter[str]:
-    """Send every due delivery; commit after each one. Returns counts by resulting status."""
+    """Send every due delivery; commit after each one. Returns counts by resulting status.
+    ``translator``: machine translation of titles and summaries no source gave in the reader's
+    language (None: such texts are shown in the original, with a line saying so)."""
     rng = rng or random.Random()
     counts: Counter[str] = Counter()
     for delivery in due(session, now, settings.limit):
@@ -86,7 +92,14 @@ def send_due(
             counts["paused"] += 1
             continue
         status = _send_one(
-            session, mailer, delivery, settings, now=now, names=sector_names, rng=rng
+            session,
+            mailer,
+            delivery,
+            settings,
+            now=now,
+            names=sector_names,
+            rng=rng,
+            translator=translator,
         )
         counts[status.value] += 1
         session.commit()
@@ -102,6 +115,7 @@ def _send_one(
     now: datetime,
     names: dict[str, tuple[str, str]],
     rng: random.Random,
+    translator: Translator | None = None,
 ) -> DeliveryStatus:
     bulletin = session.get(Bulletin, delivery.bulletin_id)
     subscriber = session.get(Subscriber, delivery.subscriber_id)
@@ -113,7 +127,7 @@ def _send_one(
         return _finish(session, delivery, DeliveryStatus.EXPIRED, "not sent within max_age")
     lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
     reader = Reader(subscriber, delivery, settings, now, names, lang)
-    rendered = _render(session, bulletin, reader)
+    rendered = _render(session, bulletin, reader, translator)
     if rendered is None:
         return _finish(session, delivery, DeliveryStatus.EXPIRED, "comment period over: too late")
     msg = build_message(
@@ -194,10 +208,31 @@ class Reader:
         )
 
 
-def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
+def _localiser(
+    session: Session, lang: Literal["zh", "en"], translator: Translator | None
+) -> Callable[[Notification], Localised]:
+    def localise_row(row: Notification) -> Localised:
+        description = row.description or ""
+        # already in the reader's language: no other version needed
+        same = (language_code(row.language, row.title) or "en") == lang
+        return localise(
+            title=row.title,
+            description=description,
+            language=row.language,
+            versions={} if same or not row.id else stored_versions(session, row.id),
+            lang=lang,
+            translator=translator,
+        )
+
+    return localise_row
+
+
+def _render(
+    session: Session, bulletin: Bulletin, reader: Reader, translator: Translator | None = None
+) -> RenderedMessage | None:
     """The message for one reader, from what planning froze; None when nothing in it is still
     useful."""
-    view = reader.view()
+    view = replace(reader.view(), localise=_localiser(session, reader.lang, translator))
     if bulletin.kind == BulletinKind.DIGEST:
         digest = read_digest_snapshot(bulletin.snapshot)
         contexts = []

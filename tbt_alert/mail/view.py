@@ -13,6 +13,7 @@ from typing import Literal
 from tbt_alert.alerts.plan import snapshot
 from tbt_alert.classify.risk import risk_from_json
 from tbt_alert.mail.explain import explain
+from tbt_alert.mail.language import Localised
 from tbt_alert.mail.render import SectorLine, WarningContext
 from tbt_alert.status import BulletinKind
 from tbt_alert.store.measure import change_summary
@@ -33,6 +34,8 @@ class View:
     preferences_url: str
     # the signed link to the web comment form about one notification (by its id); None: no link
     comment_link: Callable[[int], str] | None = None
+    # title and summary in the reader's language (tbt_alert.mail.language); None: as stored
+    localise: Callable[[Notification], Localised] | None = None
 
 
 def row_snapshot(row: Notification) -> WarningSnapshot:
@@ -54,6 +57,7 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
     member = normalise_member(row.member_name, row.member_code or None)
     update = snap["kind"] == BulletinKind.UPDATE
     others = tuple(s for s in snap["symbols"] or row.joint_symbols if s != row.symbol)
+    local = view.localise(row) if view.localise else None
     return WarningContext(
         kind="update" if update else "new",
         change_summary=change_summary(
@@ -69,8 +73,8 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
         member=(member.name_zh or member.name_en or row.member_name)
         if lang == "zh"
         else (member.name_en or row.member_name),
-        title=row.title,
-        description=row.description or "",
+        title=local.title if local else row.title,
+        description=(local.description if local else row.description) or "",
         sectors=lines,
         distribution_date=row.distribution_date,
         comment_deadline=row.comment_deadline,
@@ -83,6 +87,7 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
         comment_url=view.comment_link(row.id)
         if view.comment_link and row.id and row.comment_deadline
         else None,
+        language_note=local.note if local else None,
     )
 
 
