@@ -99,6 +99,8 @@ def create_app(
         Route("/archive/sector/{sector}.atom", public.archive_feed),
         Route("/archive/sector/{sector}", public.archive_sector),
         Route("/archive/bulletin/{bulletin_id}", public.bulletin_page),
+        Route("/archive/digests", public.digests_index),
+        Route("/archive/digest/{bulletin_id}", public.digest_page),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.site = Site.build(config, engine, mailer_factory=mailer_factory, clock=clock)
