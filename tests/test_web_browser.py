@@ -1,9 +1,10 @@
 """An exporter's whole journey in a real browser (headless Chromium, Debian's chromium and
 chromium-driver, driven by Selenium), on a phone-sized window, in Chinese and in English:
 subscribe, read the confirmation mail from the SMTP server (aiosmtpd), confirm, change
-preferences, unsubscribe; and a comment sent through the form a warning links to. A screenshot of every page is saved; the folder is printed (set
-TBT_ALERT_ARTEFACTS to choose it). TBT_ALERT_TEST_SKIP_BROWSER=1 skips it on a machine without
-Chromium; scripts/test.sh installs it."""
+preferences, unsubscribe; and a comment sent through the form a warning links to. A screenshot
+of every page is saved; the folder is printed (set TBT_ALERT_ARTEFACTS to choose it).
+TBT_ALERT_TEST_SKIP_BROWSER=1 skips it on a machine without Chromium; scripts/test.sh installs
+it."""
 
 from __future__ import annotations
 
