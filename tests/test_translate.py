@@ -25,7 +25,13 @@ from tbt_alert.mail.language import LibreTranslate, localise, translator_from
 from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Notification
-from tbt_alert.store.versions import Version, language_code, stored_versions, versions_of
+from tbt_alert.store.versions import (
+    Version,
+    language_code,
+    stored_versions,
+    title_language,
+    versions_of,
+)
 from tests.support_comments import NAMES, NOW, SECTORS, SYMBOL, seed_notification, settings
 from tests.support_web import mail_text
 
@@ -84,6 +90,8 @@ def test_language_codes_from_codes_names_and_text():
     assert language_code("zh-CN") == "zh" and language_code("English") == "en"
     assert language_code("FR") == "fr" and language_code(None, "关于鞋类标签") == "zh"
     assert language_code(None, "plain words") is None and language_code("??") is None
+    assert title_language("zh", TITLE) == "en"  # a merged record: language from another source
+    assert title_language(None, "鞋类标签") == "zh" and title_language("fr", "Projet") == "fr"
 
 
 def test_versions_from_sources_and_given_translations():

@@ -4,6 +4,8 @@ it listed and no subscriber data; an unsent digest is not archived."""
 
 from __future__ import annotations
 
+import io
+import json
 import random
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -18,8 +20,19 @@ from tbt_alert.config import build_config
 from tbt_alert.mail.deliver import send_due
 from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.status import BulletinKind, Cadence
+from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Bulletin
-from tests.support_comments import NAMES, NOW, SECRET, SECTORS, SYMBOL, seed_notification, settings
+from tests.support_comments import (
+    NAMES,
+    NOW,
+    SECRET,
+    SECTORS,
+    SYMBOL,
+    add_people,
+    seed_notification,
+    settings,
+    warn,
+)
 from tests.support_smtp import free_port
 from tests.support_web import Clock, WebServer
 
@@ -90,7 +103,9 @@ def test_a_sent_digest_is_listed_and_shows_its_notifications(site, smtp_sink):
     assert "Draft regulation on the labelling of footwear" in page.text
     assert "2027年1月19日" in page.text and "鞋革" in page.text and "高风险" in page.text
     assert "daily@example.com" not in page.text  # no subscriber data
+    assert "标题和摘要为英文原文，暂无中文译文。" in page.text  # no Chinese version yet
     en = requests.get(f"{site.base}/archive/digest/{digest_id}?lang=en")
+    assert "Draft regulation on the labelling of footwear" in en.text and "原文" not in en.text
     assert "Daily digest · 2026-11-26" in en.text and "19 January 2027" in en.text
     assert "high risk" in en.text
     for bad in ("99999", "abc", "-1", "1" * 30):
@@ -101,3 +116,30 @@ def test_a_sent_digest_is_listed_and_shows_its_notifications(site, smtp_sink):
         ).all()
     for other in warning_ids:  # a digest page shows digests only
         assert requests.get(f"{site.base}/archive/digest/{other}").status_code == 404
+
+
+def test_archive_pages_show_the_chinese_version_a_source_gave(site, smtp_sink):
+    digest_id = plan(site.engine)
+    send(site.engine, smtp_sink.url)
+    with Session(site.engine) as session:  # and a warning to an immediate reader
+        add_people(session, "now@example.com")
+        warn(session, smtp_sink.url, now=LATER)
+    record = {
+        "symbol": SYMBOL,
+        "member": "European Union",
+        "title": "欧盟鞋类标签法规草案",
+        "language": "zh",
+        "source_id": "cn-1",
+    }
+    with Session(site.engine) as session:
+        import_jsonl(session, io.StringIO(json.dumps(record) + "\n"), source="feeds", now=LATER)
+        session.commit()
+        warning = session.exec(select(Bulletin).where(Bulletin.kind != BulletinKind.DIGEST)).one()
+    zh = requests.get(f"{site.base}/archive/digest/{digest_id}").text
+    assert "欧盟鞋类标签法规草案" in zh and "暂无中文译文" not in zh
+    en = requests.get(f"{site.base}/archive/digest/{digest_id}?lang=en").text
+    assert "Draft regulation on the labelling of footwear" in en and "欧盟鞋类" not in en
+    page = requests.get(f"{site.base}/archive/bulletin/{warning.id}").text
+    assert "欧盟鞋类标签法规草案" in page and "暂无中文译文" not in page
+    en_page = requests.get(f"{site.base}/archive/bulletin/{warning.id}?lang=en").text
+    assert "Draft regulation on the labelling of footwear" in en_page

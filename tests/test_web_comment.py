@@ -101,10 +101,12 @@ def test_the_page_shows_the_notification_in_chinese_then_english(site):
     assert SYMBOL in page.text and "Draft regulation on the labelling of footwear" in page.text
     assert "2027年1月19日" in page.text  # WTO deadline
     assert "2027年1月9日" in page.text  # internal deadline: 10 days earlier
+    assert "暂无中文译文" in page.text  # the title is the English original
     assert "对通报提出评议意见" in page.text and 'enctype="multipart/form-data"' in page.text
     en = requests.get(url + "?lang=en")
     assert "Comment on this notification" in en.text and "19 January 2027" in en.text
     assert "9 January 2027" in en.text and 'lang="en"' in en.text
+    assert "original" not in en.text
     assert drafts(site) == []  # looking stores nothing
 
 

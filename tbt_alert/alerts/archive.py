@@ -35,6 +35,9 @@ class ArchiveEntry:
     comment_deadline: date | None
     document_url: str | None
     published_at: datetime  # when the bulletin was planned
+    notification_id: int = 0
+    language: str | None = None  # of title and description
+    note: str | None = None  # set when shown: the title is the original, not the reader's language
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def _entry(bulletin: Bulletin, row: Notification, snap: Any = None) -> ArchiveEn
         comment_deadline=row.comment_deadline,
         document_url=next(iter(row.document_links), None) or row.document_url,
         published_at=bulletin.created_at,
+        notification_id=row.id or 0,
+        language=row.language,
     )
 
 

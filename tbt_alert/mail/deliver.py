@@ -29,7 +29,7 @@ from tbt_alert.store.shapes import (
     read_warning_snapshot,
 )
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
-from tbt_alert.store.versions import language_code, stored_versions
+from tbt_alert.store.versions import stored_versions, title_language
 from tbt_alert.tokens import Purpose, make_token
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
@@ -214,7 +214,7 @@ def _localiser(
     def localise_row(row: Notification) -> Localised:
         description = row.description or ""
         # already in the reader's language: no other version needed
-        same = (language_code(row.language, row.title) or "en") == lang
+        same = title_language(row.language, row.title) == lang
         return localise(
             title=row.title,
             description=description,

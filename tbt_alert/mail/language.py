@@ -26,7 +26,7 @@ import requests
 
 from tbt_alert.config import TranslateConfig
 from tbt_alert.mail.render import excerpt
-from tbt_alert.store.versions import Version, language_code
+from tbt_alert.store.versions import Version, title_language
 
 log = logging.getLogger(__name__)
 Lang = Literal["zh", "en"]
@@ -146,7 +146,7 @@ def localise(
     translator: Translator | None = None,
 ) -> Localised:
     """Title and summary for a reader of ``lang`` (see the module's docstring for the order)."""
-    original = language_code(language, title) or "en"
+    original = title_language(language, title)
     if original == lang:
         return Localised(title, description, None)
     given = versions.get(lang)

@@ -42,6 +42,17 @@ def language_code(value: object, *texts: str | None) -> str | None:
     return None
 
 
+def title_language(language: object, title: str) -> str:
+    """The language a title is really in. A merged record's ``language`` may come from another
+    source than its title, so the script decides first: Chinese characters mean ``zh``; a
+    title without them is not Chinese whatever ``language`` says (then English unless
+    ``language`` names another language)."""
+    if _CJK.search(title):
+        return "zh"
+    code = language_code(language)
+    return "en" if code in (None, "zh") else code
+
+
 def _text(value: Any) -> str:
     return value.strip()[:MAX_TEXT] if isinstance(value, str) else ""
 

@@ -25,9 +25,11 @@ from starlette.responses import Response
 
 from tbt_alert.comments.calls import ACCEPTING, CommentsError, call_of
 from tbt_alert.comments.drafts import Incoming, add_draft
+from tbt_alert.mail.language import localise
 from tbt_alert.mail.render import clip
 from tbt_alert.status import DraftChannel, SubscriberStatus
 from tbt_alert.store.tables import CommentCall, Notification, Subscriber
+from tbt_alert.store.versions import stored_versions
 from tbt_alert.text.members import normalise_member
 from tbt_alert.tokens import Purpose, Token, TokenError
 from tbt_alert.web.site import Site, lang_of
@@ -52,6 +54,7 @@ class Target:
     internal_deadline: date | None
     call_id: int | None
     state: str  # "open" | "closed" | "none" | "gone"
+    note: str | None = None  # the title is the original, not in the page's language
 
 
 def _target(site: Site, token: Token, lang: Lang) -> Target | None:
@@ -66,6 +69,13 @@ def _target(site: Site, token: Token, lang: Lang) -> Target | None:
         call = call_of(session, row)
         member = normalise_member(row.member_name, row.member_code or None)
         name = (member.name_zh if lang == "zh" else member.name_en) or row.member_name
+        local = localise(
+            title=row.title,
+            description="",
+            language=row.language,
+            versions=stored_versions(session, row.id or 0),
+            lang=lang,
+        )
         today = site.clock().date()
         if call is None:
             state = "none"
@@ -78,12 +88,13 @@ def _target(site: Site, token: Token, lang: Lang) -> Target | None:
             subscriber_id=subscriber.id or 0,
             symbol=call.symbol if call else row.symbol,
             member=name,
-            title=row.title,
+            title=local.title,
             distributed=row.distribution_date,
             wto_deadline=call.wto_deadline if call else row.comment_deadline,
             internal_deadline=call.internal_deadline if call else None,
             call_id=call.id if call else None,
             state=state,
+            note=local.note,
         )
 
 

@@ -4,6 +4,7 @@ Nothing here knows of subscribers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -126,7 +127,8 @@ async def bulletin_page(request: Request) -> Response:
 
     def load() -> ArchiveEntry | None:
         with site.session() as session:
-            return archived_one(session, bulletin_id) if 0 < bulletin_id < 2**31 else None
+            found = archived_one(session, bulletin_id) if 0 < bulletin_id < 2**31 else None
+            return site.localised(session, found, lang) if found else None
 
     entry = await run_in_threadpool(load)
     if entry is None:
@@ -173,7 +175,11 @@ async def digest_page(request: Request) -> Response:
 
     def load() -> ArchivedDigest | None:
         with site.session() as session:
-            return archived_digest(session, bulletin_id) if 0 < bulletin_id < 2**31 else None
+            found = archived_digest(session, bulletin_id) if 0 < bulletin_id < 2**31 else None
+            if found is None:
+                return None
+            entries = tuple(site.localised(session, e, lang) for e in found.entries)
+            return replace(found, entries=entries)
 
     digest = await run_in_threadpool(load)
     if digest is None:
