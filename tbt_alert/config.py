@@ -279,6 +279,25 @@ class CommentsConfig:
     contact: str = "WTO/TBT Enquiry Point of China (Wenzhou)"
 
 
+@dataclass(frozen=True, config=_SECTION)
+class TranslateConfig:
+    """An optional machine-translation service for titles and summaries that have no human
+    translation in the reader's language. Off while ``url`` is empty."""
+
+    url: str = ""  # a self-hosted LibreTranslate, e.g. http://127.0.0.1:5000/
+    api_key: str = field(default="", repr=False)
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value) if value else value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
 def _data_dir(value: Any) -> Any:
     if isinstance(value, Path):
         return value
@@ -302,6 +321,7 @@ class Config:
     review: ReviewConfig = ReviewConfig()
     terminal: TerminalConfig = TerminalConfig()
     comments: CommentsConfig = CommentsConfig()
+    translate: TranslateConfig = TranslateConfig()
 
     @property
     def database_url(self) -> str:
@@ -310,6 +330,11 @@ class Config:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def translate_cache(self) -> Path:
+        """Machine translations already made, one JSON object a line: each text once."""
+        return self.data_dir / "translations.jsonl"
 
     @property
     def work_dir(self) -> Path:

@@ -14,6 +14,7 @@ PAGES: dict[str, Purpose] = {
     "confirm": Purpose.CONFIRM,
     "preferences": Purpose.PREFERENCES,
     "unsubscribe": Purpose.UNSUBSCRIBE,
+    "comment": Purpose.COMMENT,  # ref_id: the notification
 }
 
 
@@ -26,7 +27,8 @@ def signed_link(
     now: datetime,
     ref_id: int = 0,
 ) -> str:
-    """The absolute URL of ``page`` (confirm, preferences, unsubscribe) for one subscriber."""
+    """The absolute URL of ``page`` (confirm, preferences, unsubscribe, comment) for one
+    subscriber."""
     token = make_token(secret, PAGES[page], subscriber_id, now=now, ref_id=ref_id)
     return f"{public_url.rstrip('/')}/{page}/{token}"
 

@@ -31,6 +31,7 @@ from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
 from tbt_alert.mail.claims import Backlog, backlog, worker_id
 from tbt_alert.mail.deliver import DeliverySettings, deliver_due
+from tbt_alert.mail.language import translator_from
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
@@ -379,6 +380,7 @@ def deliver_pending(
             delivery_settings(config),
             now=now,
             sector_names=classifier.sector_names(),
+            translator=translator_from(config.translate, config.translate_cache),
         )
     )
     summary.waiting = backlog(engine, now)
@@ -396,6 +398,7 @@ def send_pending(
     """Send everything due (first attempts and retries) with ``workers`` concurrent senders,
     each with its own mail connection; claims keep them from sending one delivery twice."""
     settings = delivery_settings(config)
+    translator = translator_from(config.translate, config.translate_cache)
 
     def work(index: int) -> Counter[str]:
         with mailer_factory() as mailer:
@@ -406,6 +409,7 @@ def send_pending(
                 now=now,
                 sector_names=sector_names,
                 worker=worker_id(index),
+                translator=translator,
             )
 
     totals: Counter[str] = Counter()
@@ -470,6 +474,7 @@ def deliver_digests(
             delivery_settings(config),
             now=now,
             sector_names=classifier.sector_names(),
+            translator=translator_from(config.translate, config.translate_cache),
         )
     )
     summary.waiting = backlog(engine, now)

@@ -79,6 +79,9 @@ def test_reminders_each_once_never_after_and_again_after_an_addendum(run, smtp_s
     zh = next(m for m in smtp_sink.handler.messages() if m["To"] == "chen@example.com")
     assert "提醒" in str(zh["Subject"]) and "2027-01-09" in str(zh["Subject"])
     assert "2027-01-19" in zh.get_body(("plain",)).get_content()
+    assert (
+        "网页表单提交意见：http://127.0.0.1:8080/comment/" in zh.get_body(("plain",)).get_content()
+    )
 
     with Session(engine) as session:
         ingest(

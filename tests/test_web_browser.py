@@ -1,15 +1,17 @@
 """An exporter's whole journey in a real browser (headless Chromium, Debian's chromium and
 chromium-driver, driven by Selenium), on a phone-sized window, in Chinese and in English:
 subscribe, read the confirmation mail from the SMTP server (aiosmtpd), confirm, change
-preferences, unsubscribe. A screenshot of every page is saved; the folder is printed (set
-TBT_ALERT_ARTEFACTS to choose it). TBT_ALERT_TEST_SKIP_BROWSER=1 skips it on a machine without
-Chromium; scripts/test.sh installs it."""
+preferences, unsubscribe; and a comment sent through the form a warning links to. A screenshot
+of every page is saved; the folder is printed (set TBT_ALERT_ARTEFACTS to choose it).
+TBT_ALERT_TEST_SKIP_BROWSER=1 skips it on a machine without Chromium; scripts/test.sh installs
+it."""
 
 from __future__ import annotations
 
 import base64
 import os
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlmodel import Session, select
 
-from tbt_alert.status import SubscriberStatus
+from tbt_alert.config import build_config
+from tbt_alert.status import DraftChannel, SubscriberStatus
 from tbt_alert.store.engine import make_engine, upgrade
-from tbt_alert.store.tables import Subscriber, Subscription
+from tbt_alert.store.tables import CommentAttachment, CommentDraft, Subscriber, Subscription
+from tests.support_comments import SECRET, SYMBOL, add_people, seed_notification, warn
 from tests.support_smtp import free_port
 from tests.support_web import Clock, WebServer, links_in, mail_text, web_config
 
@@ -174,3 +178,46 @@ def journey(driver, server, sink, engine, folder, lang):
     submit(driver, "leave", text["left"])
     shoot(driver, folder, f"7-unsubscribed-{lang}")
     assert state(engine, email)[0] == SubscriberStatus.UNSUBSCRIBED
+
+
+def test_an_exporter_comments_from_the_warning_link(browser, smtp_sink, tmp_path, artefacts):
+    """The link in a warning sent over SMTP (both at NOW, the time tests.support_comments uses), opened in the browser: the notification shown, a
+    comment typed and a file attached through the file input, stored as one web draft."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'comment.sqlite3'}")
+    upgrade(engine)
+    with Session(engine) as session:
+        seed_notification(session)
+        add_people(session, "chen@example.com")
+        warn(session, smtp_sink.url)
+    mail = next(
+        m for m in smtp_sink.handler.messages() if parseaddr(m["To"])[1] == "chen@example.com"
+    )
+    port = free_port()
+    config = build_config(
+        {
+            "data_dir": str(tmp_path / "data"),
+            "web": {"public_url": f"http://127.0.0.1:{port}/", "secret_key": SECRET},
+        }
+    )
+    server = WebServer(engine, config, Clock(NOW), port)
+    server.start()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("第3条：过渡期太短，建议延长至12个月。\n", encoding="utf-8")
+    try:
+        link = next(u for u in links_in(mail_text(mail)) if "/comment/" in u)
+        browser.get(link.replace("https://tbt.example/", server.base + "/"))
+        assert SYMBOL in browser.find_element(By.ID, "symbol").text
+        assert "2027年1月9日" in browser.find_element(By.ID, "internal-deadline").text
+        shoot(browser, artefacts, "8-comment-form-zh")
+        browser.find_element(By.ID, "text").send_keys("标签要求会迫使我们重新贴标。")
+        browser.find_element(By.ID, "attachment").send_keys(str(notes))
+        submit(browser, "go", "已收到您的意见")
+        shoot(browser, artefacts, "9-comment-received-zh")
+    finally:
+        server.stop()
+    with Session(engine) as s:
+        [draft] = s.exec(select(CommentDraft)).all()
+        [attachment] = s.exec(select(CommentAttachment)).all()
+    engine.dispose()
+    assert draft.channel == DraftChannel.WEB and draft.text == "标签要求会迫使我们重新贴标。"
+    assert (attachment.name, attachment.content_type) == ("notes.txt", "text/plain")

@@ -18,6 +18,7 @@ from tbt_alert.alerts.ids import make_message_id
 from tbt_alert.comments.calls import ACCEPTING, DIGEST_LOOKBACK, digest_items
 from tbt_alert.comments.drafts import drafts_of
 from tbt_alert.errors import DeliveryError
+from tbt_alert.links import signed_link
 from tbt_alert.mail.message import build_notice
 from tbt_alert.mail.transport import Mailer, SendStatus
 from tbt_alert.status import DeliveryStatus, Language, SubscriberStatus
@@ -144,6 +145,23 @@ def reminder_text(due: Due, lang: str, drafts: int) -> tuple[str, str]:
     )
 
 
+def _form_line(
+    subscriber_id: int, notification_id: int, settings: ReminderSettings, now: datetime, *, zh: bool
+) -> str:
+    """The signed link to the web comment form, the other way to send a draft."""
+    link = signed_link(
+        settings.public_url,
+        settings.secret_key,
+        "comment",
+        subscriber_id,
+        now=now,
+        ref_id=notification_id,
+    )
+    if zh:
+        return f"\n也可以通过网页表单提交意见：{link}\n"
+    return f"\nOr use the web form: {link}?lang=en\n"
+
+
 def build_reminder(
     due: Due, settings: ReminderSettings, *, now: datetime, drafts: int
 ) -> EmailMessage:
@@ -158,6 +176,8 @@ def build_reminder(
                 settings.secret_key, Purpose.REPLY, sub.id, now=now, ref_id=due.call.notification_id
             )
             reply_to = f"reply+{token}@{settings.reply_domain}"
+        zh = str(sub.language) == Language.ZH
+        text += _form_line(sub.id, due.call.notification_id, settings, now, zh=zh)
     return build_notice(
         subject=subject,
         text=text,

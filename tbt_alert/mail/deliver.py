@@ -12,8 +12,8 @@ import logging
 import random
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.errors import MessageError
 from email.utils import parseaddr
@@ -27,6 +27,7 @@ from tbt_alert.config import DEFAULT_SECRET_KEY
 from tbt_alert.errors import DeliveryError
 from tbt_alert.links import PAGES
 from tbt_alert.mail.claims import Outcome, claim, record, record_connection, release, worker_id
+from tbt_alert.mail.language import Localised, Translator, localise
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
 from tbt_alert.mail.prepared import MessageTemplate, new_placeholder
@@ -36,6 +37,7 @@ from tbt_alert.mail.view import View, row_snapshot, warning_context
 from tbt_alert.status import BulletinKind, DeliveryStatus, Language, SubscriberStatus
 from tbt_alert.store.shapes import read_digest_snapshot, read_warning_snapshot
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber
+from tbt_alert.store.versions import stored_versions, title_language
 from tbt_alert.tokens import Purpose, make_token
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ def send_due(
     now: datetime,
     sector_names: dict[str, tuple[str, str]],
     rng: random.Random | None = None,
+    translator: Translator | None = None,
 ) -> Counter[str]:
     """:func:`deliver_due` on the session's engine; the session's own transaction is ended first
     (no read stays open while senders write) and its objects are expired after."""
@@ -91,7 +94,15 @@ def send_due(
     if not isinstance(engine, Engine):
         raise DeliveryError("send_due needs a session bound to an engine")
     try:
-        return deliver_due(engine, mailer, settings, now=now, sector_names=sector_names, rng=rng)
+        return deliver_due(
+            engine,
+            mailer,
+            settings,
+            now=now,
+            sector_names=sector_names,
+            rng=rng,
+            translator=translator,
+        )
     finally:
         session.expire_all()
 
@@ -105,10 +116,14 @@ def deliver_due(
     sector_names: dict[str, tuple[str, str]],
     rng: random.Random | None = None,
     worker: str | None = None,
+    translator: Translator | None = None,
 ) -> Counter[str]:
     """Claim due deliveries a batch at a time, send each, record each outcome as soon as the
-    server answered. Safe with any number of concurrent senders. Returns counts by status."""
+    server answered. Safe with any number of concurrent senders. Returns counts by status.
+    ``translator``: machine translation of titles and summaries no source gave in the reader's
+    language (None: such texts are shown in the original, with a line saying so)."""
     run = _Run(engine, mailer, settings, now, sector_names, rng or random.Random(), worker)
+    run.translator = translator
     return run.go()
 
 
@@ -128,6 +143,7 @@ class _Run:
         self.engine, self.mailer, self.settings = engine, mailer, settings
         self.now, self.names, self.rng = now, names, rng
         self.worker = worker or worker_id()
+        self.translator: Translator | None = None
         self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
         self.records: Connection | None = None
@@ -218,7 +234,7 @@ class _Run:
             template = self._template(session, bulletin, delivery, lang)
             if template is None:
                 return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
-            tokens = reader_tokens(bulletin, subscriber, self.settings, self.now)
+            tokens = reader_tokens(bulletin, delivery, subscriber, self.settings, self.now)
             prepared = template.personalise(
                 recipient=subscriber.email, message_id=delivery.message_id, values=tokens
             )
@@ -226,7 +242,7 @@ class _Run:
                 return prepared
             # an address or token outside the fast path's patterns: this reader's own build
             reader = Reader(tokens, delivery, self.settings, self.now, self.names, lang)
-            rendered = _render(session, bulletin, reader)
+            rendered = _render(session, bulletin, reader, self.translator)
             if rendered is None:
                 return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
             return build_message(
@@ -260,13 +276,10 @@ class _Run:
             self.templates.move_to_end(key)
             return self.templates[key]
         # one random placeholder per personal token, the same keys as reader_tokens gives
-        placeholders = {
-            name: f"{self.placeholder}{n}" for n, name in enumerate((*PERSONAL_LINKS, "reply"))
-        }
-        if not (self.settings.reply_domain and bulletin.notification_id):
-            del placeholders["reply"]
+        names = token_names(bulletin, delivery, self.settings)
+        placeholders = {name: f"{self.placeholder}{n:03d}" for n, name in enumerate(names)}
         reader = Reader(placeholders, delivery, self.settings, self.now, self.names, lang)
-        rendered = _render(session, bulletin, reader)
+        rendered = _render(session, bulletin, reader, self.translator)
         template = None
         if rendered is not None:
             template = MessageTemplate(
@@ -322,20 +335,43 @@ class _Finish:
 PERSONAL_LINKS = ("unsubscribe", "preferences")  # pages every message links to
 
 
+def message_items(bulletin: Bulletin, delivery: Delivery) -> list[int]:
+    """The notifications one message speaks of: a warning's own, or a digest's items."""
+    if bulletin.kind == BulletinKind.DIGEST:
+        return list(delivery.items)
+    return [bulletin.notification_id] if bulletin.notification_id else []
+
+
+def token_names(bulletin: Bulletin, delivery: Delivery, settings: DeliverySettings) -> list[str]:
+    """The personal tokens one message carries, by use: the pages every message links to, the
+    comment form of each notification in it and, for a warning when a reply domain is set, the
+    reply address."""
+    names = [*PERSONAL_LINKS, *(f"comment:{i}" for i in message_items(bulletin, delivery))]
+    if settings.reply_domain and bulletin.kind != BulletinKind.DIGEST and bulletin.notification_id:
+        names.append("reply")
+    return names
+
+
 def reader_tokens(
-    bulletin: Bulletin, subscriber: Subscriber, settings: DeliverySettings, now: datetime
+    bulletin: Bulletin,
+    delivery: Delivery,
+    subscriber: Subscriber,
+    settings: DeliverySettings,
+    now: datetime,
 ) -> dict[str, str]:
-    """One reader's signed tokens, by use: the pages every message links to and, for a warning
-    when a reply domain is set, the reply address. They hold the subscriber's id, never the
-    address; the unsubscribe token also makes the mailto unsubscribe address."""
-    sid = subscriber.id or 0
-    tokens = {
-        page: make_token(settings.secret_key, PAGES[page], sid, now=now) for page in PERSONAL_LINKS
-    }
-    if settings.reply_domain and bulletin.notification_id:
-        tokens["reply"] = make_token(
-            settings.secret_key, Purpose.REPLY, sid, now=now, ref_id=bulletin.notification_id
-        )
+    """One reader's signed tokens by use (:func:`token_names`). They hold the subscriber's id,
+    never the address; the unsubscribe token also makes the mailto unsubscribe address."""
+    sid, key = subscriber.id or 0, settings.secret_key
+    tokens: dict[str, str] = {}
+    for name in token_names(bulletin, delivery, settings):
+        if name in PERSONAL_LINKS:
+            tokens[name] = make_token(key, PAGES[name], sid, now=now)
+        elif name.startswith("comment:"):
+            ref = int(name.split(":", 1)[1])
+            tokens[name] = make_token(key, Purpose.COMMENT, sid, now=now, ref_id=ref)
+        else:  # the reply address of a warning
+            ref = bulletin.notification_id or 0
+            tokens[name] = make_token(key, Purpose.REPLY, sid, now=now, ref_id=ref)
     return tokens
 
 
@@ -365,6 +401,12 @@ class Reader:
             f"mailto:{parseaddr(self.settings.sender)[1]}?subject={quote('unsubscribe ' + token)}"
         )
 
+    def comment_link(self, notification_id: int) -> str:
+        """The web comment form about one notification of the message, in the reader's language."""
+        token = self.tokens[f"comment:{notification_id}"]
+        base = self.settings.public_url.rstrip("/")
+        return f"{base}/comment/{token}" + ("?lang=en" if self.lang == "en" else "")
+
     def reply_to(self) -> str | None:
         """``reply+<token>@<reply domain>`` for a warning: a reply becomes a comment draft."""
         token = self.tokens.get("reply")
@@ -378,13 +420,35 @@ class Reader:
             names=self.names,
             unsubscribe_url=self.link("unsubscribe"),
             preferences_url=self.link("preferences"),
+            comment_link=self.comment_link,
         )
 
 
-def _render(session: Session, bulletin: Bulletin, reader: Reader) -> RenderedMessage | None:
+def _localiser(
+    session: Session, lang: Literal["zh", "en"], translator: Translator | None
+) -> Callable[[Notification], Localised]:
+    def localise_row(row: Notification) -> Localised:
+        description = row.description or ""
+        # already in the reader's language: no other version needed
+        same = title_language(row.language, row.title) == lang
+        return localise(
+            title=row.title,
+            description=description,
+            language=row.language,
+            versions={} if same or not row.id else stored_versions(session, row.id),
+            lang=lang,
+            translator=translator,
+        )
+
+    return localise_row
+
+
+def _render(
+    session: Session, bulletin: Bulletin, reader: Reader, translator: Translator | None = None
+) -> RenderedMessage | None:
     """The message for one reader, from what planning froze; None when nothing in it is still
     useful."""
-    view = reader.view()
+    view = replace(reader.view(), localise=_localiser(session, reader.lang, translator))
     if bulletin.kind == BulletinKind.DIGEST:
         digest = read_digest_snapshot(bulletin.snapshot)
         contexts = []

@@ -71,6 +71,8 @@ class WarningContext:
     unsubscribe_url: str
     preferences_url: str
     comment_url: str | None
+    # says the title and summary are not in the reader's language, or machine translated
+    language_note: str | None = None
 
 
 @dataclass(frozen=True)

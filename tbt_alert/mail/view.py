@@ -5,7 +5,7 @@ the day shown, from the one deadline the message prints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -13,6 +13,7 @@ from typing import Literal
 from tbt_alert.alerts.plan import snapshot
 from tbt_alert.classify.risk import risk_from_json
 from tbt_alert.mail.explain import explain
+from tbt_alert.mail.language import Localised
 from tbt_alert.mail.render import SectorLine, WarningContext
 from tbt_alert.status import BulletinKind
 from tbt_alert.store.measure import change_summary
@@ -31,6 +32,10 @@ class View:
     names: Mapping[str, tuple[str, str]]  # sector id -> (English, Chinese) name
     unsubscribe_url: str
     preferences_url: str
+    # the signed link to the web comment form about one notification (by its id); None: no link
+    comment_link: Callable[[int], str] | None = None
+    # title and summary in the reader's language (tbt_alert.mail.language); None: as stored
+    localise: Callable[[Notification], Localised] | None = None
 
 
 def row_snapshot(row: Notification) -> WarningSnapshot:
@@ -52,6 +57,7 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
     member = normalise_member(row.member_name, row.member_code or None)
     update = snap["kind"] == BulletinKind.UPDATE
     others = tuple(s for s in snap["symbols"] or row.joint_symbols if s != row.symbol)
+    local = view.localise(row) if view.localise else None
     return WarningContext(
         kind="update" if update else "new",
         change_summary=change_summary(
@@ -67,8 +73,8 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
         member=(member.name_zh or member.name_en or row.member_name)
         if lang == "zh"
         else (member.name_en or row.member_name),
-        title=row.title,
-        description=row.description or "",
+        title=local.title if local else row.title,
+        description=(local.description if local else row.description) or "",
         sectors=lines,
         distribution_date=row.distribution_date,
         comment_deadline=row.comment_deadline,
@@ -78,7 +84,10 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
         notification_url=row.document_url,
         unsubscribe_url=view.unsubscribe_url,
         preferences_url=view.preferences_url,
-        comment_url=None,
+        comment_url=view.comment_link(row.id)
+        if view.comment_link and row.id and row.comment_deadline
+        else None,
+        language_note=local.note if local else None,
     )
 
 

@@ -21,7 +21,7 @@ from tbt_alert.config import DEFAULT_SECRET_KEY, Config
 from tbt_alert.errors import ConfigError
 from tbt_alert.mail.mailer import Mailer
 from tbt_alert.tokens import MIN_SECRET_LENGTH
-from tbt_alert.web import flows, public
+from tbt_alert.web import comment, flows, public
 from tbt_alert.web.site import SECURITY_HEADERS, TEMPLATE_DIR, Site, lang_of
 
 STYLESHEET = TEMPLATE_DIR / "site.css"
@@ -29,17 +29,20 @@ MAX_BODY = 64 * 1024  # bytes: every form here is far smaller
 
 
 class BodyLimit:
-    """Answers 413 to a request body over ``MAX_BODY`` bytes, declared or streamed."""
+    """Answers 413 to a request body over ``MAX_BODY`` bytes, declared or streamed; the comment
+    form, which takes an attachment, may carry up to ``comment_max`` bytes."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, comment_max: int = MAX_BODY) -> None:
         self.app = app
+        self.comment_max = max(comment_max, MAX_BODY)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.comment_max if scope.get("path", "").startswith("/comment/") else MAX_BODY
         declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > MAX_BODY:
+        if not declared.isdigit() or int(declared) > limit:
             await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
             return
         seen = 0
@@ -48,7 +51,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY:
+            if seen > limit:
                 raise HTTPException(413, "request body too large")
             return message
 
@@ -122,13 +125,19 @@ def create_app(
         Route("/confirm/{token}", flows.confirm_post, methods=["POST"]),
         Route("/preferences/{token}", flows.preferences, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", flows.unsubscribe_page, methods=["GET", "POST"]),
+        Route("/comment/{token}", comment.comment_form, methods=["GET"]),
+        Route("/comment/{token}", comment.comment_post, methods=["POST"]),
         Route("/archive", public.archive_index),
         Route("/archive/sector/{sector}.atom", public.archive_feed),
         Route("/archive/sector/{sector}", public.archive_sector),
         Route("/archive/bulletin/{bulletin_id}", public.bulletin_page),
+        Route("/archive/digests", public.digests_index),
+        Route("/archive/digest/{bulletin_id}", public.digest_page),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.state.site = Site.build(config, engine, mailer_factory=mailer_factory, clock=clock)
-    app.add_middleware(BodyLimit)
+    limits = config.comments
+    comment_max = limits.attachment_max_bytes + 4 * limits.draft_max_chars + comment.FORM_OVERHEAD
+    app.add_middleware(BodyLimit, comment_max=comment_max)
     app.add_middleware(SecurityHeaders)
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,15 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from tbt_alert.alerts.archive import ArchiveEntry
 from tbt_alert.classify.rules import Sector, load_rules
 from tbt_alert.config import Config
+from tbt_alert.mail.language import localise
 from tbt_alert.mail.mailer import Mailer, mailer_from_url
 from tbt_alert.mail.render import clean_text, clip, date_en, date_zh, excerpt, safe_url
 from tbt_alert.resources import resource_dir
 from tbt_alert.store.engine import session_scope
+from tbt_alert.store.versions import stored_versions
 from tbt_alert.text.members import MEMBERS, Member
 from tbt_alert.tokens import Purpose, Token, TokenError, read_token
 from tbt_alert.web.guard import CSRF_COOKIE, Csrf, RateLimiter
@@ -149,6 +152,18 @@ class Site:
             if s.id == sector_id:
                 return s.name_zh if lang == "zh" else s.name_en
         return sector_id
+
+    def localised(self, session: Session, entry: ArchiveEntry, lang: Lang) -> ArchiveEntry:
+        """The entry's title and description in ``lang`` when a source gave them in it (no
+        machine translation on the web); ``note`` says when they are the original."""
+        local = localise(
+            title=entry.title,
+            description=entry.description,
+            language=entry.language,
+            versions=stored_versions(session, entry.notification_id),
+            lang=lang,
+        )
+        return replace(entry, title=local.title, description=local.description, note=local.note)
 
     def read(self, token: str, purpose: Purpose) -> Token:
         return read_token(self.config.web.secret_key, token, purpose, now=self.clock())
