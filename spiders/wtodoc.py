@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from spiders.base import TbtSpider
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.record import parse_record
+from tbt_alert.sources.canonical import event_json
 from tbt_alert.sources.wtodoc import AddendumDoc, parse_addendum_text, parse_notification_text
 from tbt_alert.text import scan as textscan
 from tbt_alert.text.documents import extract_text
@@ -89,10 +90,7 @@ def addendum_record(text: str, symbol: str, source_url: str) -> dict[str, Any]:
     doc = parse_addendum_text(text, symbol=symbol)
     own = doc.symbol or symbol
     member = doc.member or _member_from_symbol(doc, own)
-    events = [
-        {"kind": e.kind.value, "date": e.date.isoformat() if e.date else None, "text": e.text}
-        for e in doc.events
-    ]
+    events = [event_json(e) for e in doc.events]
     data: dict[str, Any] = {
         "symbol": own,
         "member": member,

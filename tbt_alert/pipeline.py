@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -26,9 +27,10 @@ from tbt_alert.crawl.targets import crawl_target
 from tbt_alert.errors import CrawlError
 from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import Mailer
+from tbt_alert.sources.canonical import read_jsonl
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
-from tbt_alert.store.ingest import IngestReport, ingest_records
+from tbt_alert.store.ingest import IngestReport, ingest_lines, ingest_records
 from tbt_alert.store.tables import CrawlRun
 from tbt_alert.triage.index import refresh_index
 
@@ -353,3 +355,9 @@ def deliver_digests(
             send_due(session, mailer, settings, now=now, sector_names=classifier.sector_names())
         )
     return summary
+
+
+def import_jsonl(session: Session, stream: IO[str], *, source: str, now: datetime) -> IngestReport:
+    """Store canonical JSON Lines (``tbt-alert import``): each line read by the source adapter
+    (which reads an addendum's events), then upserted; a bad line is reported by number."""
+    return ingest_lines(session, read_jsonl(stream), source=source, now=now)

@@ -227,3 +227,14 @@ def test_map_item_raises_only_record_error_on_drifted_items(changes: dict[str, A
         return
     assert record.symbol and record.member and record.title
     assert all(link.startswith(("http://", "https://")) for link in record.document_links)
+
+
+def test_an_addendum_carries_the_events_its_description_states():
+    item = {
+        **ITEM,
+        "documentSymbol": "G/TBT/N/KEN/1307/Add.1",
+        "descriptionPlain": "Kenya informs Members that KS 2975 was adopted on 9 June 2023.",
+    }
+    events = map_item(item).extra["events"]
+    assert [(e["kind"], e["date"]) for e in events] == [("adopted", "2023-06-09")]
+    assert "events" not in map_item(ITEM).extra  # a regular notification has none

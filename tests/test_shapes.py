@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, select
 
 from tbt_alert.classify.classifier import load_classifier
-from tbt_alert.store.ingest import as_record, import_jsonl
+from tbt_alert.pipeline import import_jsonl
+from tbt_alert.store.ingest import as_record
 from tbt_alert.store.shapes import (
     read_classification,
     read_digest_snapshot,

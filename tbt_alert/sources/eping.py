@@ -22,6 +22,7 @@ import lxml.html
 
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.record import CanonicalRecord, parse_record
+from tbt_alert.sources.canonical import with_events
 from tbt_alert.text.symbols import split_joint
 
 SOURCE = "eping"
@@ -98,7 +99,8 @@ def check_objects(values: list[Any], name: str) -> None:
 
 
 def map_item(item: dict[str, Any]) -> CanonicalRecord:
-    """Map one ePing getAll item to a canonical record; RecordError names what is missing."""
+    """Map one ePing getAll item to a canonical record; RecordError names what is missing.
+    An addendum's events are read from its description (ePing gives them no typed field)."""
     if not isinstance(item, dict):
         raise RecordError(f"an ePing item must be an object, got {type(item).__name__}")
     symbols = split_symbols(_as_text(item, "documentSymbol"))
@@ -128,7 +130,7 @@ def map_item(item: dict[str, Any]) -> CanonicalRecord:
         **_extra(item),
     }
     data["language"] = guess_language(data["title"], data["description"])
-    return parse_record(data)
+    return with_events(parse_record(data))
 
 
 def _extra(item: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import lxml.html
 
 from tbt_alert.errors import CrawlError, RecordError
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.sources.canonical import with_events
 from tbt_alert.text import scan as textscan
 from tbt_alert.text.dates import parse_date
 from tbt_alert.text.members import member_by_code
@@ -81,7 +82,8 @@ class EuTbtNotice:
     warnings: list[str] = field(default_factory=list)
 
     def to_record(self) -> CanonicalRecord:
-        """The canonical record; RecordError when member or title could not be read."""
+        """The canonical record, an addendum's with the events its description states;
+        RecordError when member or title could not be read."""
         if not self.member or not self.title:
             raise RecordError(
                 f"EU TBT page {self.url} lacks member or title; warnings: {self.warnings}"
@@ -95,7 +97,7 @@ class EuTbtNotice:
             ],
             "parse_warnings": list(self.warnings),
         }
-        return CanonicalRecord(
+        record = CanonicalRecord(
             symbol=self.symbol,
             member=self.member,
             title=self.title,
@@ -111,6 +113,7 @@ class EuTbtNotice:
             source="eu_tbt_db",
             extra={k: v for k, v in extra.items() if v},
         )
+        return with_events(record)
 
 
 def _iso(value: date | None) -> str | None:

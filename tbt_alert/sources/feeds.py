@@ -25,6 +25,7 @@ from defusedxml import DefusedXmlException
 
 from tbt_alert.errors import CrawlError
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.sources.canonical import with_events
 from tbt_alert.text import scan as textscan
 from tbt_alert.text.members import member_by_code
 from tbt_alert.text.symbols import parse_symbol
@@ -187,6 +188,7 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
     so an entry without one - a news item, a Code of Good Practice notice - cannot be stored as a
     notification; the caller counts and logs it instead. The first symbol is the entry's; the others
     are kept in ``extra["other_symbols"]`` (they may be parents or related measures, not joint ones).
+    An addendum's record carries the events its summary states.
     """
     if not entry.symbols:
         return None
@@ -203,7 +205,7 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
         "published": entry.published.isoformat() if entry.published else None,
         "other_symbols": entry.symbols[1:],
     }
-    return CanonicalRecord(
+    record = CanonicalRecord(
         symbol=symbol.canonical,
         member=member,
         title=entry.title or entry.summary_text[:200],
@@ -215,3 +217,4 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
         source_id=entry.id,
         extra={k: v for k, v in extra.items() if v},
     )
+    return with_events(record)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from sqlmodel import Session, select
 
 from tbt_alert.errors import RecordError, SymbolError
-from tbt_alert.record import CanonicalRecord, Facts, parse_line, parse_record
+from tbt_alert.record import CanonicalRecord, Facts, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.measure import parallel_key, record_events
 from tbt_alert.store.tables import Notification, SourceRecord
@@ -182,6 +182,10 @@ def upsert(session: Session, record: CanonicalRecord, *, source: str, now: datet
 # Which source speaks first for a field; the others fill what it leaves empty.
 SOURCE_PRIORITY = {"eping": 0, "import": 0, "eutbt": 1, "feeds": 2, "wtodoc": 3}
 UNION_FIELDS = ("joint_symbols", "document_links")
+# The notification document's own checklist says what an addendum changes more surely than a
+# description read by another source: for ``events`` the document reader speaks first.
+DOCUMENT_FIRST = ("events",)
+DOCUMENT_SOURCE = "wtodoc"
 
 
 def _empty(value: Any) -> bool:
@@ -190,7 +194,8 @@ def _empty(value: Any) -> bool:
 
 def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
     """One record from what every source said: by source priority, the first non-empty value of
-    each field; joint symbols and document links are the union; extra keys first come first."""
+    each field; joint symbols and document links are the union; extra keys first come first;
+    an addendum's events are the document reader's when it read any."""
     ordered = sorted(
         sources, key=lambda s: (SOURCE_PRIORITY.get(s.source, 1), s.source, s.source_key)
     )
@@ -201,6 +206,11 @@ def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
                 merged[key] = list(dict.fromkeys([*merged.get(key, []), *(value or [])]))
             elif key not in merged or (_empty(merged[key]) and not _empty(value)):
                 merged[key] = value
+    for key in DOCUMENT_FIRST:
+        said = [s.payload.get(key) for s in ordered if s.source == DOCUMENT_SOURCE]
+        read = next((v for v in said if not _empty(v)), None)
+        if read is not None:
+            merged[key] = read
     return parse_record(merged)
 
 
@@ -275,20 +285,17 @@ def _ingest_one(
         report.unchanged += 1
 
 
-def read_jsonl(stream: IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordError]]:
-    """Yield (line number, record or the error that line gave); blank lines are skipped."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, parse_line(line)
-        except RecordError as e:
-            yield number, e
-
-
-def import_jsonl(session: Session, stream: IO[str], *, source: str, now: datetime) -> IngestReport:
+def ingest_lines(
+    session: Session,
+    lines: Iterable[tuple[int, CanonicalRecord | RecordError]],
+    *,
+    source: str,
+    now: datetime,
+) -> IngestReport:
+    """Upsert numbered records as a source adapter read them (``sources.canonical.read_jsonl``
+    for canonical JSON Lines); a line that gave an error is reported with its number."""
     report = IngestReport()
-    for number, item in read_jsonl(stream):
+    for number, item in lines:
         if isinstance(item, RecordError):
             report.invalid.append(f"line {number}: {item}")
             continue
