@@ -119,7 +119,8 @@ def read_facts(record: CanonicalRecord, keyed: Keyed | None = None) -> Facts:
     member = normalise_member(record.member, (keyed.member_code or None) if keyed else None)
     distributed = parse_date(record.distribution_date)
     deadline = parse_deadline(record.comment_deadline, distributed).date
-    return Facts(member.code, member.name_en or record.member, distributed, deadline)
+    force = parse_date(record.proposed_entry_into_force)
+    return Facts(member.code, member.name_en or record.member, distributed, deadline, force)
 
 
 def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str) -> None:
@@ -131,6 +132,7 @@ def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str
     row.joint_symbols = list(keyed.joint)
     row.distribution_date, row.comment_deadline = distributed, deadline
     row.comment_deadline_text = record.comment_deadline
+    row.proposed_entry_into_force = facts.entry_into_force
     row.title, row.description, row.products_text = (
         record.title,
         record.description,
@@ -320,11 +322,18 @@ def as_record(row: Notification) -> CanonicalRecord:
         if row.comment_deadline
         else row.comment_deadline_text,
         "language": row.language,
+        "proposed_entry_into_force": row.proposed_entry_into_force.isoformat()
+        if row.proposed_entry_into_force
+        else None,
         "joint_symbols": row.joint_symbols,
         "document_url": row.document_url,
         "document_links": row.document_links,
         "facts": Facts(
-            row.member_code, row.member_name, row.distribution_date, row.comment_deadline
+            row.member_code,
+            row.member_name,
+            row.distribution_date,
+            row.comment_deadline,
+            row.proposed_entry_into_force,
         ),
     }
     return CanonicalRecord(**data)
