@@ -23,6 +23,7 @@ from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.record import parse_record
 from tbt_alert.sources.feeds import FeedEntry, entry_to_record, parse_feed
+from tbt_alert.text.scan import http_url
 
 SOURCE = "feeds"
 ACCEPT = (
@@ -38,8 +39,7 @@ def feed_urls(text: str) -> list[str]:
         raise ValueError("feed urls must be a JSON list of strings or comma-separated URLs")
     urls = [u.strip() for u in raw if u.strip()]
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if http_url(url) is None:
             raise ValueError(f"feed URL {url!r} is not an absolute http(s) URL")
     return list(dict.fromkeys(urls))
 

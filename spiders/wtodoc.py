@@ -70,8 +70,7 @@ def _target(entry: Any, index: int) -> Target:
     except SymbolError as e:
         raise ValueError(f"wtodoc target {index}: {e}") from e
     url = entry["url"].strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if textscan.http_url(url) is None:
         raise ValueError(f"wtodoc target {index}: {url[:200]!r} is not an http(s) URL")
     return Target(symbol, url)
 

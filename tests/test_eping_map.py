@@ -12,7 +12,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tbt_alert.errors import CrawlError, RecordError
-from tbt_alert.sources.eping import html_to_text, http_links, map_item, page_items
+from tbt_alert.sources.eping import http_links, map_item, page_items
+from tbt_alert.text.scan import html_to_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eping"
 

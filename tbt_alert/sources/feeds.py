@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree
@@ -131,7 +130,7 @@ def _check_parsed(parsed: Any, text: str, url: str) -> None:
 def _entry(raw: Any) -> FeedEntry:
     title = _plain(raw.get("title", ""))
     summary = _plain(_summary_html(raw), keep_lines=True)
-    link = _http_link(raw.get("link"))
+    link = textscan.http_url(raw.get("link"))
     ident = str(raw.get("id") or link or _digest(title, summary))
     return FeedEntry(
         id=ident,
@@ -154,16 +153,6 @@ def _plain(html: str, *, keep_lines: bool = False) -> str:
     text = textscan.clean_text(textscan.fragment_lines(str(html)[: _MAX_TEXT * 5]))
     lines = [line for line in text.split("\n") if line]
     return ("\n" if keep_lines else " ").join(lines)[:_MAX_TEXT]
-
-
-def _http_link(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _digest(*parts: str) -> str:
