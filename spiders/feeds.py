@@ -1,8 +1,8 @@
 """Generic RSS/Atom feed spider: entries that carry a WTO TBT symbol, from a configured list of feeds.
 
 Scrapy fetches every feed (timeouts, size cap, robots.txt, allow-listed hosts); the fetched bytes go
-to :func:`tbt_alert.sources.feeds.parse_feed`, never a ``str`` or a URL (reliability rule 7, check 18), which
-refuses entity declarations before feedparser sees the document (check 19). One broken feed is
+to :func:`tbt_alert.sources.feeds.parse_feed`, never a ``str`` or a URL (given one, feedparser would open it itself, unbounded), which
+refuses entity declarations before feedparser sees the document. One broken feed is
 logged as a warning and counted in ``tbt/failed_feeds``, the others still yield; when every feed
 failed the spider closes with ``feeds_all_failed``, so the runner reports the crawl as failed.
 """

@@ -5,7 +5,7 @@ Arguments (strings, as Scrapy passes them):
 * ``targets``: path of a JSON file written by the caller, ``[{"symbol": ..., "url": ...}, ...]``.
   The URLs come from ePing (``linkToNotification``, the ``dolLink`` file on Documents Online,
   ``notifiedDocumentLink``): the caller picks them, this spider never builds one from a symbol
-  (design/sources.md section 2);
+  (Documents Online's paths are not derivable from a symbol);
 * ``since``, ``until``, ``base_url``: accepted and ignored (:func:`tbt_alert.crawl.runner.run_spider`
   always passes them).
 

@@ -1,7 +1,8 @@
 """Real crawls of the generic feed spider (Scrapy subprocess) against a loopback server.
 
 Valid feeds and the failure modes come from tests/fixtures/feeds/. Items are compared with tests/golden/feeds/*.jsonl
-after the loopback address is replaced by ``http://loopback``. Reliability checks 12, 18 and 19.
+after the loopback address is replaced by ``http://loopback``. A broken feed fails alone; bombs and XXE
+are refused fast and in bounded memory.
 Five subprocess crawls.
 """
 

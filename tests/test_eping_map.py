@@ -17,7 +17,7 @@ from tbt_alert.text.scan import html_to_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eping"
 
-# Field values as in sources.md section 1 and the public monitor excerpt of G/TBT/N/ARE/703.
+# Field values as ePing gives them, and the public monitor excerpt of G/TBT/N/ARE/703.
 ITEM: dict[str, Any] = {
     "id": 113917,
     "area": "TBT",

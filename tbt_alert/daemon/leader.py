@@ -1,4 +1,4 @@
-"""One active daemon per database (reliability rule 4, check 20).
+"""One active daemon per database: a second one started against it waits, it never runs jobs too.
 
 APScheduler 3.x cannot share a job store between processes, so the daemon takes a lock that lives
 exactly as long as its process:

@@ -2,8 +2,8 @@
 
 ``page_items`` decodes one ``azureSearch/getAll`` response body and checks its shape, so that schema
 drift (an HTML maintenance page served with status 200, renamed keys) fails loudly instead of reading
-as "0 items". ``map_item`` turns one item into a :class:`CanonicalRecord`. The field list is in
-docs ``sources.md`` section 1. Scraped text is hostile: HTML is parsed with lxml, script/style
+as "0 items". ``map_item`` turns one item into a :class:`CanonicalRecord`. The fields read are
+those named in :func:`map_item` and :func:`_extra`. Scraped text is hostile: HTML is parsed with lxml, script/style
 content is dropped and whitespace collapsed; only http(s) links are kept.
 """
 

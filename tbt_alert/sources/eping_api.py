@@ -9,7 +9,7 @@ Which items get detail requests (each costs one request at about one per second)
 * download links: only items that give no link to any file at all (no ``notifiedDocumentLink``,
   ``linkToNotification`` nor ``dolLink``); the others already point to their documents.
 
-Response shapes of the detail endpoints are reconstructed (sources.md section 1): an object with an
+Response shapes of the detail endpoints are reconstructed (no raw body was available): an object with an
 ``items`` list (a bare list is accepted too); related items carry ``documentSymbol``, download items
 ``displayName`` and ``urlLink``. Anything else is schema drift and fails the crawl.
 """

@@ -1,11 +1,10 @@
 """Generic RSS/Atom feeds: entries carrying TBT notification symbols.
 
-No public feed of TBT notifications is known (design/sources.md section 3), so feeds are read
+No public feed of TBT notifications is known, so feeds are read
 generically from a configured list. feedparser only ever gets the bytes our own fetch produced:
-given a ``str`` it may open a local path or a URL, with no timeout or size cap (reliability check
-18). Before it, a pre-check refuses entity declarations of every kind (billion laughs, quadratic
+given a ``str`` it may open a local path or a URL, with no timeout or size cap. Before it, a pre-check refuses entity declarations of every kind (billion laughs, quadratic
 blowup, XXE with ``SYSTEM "file:..."`` or ``"http:..."``): real feeds do not need them
-(reliability check 19). A feed that is not a feed, or is cut short, raises ``CrawlError``.
+A feed that is not a feed, or is cut short, raises ``CrawlError``.
 """
 
 from __future__ import annotations
