@@ -20,6 +20,7 @@ from tbt_alert.errors import RecordError, SymbolError
 from tbt_alert.record import CanonicalRecord, Facts, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.measure import parallel_key, record_events
+from tbt_alert.store.shapes import read_payload
 from tbt_alert.store.tables import Notification, SourceRecord
 from tbt_alert.text.dates import parse_date, parse_deadline
 from tbt_alert.text.members import normalise_member
@@ -203,13 +204,14 @@ def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
     )
     merged: dict[str, Any] = {}
     for src in ordered:
-        for key, value in src.payload.items():
+        payload: dict[str, Any] = dict(read_payload(src.payload))
+        for key, value in payload.items():
             if key in UNION_FIELDS:
                 merged[key] = list(dict.fromkeys([*merged.get(key, []), *(value or [])]))
             elif key not in merged or (_empty(merged[key]) and not _empty(value)):
                 merged[key] = value
     for key in DOCUMENT_FIRST:
-        said = [s.payload.get(key) for s in ordered if s.source == DOCUMENT_SOURCE]
+        said = [read_payload(s.payload).get(key) for s in ordered if s.source == DOCUMENT_SOURCE]
         read = next((v for v in said if not _empty(v)), None)
         if read is not None:
             merged[key] = read
