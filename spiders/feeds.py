@@ -1,8 +1,8 @@
 """Generic RSS/Atom feed spider: entries that carry a WTO TBT symbol, from a configured list of feeds.
 
 Scrapy fetches every feed (timeouts, size cap, robots.txt, allow-listed hosts); the fetched bytes go
-to :func:`tbt_alert.sources.feeds.parse_feed`, never a ``str`` or a URL (reliability rule 7, check 18), which
-refuses entity declarations before feedparser sees the document (check 19). One broken feed is
+to :func:`tbt_alert.sources.feeds.parse_feed`, never a ``str`` or a URL (given one, feedparser would open it itself, unbounded), which
+refuses entity declarations before feedparser sees the document. One broken feed is
 logged as a warning and counted in ``tbt/failed_feeds``, the others still yield; when every feed
 failed the spider closes with ``feeds_all_failed``, so the runner reports the crawl as failed.
 """
@@ -23,6 +23,7 @@ from spiders.base import TbtSpider, failure_message
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.record import parse_record
 from tbt_alert.sources.feeds import FeedEntry, entry_to_record, parse_feed
+from tbt_alert.text.scan import http_url
 
 SOURCE = "feeds"
 ACCEPT = (
@@ -38,8 +39,7 @@ def feed_urls(text: str) -> list[str]:
         raise ValueError("feed urls must be a JSON list of strings or comma-separated URLs")
     urls = [u.strip() for u in raw if u.strip()]
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if http_url(url) is None:
             raise ValueError(f"feed URL {url!r} is not an absolute http(s) URL")
     return list(dict.fromkeys(urls))
 

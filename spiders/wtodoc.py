@@ -5,7 +5,7 @@ Arguments (strings, as Scrapy passes them):
 * ``targets``: path of a JSON file written by the caller, ``[{"symbol": ..., "url": ...}, ...]``.
   The URLs come from ePing (``linkToNotification``, the ``dolLink`` file on Documents Online,
   ``notifiedDocumentLink``): the caller picks them, this spider never builds one from a symbol
-  (design/sources.md section 2);
+  (Documents Online's paths are not derivable from a symbol);
 * ``since``, ``until``, ``base_url``: accepted and ignored (:func:`tbt_alert.crawl.runner.run_spider`
   always passes them).
 
@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from spiders.base import TbtSpider
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.record import parse_record
+from tbt_alert.sources.canonical import event_json
 from tbt_alert.sources.wtodoc import AddendumDoc, parse_addendum_text, parse_notification_text
 from tbt_alert.text import scan as textscan
 from tbt_alert.text.documents import extract_text
@@ -69,8 +70,7 @@ def _target(entry: Any, index: int) -> Target:
     except SymbolError as e:
         raise ValueError(f"wtodoc target {index}: {e}") from e
     url = entry["url"].strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if textscan.http_url(url) is None:
         raise ValueError(f"wtodoc target {index}: {url[:200]!r} is not an http(s) URL")
     return Target(symbol, url)
 
@@ -89,10 +89,7 @@ def addendum_record(text: str, symbol: str, source_url: str) -> dict[str, Any]:
     doc = parse_addendum_text(text, symbol=symbol)
     own = doc.symbol or symbol
     member = doc.member or _member_from_symbol(doc, own)
-    events = [
-        {"kind": e.kind.value, "date": e.date.isoformat() if e.date else None, "text": e.text}
-        for e in doc.events
-    ]
+    events = [event_json(e) for e in doc.events]
     data: dict[str, Any] = {
         "symbol": own,
         "member": member,

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -33,10 +34,11 @@ from tbt_alert.mail.claims import Backlog, backlog, worker_id
 from tbt_alert.mail.deliver import DeliverySettings, deliver_due
 from tbt_alert.mail.language import translator_from
 from tbt_alert.mail.mailer import Mailer
+from tbt_alert.sources.canonical import read_jsonl
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.gaps import WHOLE_RUN, Gap, gaps_from_stats, oldest_gap_day, record_gaps
-from tbt_alert.store.ingest import IngestReport, ingest_records
+from tbt_alert.store.ingest import IngestReport, ingest_lines, ingest_records
 from tbt_alert.store.tables import CrawlRun
 from tbt_alert.text.dates import parse_date
 from tbt_alert.triage.index import refresh_index
@@ -479,3 +481,11 @@ def deliver_digests(
     )
     summary.waiting = backlog(engine, now)
     return summary
+
+
+def import_jsonl(
+    session: Session, stream: IO[bytes] | IO[str], *, source: str, now: datetime
+) -> IngestReport:
+    """Store canonical JSON Lines (``tbt-alert import``): each line read by the source adapter
+    (which reads an addendum's events), then upserted; a bad line is reported by number."""
+    return ingest_lines(session, read_jsonl(stream), source=source, now=now)

@@ -49,6 +49,7 @@ class Facts:
     member_name: str
     distribution_date: date | None
     comment_deadline: date | None
+    entry_into_force: date | None = None  # the proposed date of entry into force
 
 
 @dataclass(slots=True)

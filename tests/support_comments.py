@@ -14,7 +14,7 @@ from tbt_alert.alerts.subscribers import add_subscriber
 from tbt_alert.comments.calls import open_calls
 from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import SmtpMailer
-from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.store.tables import Notification
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

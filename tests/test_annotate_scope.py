@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from tbt_alert.classify.annotate import annotate_pending
 from tbt_alert.classify.classifier import load_classifier
-from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.store.tables import Notification
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from tbt_alert.config import Config, MailConfig, WebConfig
 from tbt_alert.mail.bounces import handle_bounce, read_report
 from tbt_alert.mail.deliver import send_due
 from tbt_alert.mail.mailer import SmtpMailer
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.status import DeliveryStatus, SubscriberStatus
-from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Delivery, Notification, Subscriber
 from tbt_alert.tokens import Purpose, make_token
 from tests.test_deliver import NAMES, NOW, SETTINGS, plan, seed

@@ -1,4 +1,5 @@
-"""The decision on the traps of design/sectors.md, on real records, and the public API shape."""
+"""The decision on the known traps (a word of one sector in a measure of another), on real
+records, and the public API shape."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def alerted(
     return clf.classify(record, parent=parent).alerted()
 
 
-# (title, extra fields, sector that must NOT get an alert) -- every trap in design/sectors.md
+# (title, extra fields, sector that must NOT get an alert) -- each a known trap
 TRAPS = [
     ("Technical regulation on lighter vehicles and lighter weight trailers", {}, "lighters"),
     ("Cigarette lighter sockets and plugs for road vehicles", {}, "lighters"),

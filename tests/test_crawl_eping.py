@@ -1,7 +1,8 @@
 """Real crawls: the eping spider in a Scrapy subprocess against loopback servers (as in production).
 
 Each test costs one subprocess (~1-2 s). Items are compared with tests/golden/eping/*.jsonl;
-``pytest --update-golden`` rewrites them. Reliability checks 12, 13, 14, 16 and 23.
+``pytest --update-golden`` rewrites them. Drift, partial pages, timeouts and stalls
+fail the crawl loudly.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The search listing is reconstructed (no copy of the real one exists); notification pages are built
 from text copies of real pages. Items are compared with tests/golden/eutbt/*.jsonl after the loopback
 address is replaced by ``http://loopback``; ``pytest --update-golden`` rewrites them.
-Reliability checks 12 (garbage listing) and 14 (golden + drift). Four subprocess crawls.
+A garbage listing fails the crawl; golden items, and layout drift fails loudly. Four subprocess crawls.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Real crawls of the generic feed spider (Scrapy subprocess) against a loopback server.
 
-Valid feeds come from tests/fixtures/feeds/ (the parser's fixtures) and feeds_crawl/external_dtd.xml;
-the failure modes from tests/fixtures/feeds_crawl/. Items are compared with tests/golden/feeds/*.jsonl
-after the loopback address is replaced by ``http://loopback``. Reliability checks 12, 18 and 19.
+Valid feeds and the failure modes come from tests/fixtures/feeds/. Items are compared with tests/golden/feeds/*.jsonl
+after the loopback address is replaced by ``http://loopback``. A broken feed fails alone; bombs and XXE
+are refused fast and in bounded memory.
 Five subprocess crawls.
 """
 
@@ -42,11 +42,11 @@ BOMB_MAX_RSS_MB = 150  # a plain crawl process peaks near 90 MB; an expanded bom
 
 
 def feeds_site(substitutions: Mapping[bytes, bytes] | None = None) -> Route:
-    """``/tbt/<name>`` -> a valid fixture of VALID, else tests/fixtures/feeds_crawl/<name>."""
+    """``/tbt/<name>`` -> a valid fixture of VALID, else tests/fixtures/feeds/<name>."""
 
     def route(path: str, query: dict[str, list[str]]) -> Reply:
         name = path.removeprefix("/tbt/")
-        slug, file = VALID.get(name, ("feeds_crawl", name))
+        slug, file = VALID.get(name, ("feeds", name))
         try:
             reply = fixture_reply(slug, file)
         except FileNotFoundError:

@@ -1,4 +1,4 @@
-"""Hostile servers through the real crawl path (reliability checks 16 and 17).
+"""Hostile servers through the real crawl path: refused hosts and redirects, bounded bodies.
 
 Each test runs the eping spider in its Scrapy subprocess (``run_spider``) against a loopback
 server from tests/support_hostile.py, with the allow-list the lead passes in production:

@@ -1,6 +1,6 @@
-"""``tbt-alert daemon``: scheduler configuration and DST (check 22), crawl isolation in a running
-scheduler (check 23), a single active daemon (check 20), refusing an old schema (check 25), the
-job wrapper, secrets kept out of logs (check 37), and graceful shutdown."""
+"""``tbt-alert daemon``: scheduler configuration and DST (a missed job runs once), crawl isolation
+in a running scheduler (a hung crawl cannot hang it), a single active daemon, refusing an old
+schema, the job wrapper, secrets kept out of logs, and graceful shutdown."""
 
 import itertools
 import json
@@ -409,7 +409,7 @@ def test_losing_the_lock_stops_the_daemon_with_an_error():
     assert not scheduler.running and "stopped; job status:" in out
 
 
-# ---------------------------------------------------------------- crawl isolation (check 23)
+# ---------------------------------------------------------------- crawl isolation
 
 
 def test_consecutive_scheduled_crawls_succeed_and_a_hung_crawl_is_killed(

@@ -13,8 +13,8 @@ from tbt_alert.alerts.plan import plan_warnings
 from tbt_alert.alerts.subscribers import add_subscriber, set_status
 from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import SmtpMailer
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.status import DeliveryStatus, SubscriberStatus
-from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Delivery, Notification
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

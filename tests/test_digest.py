@@ -14,9 +14,8 @@ from tbt_alert.classify.annotate import annotate_pending
 from tbt_alert.classify.classifier import load_classifier
 from tbt_alert.config import Config, DatabaseConfig
 from tbt_alert.mail.mailer import SmtpMailer
-from tbt_alert.pipeline import deliver_digests
+from tbt_alert.pipeline import deliver_digests, import_jsonl
 from tbt_alert.status import Cadence
-from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Bulletin, Delivery
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

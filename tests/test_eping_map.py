@@ -12,11 +12,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tbt_alert.errors import CrawlError, RecordError
-from tbt_alert.sources.eping import html_to_text, http_links, map_item, page_items
+from tbt_alert.sources.eping import http_links, map_item, page_items
+from tbt_alert.text.scan import html_to_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eping"
 
-# Field values as in sources.md section 1 and the public monitor excerpt of G/TBT/N/ARE/703.
+# Field values as ePing gives them, and the public monitor excerpt of G/TBT/N/ARE/703.
 ITEM: dict[str, Any] = {
     "id": 113917,
     "area": "TBT",
@@ -227,3 +228,14 @@ def test_map_item_raises_only_record_error_on_drifted_items(changes: dict[str, A
         return
     assert record.symbol and record.member and record.title
     assert all(link.startswith(("http://", "https://")) for link in record.document_links)
+
+
+def test_an_addendum_carries_the_events_its_description_states():
+    item = {
+        **ITEM,
+        "documentSymbol": "G/TBT/N/KEN/1307/Add.1",
+        "descriptionPlain": "Kenya informs Members that KS 2975 was adopted on 9 June 2023.",
+    }
+    events = map_item(item).extra["events"]
+    assert [(e["kind"], e["date"]) for e in events] == [("adopted", "2023-06-09")]
+    assert "events" not in map_item(ITEM).extra  # a regular notification has none

@@ -80,9 +80,9 @@ def test_old_site_text_copy_with_comments() -> None:
 
 
 def test_reconstructed_html_gives_the_same_notice_as_the_text_copy() -> None:
-    meta = json.loads(read("eu_tbt_db", "notification_35249.meta.json"))
+    meta = json.loads(read("eutbt", "notification_35249.meta.json"))
     assert meta["reconstructed"] is True and meta["recorded_live"] is False
-    html = read("eu_tbt_db", "notification_35249.html")
+    html = read("eutbt", "notification_35249.html")
     from_html = parse_eu_tbt_page(html, NEW_URL)
     from_text = parse_eu_tbt_page(read("pages", "eu_tbt_db_new_notification_35249.txt"), NEW_URL)
     assert from_html == from_text

@@ -1,4 +1,5 @@
-"""RSS/Atom: reconstructed feeds with real notification content, and XML attacks (checks 18, 19)."""
+"""RSS/Atom: reconstructed feeds with real notification content, and XML attacks
+(feedparser only ever gets bytes; entity declarations are refused)."""
 
 from __future__ import annotations
 
@@ -139,7 +140,8 @@ def test_str_is_rejected(value: str) -> None:
 
 
 def test_feedparser_is_only_called_from_parse_feed_on_bytes() -> None:
-    """Static check (reliability check 18): one call site, and it passes the bytes."""
+    """Static check: feedparser has one call site, and it is given the fetched bytes (given a str
+    it may open a path or a URL itself)."""
     root = Path(__file__).resolve().parent.parent
     package = root / "tbt_alert"
     calls = [
@@ -155,7 +157,7 @@ def test_feedparser_is_only_called_from_parse_feed_on_bytes() -> None:
     assert "isinstance(data, (bytes, bytearray))" in source
 
 
-# --- XML attacks (reliability check 19) ----------------------------------------------------
+# --- XML attacks (entity declarations are refused) ----------------------------------------------------
 
 
 class Listener:

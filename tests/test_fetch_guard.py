@@ -1,4 +1,5 @@
-"""The fetch guard: check_url rules, properties, and the Scrapy middlewares in-process (checks 16, 17).
+"""The fetch guard: check_url rules, properties, and the Scrapy middlewares in-process (allowed hosts only,
+redirects included; bounded bodies).
 
 Real crawls against hostile servers are in tests/test_crawl_hostile.py.
 """

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from tbt_alert.alerts.subscribers import add_subscriber
 from tbt_alert.mail.message import header_text
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.status import DeliveryStatus
-from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Delivery, Notification, Subscriber
 from tests.test_deliver import NOW, SECTORS, plan, send
 

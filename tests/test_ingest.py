@@ -7,8 +7,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from tbt_alert.errors import RecordError
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.record import parse_line, parse_record
-from tbt_alert.store.ingest import import_jsonl, key_record
+from tbt_alert.store.ingest import key_record
 from tbt_alert.store.tables import Notification, SourceRecord
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -211,3 +212,58 @@ def test_the_merge_of_one_source_is_that_source_exactly():
             fetched_at=NOW,
         )
         assert content_hash(merge_records([alone])) == content_hash(record), record.symbol
+
+
+def test_the_description_of_an_addendum_is_read_by_the_adapter_not_by_ingest(engine):
+    """Events come from the source adapter (here the one ``import`` uses); a record handed to
+    ingest without events is stored without events: storage only stores."""
+    from tbt_alert.record import parse_record as plain
+    from tbt_alert.store.ingest import ingest_records
+
+    said = "Kenya informs Members that KS 2975 was adopted on 9 June 2023."
+    addendum = line(symbol="G/TBT/N/KEN/1307/Add.1", description=said)
+    with Session(engine) as session:
+        import_jsonl(session, io.StringIO(addendum + "\n"), source="import", now=NOW)
+        ingest_records(
+            session,
+            [plain(json.loads(line(symbol="G/TBT/N/KEN/1307/Add.2", description=said)))],
+            source="other",
+            now=NOW,
+        )
+        session.commit()
+        rows = {r.symbol: r for r in session.exec(select(Notification)).all()}
+    events = rows["G/TBT/N/KEN/1307/Add.1"].events
+    assert [(e["kind"], e["date"]) for e in events] == [("adopted", "2023-06-09")]
+    assert rows["G/TBT/N/KEN/1307/Add.2"].events == []
+
+
+def test_the_document_reader_s_events_win_over_a_description_s(engine):
+    eping = line(
+        symbol="G/TBT/N/KEN/1307/Add.1",
+        description="The measure was published in the Gazette.",
+        source_id="99001",
+    )
+    document = line(
+        symbol="G/TBT/N/KEN/1307/Add.1",
+        events=[{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}],
+    )
+    with Session(engine) as session:
+        import_jsonl(session, io.StringIO(eping + "\n"), source="eping", now=NOW)
+        assert session.exec(select(Notification)).one().events[0]["kind"] == "published"
+        import_jsonl(session, io.StringIO(document + "\n"), source="wtodoc", now=NOW)
+        session.commit()
+        row = session.exec(select(Notification)).one()
+    assert row.events == [{"kind": "adopted", "date": "2023-06-09", "text": "adopted"}]
+
+
+def test_storage_never_reads_documents_or_descriptions():
+    """No module of store/ imports the addendum readers or the adapters that call them."""
+    import ast
+
+    readers = {"events_in_text", "parse_addendum_text", "parse_notification_text"}
+    for path in (Path(__file__).resolve().parent.parent / "tbt_alert" / "store").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {a.name for a in node.names}
+                assert not names & readers, f"{path.name} imports {names & readers}"
+                assert node.module not in ("tbt_alert.sources.canonical",), path.name

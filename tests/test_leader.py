@@ -1,4 +1,4 @@
-"""One active daemon per database (reliability check 20): a file lock on SQLite, a session-level
+"""One active daemon per database (a second daemon waits): a file lock on SQLite, a session-level
 advisory lock on PostgreSQL; both die with the process that holds them."""
 
 import os

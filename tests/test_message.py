@@ -1,4 +1,5 @@
-"""Message conformance (reliability check 26), checked on what a real SMTP server received."""
+"""Message conformance (headers, encodings, List-Unsubscribe), checked on what a real SMTP server
+received."""
 
 from __future__ import annotations
 

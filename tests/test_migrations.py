@@ -32,6 +32,7 @@ def test_one_head_and_a_linear_history():
         "0007",
         "0008",
         "0009",
+        "0010",
     ]
 
 
@@ -49,7 +50,7 @@ def test_the_models_match_the_migrated_schema_and_it_goes_down_and_up(db_url):
     command.downgrade(alembic_config(engine), "base")
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == "0010"
     engine.dispose()
 
 
@@ -76,4 +77,37 @@ def test_rows_stored_before_an_upgrade_survive_it(db_url):
     assert (
         row.events in ([], "[]") and row.parallel_key is None and row.classified_hash == "old-stamp"
     )
+    engine.dispose()
+
+
+def test_the_entry_into_force_of_rows_stored_before_is_read_from_their_sources(db_url):
+    engine = make_engine(db_url)
+    command.upgrade(alembic_config(engine), "0007")
+    payload = '{"symbol": "G/TBT/N/EU/1", "proposed_entry_into_force": "1 March 2027"}'
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notification (id, symbol, measure_key, kind, member_code, member_name, "
+                "markets, joint_symbols, title, hs_codes, ics_codes, document_links, content_hash, "
+                "first_seen_at, updated_at, alert_sectors, horizontal, classified_hash, events) "
+                "VALUES (1, 'G/TBT/N/EU/1', 'G/TBT/N/EU/1', 'regular', 'EU', 'European Union', "
+                "'[\"EU\"]', '[]', 'Toys', '[]', '[]', '[]', 'abc', '2026-11-01 00:00:00', "
+                "'2026-11-01 00:00:00', '[]', false, 'old-stamp', '[]')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO source_record (source, source_key, notification_id, payload, "
+                "content_hash, first_seen_at, fetched_at) VALUES ('eping', '1', 1, :payload, "
+                "'abc', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+            ),
+            {"payload": payload},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT proposed_entry_into_force, classified_hash FROM notification")
+        ).one()
+    assert str(row.proposed_entry_into_force) == "2027-03-01"
+    assert row.classified_hash is None  # classified again, so risk weighs the date
     engine.dispose()

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tbt_alert.classify.reasons import Reason, ReasonKind
-from tbt_alert.classify.risk import assess, parse_date, risk_from_json
+from tbt_alert.classify.risk import assess, risk_from_json
 from tbt_alert.record import CanonicalRecord, Facts
 from tbt_alert.store.ingest import read_facts
+from tbt_alert.text.dates import parse_date
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 TODAY = NOW.date()
@@ -138,3 +139,31 @@ def test_risk_takes_the_member_and_deadline_ingest_read() -> None:
     risk = assess(record, "toys_playground")
     assert risk.reasons[0] == Reason(ReasonKind.MARKET, "USA", strength="major")
     assert Reason(ReasonKind.COMMENT_PERIOD, "2025-03-10") in risk.reasons
+
+
+def test_a_stored_notification_s_entry_into_force_reaches_risk(engine) -> None:
+    import io
+
+    from sqlmodel import Session, select
+
+    from tbt_alert.pipeline import import_jsonl
+    from tbt_alert.store.ingest import as_record
+    from tbt_alert.store.tables import Notification
+
+    data = {
+        "symbol": "G/TBT/N/USA/2001",
+        "member": "United States",
+        "title": "Toys: safety requirements",
+        "proposed_entry_into_force": "1 December 2025",
+    }
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    with Session(engine) as session:
+        import_jsonl(session, io.StringIO(json.dumps(data) + "\n"), source="import", now=now)
+        session.commit()
+        row = session.exec(select(Notification)).one()
+    assert row.proposed_entry_into_force == date(2025, 12, 1)
+    record = as_record(row)
+    assert record.facts is not None and record.facts.entry_into_force == date(2025, 12, 1)
+    stored = assess(record, "toys_playground")
+    assert Reason(ReasonKind.ENTRY_INTO_FORCE, "2025-12-01") in stored.reasons
+    assert stored.at(date(2025, 7, 1)).points == stored.points + 1

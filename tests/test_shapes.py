@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session, select
 
 from tbt_alert.classify.classifier import load_classifier
-from tbt_alert.store.ingest import as_record, import_jsonl
+from tbt_alert.pipeline import import_jsonl
+from tbt_alert.store.ingest import as_record
 from tbt_alert.store.shapes import (
     read_classification,
     read_digest_snapshot,
@@ -82,3 +83,14 @@ def test_as_record_carries_what_ingest_normalised(engine):
     assert facts is not None
     assert facts.member_code == "EU" and facts.comment_deadline == date(2027, 1, 19)
     assert facts.comment_deadline == row.comment_deadline
+
+
+def test_a_source_payload_reads_as_a_canonical_record_or_not_at_all():
+    from tbt_alert.store.shapes import read_payload
+
+    stored = {"symbol": "G/TBT/N/EU/1097", "member": "European Union", "title": "Shoes"}
+    read = read_payload({**stored, "dol_link": "q:/G/TBT/N/EU1097.pdf"})
+    assert read["symbol"] == "G/TBT/N/EU/1097" and read["dol_link"] == "q:/G/TBT/N/EU1097.pdf"
+    assert read["hs_codes"] == [] and read["document_url"] is None  # every declared field is there
+    for junk in (None, [], "text", {"symbol": "G/TBT/N/EU/1097"}, {**stored, "hs_codes": 7}):
+        assert read_payload(junk) == {}

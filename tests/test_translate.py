@@ -23,7 +23,7 @@ from tbt_alert.config import TranslateConfig, build_config
 from tbt_alert.mail.deliver import send_due
 from tbt_alert.mail.language import LibreTranslate, localise, translator_from
 from tbt_alert.mail.mailer import SmtpMailer
-from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.store.tables import Notification
 from tbt_alert.store.versions import (
     Version,

@@ -14,7 +14,7 @@ from tbt_alert.classify.annotate import annotate_pending
 from tbt_alert.classify.classifier import load_classifier
 from tbt_alert.mail.deliver import DeliverySettings, send_due
 from tbt_alert.mail.mailer import SmtpMailer
-from tbt_alert.store.ingest import import_jsonl
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.store.measure import measure_state
 from tbt_alert.store.tables import Bulletin, Notification
 

@@ -19,8 +19,8 @@ from tbt_alert.alerts.subscribers import add_subscriber
 from tbt_alert.config import build_config
 from tbt_alert.mail.deliver import send_due
 from tbt_alert.mail.mailer import SmtpMailer
+from tbt_alert.pipeline import import_jsonl
 from tbt_alert.status import BulletinKind, Cadence
-from tbt_alert.store.ingest import import_jsonl
 from tbt_alert.store.tables import Bulletin
 from tests.support_comments import (
     NAMES,

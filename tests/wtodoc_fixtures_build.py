@@ -1,6 +1,6 @@
 """Write tests/fixtures/wtodoc/: ``python -m tests.wtodoc_fixtures_build``.
 
-WTO Documents Online files (design/sources.md section 2) reconstructed from the text of real forms
+WTO Documents Online files reconstructed from the text of real forms
 in tests/fixtures/pages/: the words are the copies' own, verbatim, cut where the copies are cut;
 the containers (a minimal WordprocessingML .docx, a hand-written PDF with Helvetica text, an HTML
 page) are ours. Output is byte-for-byte reproducible (fixed ZIP timestamps, no PDF dates). Every

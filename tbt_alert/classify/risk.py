@@ -24,7 +24,6 @@ from tbt_alert.classify.reasons import Reason, ReasonKind, reasons_from_json
 from tbt_alert.record import CanonicalRecord, Facts
 from tbt_alert.store.ingest import read_facts
 from tbt_alert.store.shapes import RiskJSON
-from tbt_alert.text.dates import parse_date
 from tbt_alert.text.phrases import normalise_text
 
 Level = Literal["red", "amber", "green"]
@@ -156,13 +155,13 @@ def _market_points(facts: Facts, sector: str) -> tuple[int, Reason]:
     return 0, Reason(ReasonKind.MARKET, code or facts.member_name, strength="smaller")
 
 
-def _dates(record: CanonicalRecord, facts: Facts) -> list[Reason]:
+def _dates(facts: Facts) -> list[Reason]:
     """The dates time will weigh, as facts (how near they are is worked out on the day shown)."""
     reasons = []
     deadline = facts.comment_deadline
     if deadline is not None:
         reasons.append(Reason(ReasonKind.COMMENT_PERIOD, deadline.isoformat()))
-    force = parse_date(record.proposed_entry_into_force)
+    force = facts.entry_into_force
     if force is not None:
         reasons.append(Reason(ReasonKind.ENTRY_INTO_FORCE, force.isoformat()))
     return reasons
@@ -170,7 +169,7 @@ def _dates(record: CanonicalRecord, facts: Facts) -> list[Reason]:
 
 def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> Risk:
     """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day.
-    Member and deadline are those ingest read (``facts``, else the record's own, else read the
+    Member, deadline and entry into force are those ingest read (``facts``, else the record's own, else read the
     way ingest reads them)."""
     facts = facts or read_facts(record)
     text = normalise_text(
@@ -187,4 +186,4 @@ def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> 
         if rx.search(text):
             points += pts
             reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
-    return Risk(points, reasons + _dates(record, facts))
+    return Risk(points, reasons + _dates(facts))

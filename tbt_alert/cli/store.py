@@ -39,8 +39,8 @@ def import_cmd(obj: Context, file: IO[bytes], source: str, no_classify: bool) ->
     surrogate) is reported with its number and skipped, the rest kept; a UTF-8 byte-order mark
     is accepted; a binary file is refused. The exit status is 1 when any line was bad. Nothing is sent: 'run' or the daemon send."""
     from tbt_alert.classify.annotate import annotate_pending
+    from tbt_alert.pipeline import import_jsonl
     from tbt_alert.store.engine import session_scope
-    from tbt_alert.store.ingest import import_jsonl
     from tbt_alert.triage.index import refresh_index
 
     engine = obj.engine(migrate=True)

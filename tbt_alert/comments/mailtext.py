@@ -9,9 +9,9 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parseaddr
-from html.parser import HTMLParser
 
 from tbt_alert.comments.drafts import Incoming
+from tbt_alert.text.scan import fragment_lines
 
 # A line that starts the quoted original in common mail programs (English and Chinese).
 QUOTE_START = re.compile(
@@ -25,8 +25,7 @@ QUOTE_START = re.compile(
     re.I,
 )
 AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
-_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
-_SKIP = {"script", "style", "head", "title", "blockquote", "template", "noscript"}
+_QUOTED_BLOCKS = frozenset({"blockquote"})
 
 
 @dataclass
@@ -40,36 +39,10 @@ class ParsedMail:
     raw: bytes = b""  # the message as received (a delivery report is read from it)
 
 
-class _Text(HTMLParser):
-    """HTML to text: block elements break lines; scripts, styles and quoted blocks dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skipping += 1
-        elif tag in _BLOCK and not self.skipping:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCK and not self.skipping:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
 def html_to_text(markup: str) -> str:
-    parser = _Text()
-    parser.feed(markup)
-    parser.close()
-    text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parser.parts))
+    """A mail's HTML part as text (the one HTML-to-text, quoted blocks dropped), blank lines
+    collapsed."""
+    text = re.sub(r"[ \t\r\f\v]+", " ", fragment_lines(markup, drop=_QUOTED_BLOCKS))
     return re.sub(r"\n\s*\n\s*\n+", "\n\n", "\n".join(line.strip() for line in text.split("\n")))
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from tbt_alert.crawl.fetchguard import AllowList, FetchRefused
 from tbt_alert.status import NotificationKind
+from tbt_alert.store.shapes import PayloadJSON, read_payload
 from tbt_alert.store.tables import Notification, SourceRecord
 
 DOL_PDF = "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename=q:/{name}.pdf&Open=True"
@@ -35,7 +35,7 @@ def needs_document(row: Notification) -> bool:
     )
 
 
-def document_url(payloads: list[dict[str, Any]]) -> str | None:
+def document_url(payloads: list[PayloadJSON]) -> str | None:
     for payload in payloads:
         link = payload.get("document_url")
         if isinstance(link, str) and link.startswith(("http://", "https://")):
@@ -61,11 +61,11 @@ def document_targets(session: Session, now: datetime, allowed: AllowList) -> lis
         .order_by(col(Notification.id))
     ).all()
     wanted = [r for r in rows if r.id not in fetched and needs_document(r)]
-    payloads: dict[int, list[dict[str, Any]]] = {}
+    payloads: dict[int, list[PayloadJSON]] = {}
     for src in session.exec(
         select(SourceRecord).where(col(SourceRecord.notification_id).in_([r.id for r in wanted]))
     ).all():
-        payloads.setdefault(src.notification_id, []).append(src.payload)
+        payloads.setdefault(src.notification_id, []).append(read_payload(src.payload))
     targets = []
     for row in wanted:
         url = document_url(payloads.get(row.id or 0, []))

@@ -1,4 +1,5 @@
-"""Which URLs a crawl may fetch (reliability checks 16 and 17): pure logic, no I/O.
+"""Which URLs a crawl may fetch (allow-listed hosts, no private or loopback addresses unless
+allowed, http(s) only): pure logic, no I/O.
 
 :func:`check_url` raises :class:`FetchRefused` unless all of these hold:
 

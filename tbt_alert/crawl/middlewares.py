@@ -1,4 +1,5 @@
-"""Downloader middlewares shared by every tbt-alert spider (reliability checks 16 and 17).
+"""Downloader middlewares shared by every tbt-alert spider: the fetch guard on every request and
+redirect, and bounded bodies.
 
 :class:`FetchGuardMiddleware` applies :func:`tbt_alert.crawl.fetchguard.check_url` with the setting
 ``TBT_ALLOWED_HOSTS`` to every request, twice over: when it is scheduled (the ``request_scheduled``

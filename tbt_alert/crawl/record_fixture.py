@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tbt_alert import __version__
 from tbt_alert.errors import CrawlError
+from tbt_alert.text.scan import http_url
 
 USER_AGENT = (
     f"tbt-alert/{__version__} (fixture recorder; WTO TBT notification alerts for exporters)"
@@ -70,10 +71,10 @@ Fetch = Callable[[str], Fetched]
 
 def check_url(url: str) -> str:
     """The URL if it is http(s) with a host; ValueError otherwise."""
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in SCHEMES or not parts.hostname:
+    found = http_url(url)
+    if found is None:
         raise ValueError(f"only http(s) URLs with a host can be recorded, not {url[:200]!r}")
-    return url.strip()
+    return found
 
 
 def default_name(url: str) -> str:

@@ -1,7 +1,7 @@
 """Run a spider out of process with a hard timeout, and read back what it wrote.
 
-Scrapy's reactor cannot restart inside one process, and a hung crawl must not hang the daemon
-(reliability check 23): each crawl is ``python -m tbt_alert.crawl.spider_main`` in its own process group,
+Scrapy's reactor cannot restart inside one process, and a hung crawl must not hang the daemon:
+each crawl is ``python -m tbt_alert.crawl.spider_main`` in its own process group,
 killed at the timeout. Silence is failure: a crawl that fails, times out, yields no items or mostly
 invalid items raises :class:`CrawlError` with the tail of its log. The crawl never touches the DB.
 """

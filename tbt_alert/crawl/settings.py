@@ -1,6 +1,6 @@
 """Scrapy settings shared by every tbt-alert spider; the runner applies them, callers override.
 
-Polite and bounded by default (reliability checks 16, 17 and 23): a User-Agent naming the project,
+Polite and bounded by default: a User-Agent naming the project,
 one request at a time with a delay, robots.txt obeyed, connect/read timeouts, a body-size cap that
 also bounds decompression, a few retries with exponential backoff, and a host allow-list enforced
 on every request and redirect (:mod:`tbt_alert.crawl.middlewares`). ``TBT_ALLOWED_HOSTS`` defaults to the

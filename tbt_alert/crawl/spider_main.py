@@ -3,7 +3,7 @@
 ``python -m tbt_alert.crawl.spider_main <slug> --out FILE [--arg k=v ...] [--settings-json JSON]``
 
 Items go to FILE as JSON Lines (Scrapy FEEDS), the crawler stats to FILE.stats.json, with the peak
-resident memory of this process as ``tbt/max_rss_bytes`` (reliability check 16). Exit status 0
+resident memory of this process as ``tbt/max_rss_bytes`` (a crawl must stay bounded in memory). Exit status 0
 when the spider finished normally, 1 when it closed for another reason, recorded a failure
 (``tbt/failure``: the spiders' own verdict, and the fetch guard's) or raised in a callback, 2 on bad
 arguments. Errors that Scrapy's own middlewares log (a robots.txt or a single page that could not be

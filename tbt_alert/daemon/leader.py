@@ -1,5 +1,6 @@
-"""One active daemon per database (reliability rule 4, check 20), and one process that crawls or
-sends: ``run``, ``crawl``, ``digest`` and ``backfill`` take the same lock.
+"""One active daemon per database (a second one started against it waits, it never runs jobs
+too), and one process that crawls or sends: ``run``, ``crawl``, ``digest`` and ``backfill`` take
+the same lock.
 
 APScheduler 3.x cannot share a job store between processes, so the daemon takes a lock that lives
 exactly as long as its process:

@@ -1,10 +1,11 @@
 """The daemon: APScheduler 3.x jobs over the plain pipeline functions (a thin edge).
 
 Three jobs, each with ``coalesce=True``, ``max_instances=1`` and ``misfire_grace_time`` from
-``[schedule] misfire_grace_s`` (reliability rule 3, check 22):
+``[schedule] misfire_grace_s``, so that a job missed while the machine slept runs once, not once
+per missed time:
 
 * ``cycle``: :func:`tbt_alert.pipeline.run_cycle` every ``cycle_minutes`` (first run at start);
-  the crawl runs out of process with a hard timeout (rule 10, check 23);
+  the crawl runs out of process with a hard timeout, so a hung crawl cannot hang the daemon;
 * ``daily-digest`` and ``weekly-digest``: ``pipeline.deliver_digests`` at ``digest_hour`` local
   time in ``[schedule] timezone`` (weekly: on ``weekly_digest_day``).
 

@@ -1,7 +1,7 @@
 """Rebuild ePing items from canonical records, and the detail payloads :class:`FakeEping` serves.
 
-:func:`items_from_records` rebuilds ePing getAll items from canonical records (the fields of
-``sources.md`` section 1), deterministically. :func:`download_entries` and :func:`related_entry`
+:func:`items_from_records` rebuilds ePing getAll items from canonical records (the fields
+:func:`tbt_alert.sources.eping.map_item` reads), deterministically. :func:`download_entries` and :func:`related_entry`
 reconstruct the ``getDownloadLinks`` and ``getRelatedNotifications`` items of a served item.
 """
 

@@ -185,8 +185,8 @@ def demo_meta(items: Sequence[dict[str, Any]], anchor: date = ANCHOR) -> dict[st
         "from": "real WTO TBT notifications in tbt_alert/classify/data/labelled.jsonl, by symbol",
         "symbols": list(DEMO_SYMBOLS),
         "count": len(items),
-        "fields": "ePing azureSearch/getAll item fields per docs sources.md section 1, "
-        "built by tbt_alert.demo.eping_server.items_from_records",
+        "fields": "ePing azureSearch/getAll item fields (those tbt_alert.sources.eping.map_item "
+        "reads), built by tbt_alert.demo.eping_server.items_from_records",
         "anchor_date": anchor.isoformat(),
         "window_days": WINDOW_DAYS,
         "dates": "distribution dates moved into the window, keeping the real order; the real "

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from tbt_alert.errors import DeliveryError
 from tbt_alert.resources import resource_dir
+from tbt_alert.text.scan import http_url
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -35,7 +35,6 @@ HTML_BUDGET = 90_000  # bytes; Gmail clips messages over about 100 KB
 DIGEST_FULL = 25  # notifications shown in full in one digest, at most
 DIGEST_LINES = 100  # further notifications listed one line each, at most
 RISK_ORDER = ("red", "amber", "green")
-SAFE_SCHEMES = frozenset({"http", "https"})
 
 # C0 controls except TAB and LF, DEL, C1 controls, and the bidi overrides/isolates (Trojan Source).
 _BODY_JUNK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -88,18 +87,7 @@ class RenderedMessage:
 
 def safe_url(value: object) -> str:
     """The URL if it is an absolute http(s) URL without whitespace or controls, else ``""``."""
-    if not isinstance(value, str):
-        return ""
-    url = value.strip()
-    if not url or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
-        return ""
-    return url
+    return http_url(value) or ""
 
 
 def clean_text(value: str) -> str:

@@ -1,6 +1,6 @@
 """Read a WTO TBT addendum (G/TBT/N/.../Add.n) into change events, for "update" alerts.
 
-Two layouts (design/sources.md section 2): the free-text one used until about 2016 ("The following
+Two layouts: the free-text one used until about 2016 ("The following
 communication, dated ..., is being circulated at the request of ..."), whose events are inferred from
 phrases, and the "Reason for Addendum" checklist used since about 2019, where only ticked boxes
 count. An addendum from which no event can be read still yields one ``other`` event carrying its

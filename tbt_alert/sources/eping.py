@@ -2,8 +2,8 @@
 
 ``page_items`` decodes one ``azureSearch/getAll`` response body and checks its shape, so that schema
 drift (an HTML maintenance page served with status 200, renamed keys) fails loudly instead of reading
-as "0 items". ``map_item`` turns one item into a :class:`CanonicalRecord`. The field list is in
-docs ``sources.md`` section 1. Scraped text is hostile: HTML is parsed with lxml, script/style
+as "0 items". ``map_item`` turns one item into a :class:`CanonicalRecord`. The fields read are
+those named in :func:`map_item` and :func:`_extra`. Scraped text is hostile: HTML is parsed with lxml, script/style
 content is dropped and whitespace collapsed; only http(s) links are kept.
 """
 
@@ -15,30 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
-
-import lxml.etree
-import lxml.html
 
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
 from tbt_alert.record import CanonicalRecord, parse_record
+from tbt_alert.sources.canonical import with_events
+from tbt_alert.text import scan as textscan
+from tbt_alert.text.codes import hs_listed, ics_listed, labelled_codes
 from tbt_alert.text.symbols import split_joint
 
 SOURCE = "eping"
-SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "head"})
-BLOCK_TAGS = frozenset(
-    {"p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5"}
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_HS_CODE = r"\d{2,12}(?:\.\d+)*"
-_HS_SEGMENT = re.compile(
-    rf"^\s*(?:HS\s*(?:codes?)?\s*:?\s*)?({_HS_CODE}(?:\s*[-–]\s*{_HS_CODE})?)\s*(?:$|[-–:(])"
-)
-_ICS_LABEL = re.compile(r"ICS\s*codes?(?:\(s\))?\s*:\s*([\d.,;\s]+)", re.IGNORECASE)
-_HS_LABEL = re.compile(r"HS\s*codes?(?:\(s\))?\s*:\s*([\d.,;\s]+)", re.IGNORECASE)
-_ICS_CODE = re.compile(r"(?<![\d.])\d{2}(?:\.\d+)*\.?(?!\d)")  # as written: "43.020", "59."
 _LINK_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -98,7 +85,8 @@ def check_objects(values: list[Any], name: str) -> None:
 
 
 def map_item(item: dict[str, Any]) -> CanonicalRecord:
-    """Map one ePing getAll item to a canonical record; RecordError names what is missing."""
+    """Map one ePing getAll item to a canonical record; RecordError names what is missing.
+    An addendum's events are read from its description (ePing gives them no typed field)."""
     if not isinstance(item, dict):
         raise RecordError(f"an ePing item must be an object, got {type(item).__name__}")
     symbols = split_symbols(_as_text(item, "documentSymbol"))
@@ -108,7 +96,7 @@ def map_item(item: dict[str, Any]) -> CanonicalRecord:
     data: dict[str, Any] = {
         "symbol": symbols[0] if symbols else None,
         "joint_symbols": symbols if len(symbols) > 1 else [],
-        "member": clean_text(_as_text(item, "notifyingMember")),
+        "member": textscan.one_line(_as_text(item, "notifyingMember")),
         "title": _plain(item, "title"),
         "description": _plain(item, "description"),
         "products_text": products,
@@ -117,7 +105,7 @@ def map_item(item: dict[str, Any]) -> CanonicalRecord:
         "hs_codes": hs_codes(item.get("hsCodes"), _as_text(item, "hsCodeText"), products),
         "ics_codes": ics_codes(_as_text(item, "icsCodeText"), products),
         "objective": "; ".join(_names(item.get("objectives"))) or None,
-        "notification_type": clean_text(_as_text(item, "notificationType")),
+        "notification_type": textscan.one_line(_as_text(item, "notificationType")),
         "proposed_adoption": _date_or_text(item, "proposedAdoptionDate"),
         "proposed_entry_into_force": _date_or_text(item, "proposedEntryIntoForceDate"),
         "document_links": links,
@@ -128,19 +116,19 @@ def map_item(item: dict[str, Any]) -> CanonicalRecord:
         **_extra(item),
     }
     data["language"] = guess_language(data["title"], data["description"])
-    return parse_record(data)
+    return with_events(parse_record(data))
 
 
 def _extra(item: dict[str, Any]) -> dict[str, Any]:
     """Fields without a canonical slot, kept under ``extra``."""
     extra: dict[str, Any] = {
-        "area": clean_text(_as_text(item, "area")),
-        "dol_link": clean_text(_as_text(item, "dolLink")),
+        "area": textscan.one_line(_as_text(item, "area")),
+        "dol_link": textscan.one_line(_as_text(item, "dolLink")),
         "is_open_for_comments": item.get("isOpenForComments")
         if isinstance(item.get("isOpenForComments"), bool)
         else None,
         "keywords": _names(item.get("keywords")),
-        "relevant_documents": clean_text(_as_text(item, "relevantDocumentTitle")),
+        "relevant_documents": textscan.one_line(_as_text(item, "relevantDocumentTitle")),
     }
     return extra
 
@@ -156,41 +144,8 @@ def _as_text(item: dict[str, Any], key: str) -> str | None:
 
 def _plain(item: dict[str, Any], key: str) -> str | None:
     """Prefer ``<key>Plain``; else strip the HTML of ``<key>``."""
-    plain = clean_text(_as_text(item, key + "Plain"))
-    return plain if plain else html_to_text(_as_text(item, key))
-
-
-def clean_text(text: str | None) -> str | None:
-    """Drop control characters and collapse whitespace; None for empty text."""
-    if text is None:
-        return None
-    text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
-    return text or None
-
-
-def html_to_text(html: str | None) -> str | None:
-    """Visible text of an HTML fragment: no script/style content, block breaks as spaces."""
-    if html is None or not html.strip():
-        return None
-    html = _CONTROL.sub(" ", html)
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return clean_text(html)
-    parts: list[str] = []
-    _collect_text(root, parts)
-    return clean_text("".join(parts))
-
-
-def _collect_text(element: Any, parts: list[str]) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag.lower() not in SKIPPED_TAGS and isinstance(element.tag, str):
-        parts.append(" " if tag.lower() in BLOCK_TAGS else "")
-        parts.append(element.text or "")
-        for child in element:
-            _collect_text(child, parts)
-        parts.append(" " if tag.lower() in BLOCK_TAGS else "")
-    parts.append(element.tail or "")
+    plain = textscan.one_line(_as_text(item, key + "Plain"))
+    return plain if plain else textscan.html_to_text(_as_text(item, key))
 
 
 def split_symbols(text: str | None) -> list[str]:
@@ -213,11 +168,11 @@ def iso_date(value: Any) -> str | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
-        return clean_text(text)
+        return textscan.one_line(text)
 
 
 def _date_or_text(item: dict[str, Any], key: str) -> str | None:
-    return iso_date(item.get(key)) or clean_text(_as_text(item, key + "Text"))
+    return iso_date(item.get(key)) or textscan.one_line(_as_text(item, key + "Text"))
 
 
 def hs_codes(structured: Any, text: str | None, products: str | None = None) -> list[str]:
@@ -229,35 +184,23 @@ def hs_codes(structured: Any, text: str | None, products: str | None = None) -> 
             code = entry.get("code") if isinstance(entry, dict) else None
             if isinstance(code, str | int) and not isinstance(code, bool):
                 codes.append(str(code).strip())
-    segments = re.split(r"[;,\n]", text or "")
-    for label in _HS_LABEL.findall(products or ""):
-        segments.extend(re.split(r"[;,\n]", label))
-    for segment in segments:
-        match = _HS_SEGMENT.match(segment)
-        if match:
-            codes.append(_SPACE.sub("", match.group(1)))  # a range "0701-0714" is kept whole
+    codes.extend(hs_listed(text))
+    codes.extend(hs_listed(" ; ".join(labelled_codes(products or "", "HS"))))
     return _unique(codes)
 
 
 def ics_codes(text: str | None, products: str | None) -> list[str]:
     """ICS codes of ``icsCodeText`` plus those in "(ICS code(s): 43.020)" of the products text."""
-    codes = _ICS_CODE.findall(text or "")
-    for label in _ICS_LABEL.findall(products or ""):
-        codes.extend(_ICS_CODE.findall(label))
+    codes = ics_listed(text or "")
+    for label in labelled_codes(products or "", "ICS"):
+        codes.extend(ics_listed(label))
     return _unique(codes)
 
 
 def http_links(text: str | None) -> list[str]:
     """Split on whitespace, commas and semicolons; keep absolute http(s) URLs only."""
-    out: list[str] = []
-    for token in _LINK_SEPARATORS.split(text or ""):
-        try:
-            parts = urlsplit(token)
-        except ValueError:
-            continue
-        if parts.scheme.lower() in ("http", "https") and parts.hostname:
-            out.append(token)
-    return _unique(out)
+    found = (textscan.http_url(token) for token in _LINK_SEPARATORS.split(text or ""))
+    return _unique(url for url in found if url)
 
 
 def guess_language(*texts: str | None) -> str:
@@ -269,7 +212,7 @@ def _names(entries: Any) -> list[str]:
     if not isinstance(entries, list):
         return []
     names = (e.get("name") for e in entries if isinstance(e, dict))
-    cleaned = (clean_text(n) for n in names if isinstance(n, str))
+    cleaned = (textscan.one_line(n) for n in names if isinstance(n, str))
     return [n for n in cleaned if n]
 
 

@@ -9,7 +9,7 @@ Which items get detail requests (each costs one request at about one per second)
 * download links: only items that give no link to any file at all (no ``notifiedDocumentLink``,
   ``linkToNotification`` nor ``dolLink``); the others already point to their documents.
 
-Response shapes of the detail endpoints are reconstructed (sources.md section 1): an object with an
+Response shapes of the detail endpoints are reconstructed (no raw body was available): an object with an
 ``items`` list (a bare list is accepted too); related items carry ``documentSymbol``, download items
 ``displayName`` and ``urlLink``. Anything else is schema drift and fails the crawl.
 """
@@ -23,7 +23,8 @@ from urllib.parse import urlencode, urljoin
 
 from tbt_alert.config import Config
 from tbt_alert.errors import CrawlError, RecordError, SymbolError
-from tbt_alert.sources.eping import check_objects, clean_text, http_links, split_symbols
+from tbt_alert.sources.eping import check_objects, http_links, split_symbols
+from tbt_alert.text.scan import one_line
 from tbt_alert.text.symbols import parse_symbol
 
 API_KEY_ENV = "TBT_ALERT_EPING_API_KEY"  # the keyed API's key reaches the spider only this way
@@ -137,7 +138,7 @@ def download_links(body: bytes) -> list[dict[str, str]]:
         if not isinstance(url, str) or not isinstance(name, str | None):
             raise CrawlError(f"ePing schema drift: download item {index} has no text urlLink")
         for kept in http_links(url.strip()):
-            links.append({"name": clean_text(name) or kept.rsplit("/", 1)[-1], "url": kept})
+            links.append({"name": one_line(name) or kept.rsplit("/", 1)[-1], "url": kept})
     return links
 
 

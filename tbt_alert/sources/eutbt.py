@@ -20,7 +20,9 @@ import lxml.html
 
 from tbt_alert.errors import CrawlError, RecordError
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.sources.canonical import with_events
 from tbt_alert.text import scan as textscan
+from tbt_alert.text.codes import codes_listed
 from tbt_alert.text.dates import parse_date
 from tbt_alert.text.members import member_by_code
 from tbt_alert.text.symbols import find_symbols
@@ -81,7 +83,8 @@ class EuTbtNotice:
     warnings: list[str] = field(default_factory=list)
 
     def to_record(self) -> CanonicalRecord:
-        """The canonical record; RecordError when member or title could not be read."""
+        """The canonical record, an addendum's with the events its description states;
+        RecordError when member or title could not be read."""
         if not self.member or not self.title:
             raise RecordError(
                 f"EU TBT page {self.url} lacks member or title; warnings: {self.warnings}"
@@ -95,7 +98,7 @@ class EuTbtNotice:
             ],
             "parse_warnings": list(self.warnings),
         }
-        return CanonicalRecord(
+        record = CanonicalRecord(
             symbol=self.symbol,
             member=self.member,
             title=self.title,
@@ -111,6 +114,7 @@ class EuTbtNotice:
             source="eu_tbt_db",
             extra={k: v for k, v in extra.items() if v},
         )
+        return with_events(record)
 
 
 def _iso(value: date | None) -> str | None:
@@ -223,15 +227,10 @@ def _fill_sections(notice: EuTbtNotice, sections: dict[str, str]) -> None:
     notice.products = one(sections.get("products"))
     notice.fields_of_activity = one(sections.get("fields"))
     hs, ics = textscan.find_codes(notice.products or "")
-    notice.hs_codes = hs or _code_list(sections.get("hs"))
-    notice.ics_codes = ics or _code_list(sections.get("ics"))
+    notice.hs_codes = hs or codes_listed(sections.get("hs"))
+    notice.ics_codes = ics or codes_listed(sections.get("ics"))
     if notice.description is None:
         notice.warnings.append("heading 'Description' not found")
-
-
-def _code_list(section: str | None) -> list[str]:
-    codes = re.findall(r"\b\d{2}(?:[.\d]{0,12}\d)?\b", section or "")
-    return list(dict.fromkeys(codes))
 
 
 def _comments(section: str) -> list[EuComment]:

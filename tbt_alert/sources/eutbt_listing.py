@@ -23,6 +23,7 @@ import lxml.html
 from tbt_alert.errors import CrawlError, RecordError
 from tbt_alert.record import parse_record
 from tbt_alert.sources.eutbt import EuTbtNotice, parse_eu_tbt_page
+from tbt_alert.text import scan as textscan
 
 SOURCE = "eutbt"
 DEFAULT_BASE_URL = "https://technical-barriers-trade.ec.europa.eu/en/"
@@ -43,8 +44,7 @@ class Listing:
 
 def base_url_of(url: str) -> str:
     """The base URL with a trailing slash; ValueError unless it is an absolute http(s) URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if textscan.http_url(url) is None:
         raise ValueError(f"EU TBT base_url must be an absolute http(s) URL, got {url!r}")
     return url if url.endswith("/") else url + "/"
 

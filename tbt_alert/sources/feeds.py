@@ -1,11 +1,10 @@
 """Generic RSS/Atom feeds: entries carrying TBT notification symbols.
 
-No public feed of TBT notifications is known (design/sources.md section 3), so feeds are read
+No public feed of TBT notifications is known, so feeds are read
 generically from a configured list. feedparser only ever gets the bytes our own fetch produced:
-given a ``str`` it may open a local path or a URL, with no timeout or size cap (reliability check
-18). Before it, a pre-check refuses entity declarations of every kind (billion laughs, quadratic
+given a ``str`` it may open a local path or a URL, with no timeout or size cap. Before it, a pre-check refuses entity declarations of every kind (billion laughs, quadratic
 blowup, XXE with ``SYSTEM "file:..."`` or ``"http:..."``): real feeds do not need them
-(reliability check 19). A feed that is not a feed, or is cut short, raises ``CrawlError``.
+A feed that is not a feed, or is cut short, raises ``CrawlError``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree
@@ -25,6 +23,7 @@ from defusedxml import DefusedXmlException
 
 from tbt_alert.errors import CrawlError
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.sources.canonical import with_events
 from tbt_alert.text import scan as textscan
 from tbt_alert.text.members import member_by_code
 from tbt_alert.text.symbols import parse_symbol
@@ -130,7 +129,7 @@ def _check_parsed(parsed: Any, text: str, url: str) -> None:
 def _entry(raw: Any) -> FeedEntry:
     title = _plain(raw.get("title", ""))
     summary = _plain(_summary_html(raw), keep_lines=True)
-    link = _http_link(raw.get("link"))
+    link = textscan.http_url(raw.get("link"))
     ident = str(raw.get("id") or link or _digest(title, summary))
     return FeedEntry(
         id=ident,
@@ -155,16 +154,6 @@ def _plain(html: str, *, keep_lines: bool = False) -> str:
     return ("\n" if keep_lines else " ").join(lines)[:_MAX_TEXT]
 
 
-def _http_link(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
-
-
 def _digest(*parts: str) -> str:
     return "sha256:" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
 
@@ -187,6 +176,7 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
     so an entry without one - a news item, a Code of Good Practice notice - cannot be stored as a
     notification; the caller counts and logs it instead. The first symbol is the entry's; the others
     are kept in ``extra["other_symbols"]`` (they may be parents or related measures, not joint ones).
+    An addendum's record carries the events its summary states.
     """
     if not entry.symbols:
         return None
@@ -203,7 +193,7 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
         "published": entry.published.isoformat() if entry.published else None,
         "other_symbols": entry.symbols[1:],
     }
-    return CanonicalRecord(
+    record = CanonicalRecord(
         symbol=symbol.canonical,
         member=member,
         title=entry.title or entry.summary_text[:200],
@@ -215,3 +205,4 @@ def entry_to_record(entry: FeedEntry) -> CanonicalRecord | None:
         source_id=entry.id,
         extra={k: v for k, v in extra.items() if v},
     )
+    return with_events(record)

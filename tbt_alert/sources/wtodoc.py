@@ -1,7 +1,7 @@
 """Read the text of a WTO TBT notification form (G/TBT/N/...) by its box labels.
 
 The text comes from the Word, PDF or HTML file of the notification, or from a copy of it. Three
-generations of labels exist (design/sources.md section 2) and the 1995-2000 forms run all boxes into
+generations of labels exist (1995-2000, 2000s, the current form) and the 1995-2000 forms run all boxes into
 one paragraph, so each box is found by its label, never by its position or number. Missing labels
 are reported in ``NotificationDoc.warnings``; text in which almost no label is found raises
 ``CrawlError`` (a changed layout must fail loudly, never parse into an empty success).

@@ -9,17 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from sqlmodel import Session, select
 
 from tbt_alert.errors import RecordError, SymbolError
-from tbt_alert.record import CanonicalRecord, Facts, decode_lines, parse_line, parse_record
+from tbt_alert.record import CanonicalRecord, Facts, parse_record
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.measure import parallel_key, record_events
+from tbt_alert.store.shapes import read_payload
 from tbt_alert.store.tables import Notification, SourceRecord
 from tbt_alert.text.dates import parse_date, parse_deadline
 from tbt_alert.text.members import normalise_member
@@ -139,7 +140,8 @@ def read_facts(record: CanonicalRecord, keyed: Keyed | None = None) -> Facts:
     member = normalise_member(record.member, (keyed.member_code or None) if keyed else None)
     distributed = parse_date(record.distribution_date)
     deadline = parse_deadline(record.comment_deadline, distributed).date
-    return Facts(member.code, member.name_en or record.member, distributed, deadline)
+    force = parse_date(record.proposed_entry_into_force)
+    return Facts(member.code, member.name_en or record.member, distributed, deadline, force)
 
 
 def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str) -> None:
@@ -151,6 +153,7 @@ def _apply(row: Notification, record: CanonicalRecord, keyed: Keyed, digest: str
     row.joint_symbols = list(keyed.joint)
     row.distribution_date, row.comment_deadline = distributed, deadline
     row.comment_deadline_text = record.comment_deadline
+    row.proposed_entry_into_force = facts.entry_into_force
     row.title, row.description, row.products_text = (
         record.title,
         record.description,
@@ -202,6 +205,10 @@ def upsert(session: Session, record: CanonicalRecord, *, source: str, now: datet
 # Which source speaks first for a field; the others fill what it leaves empty.
 SOURCE_PRIORITY = {"eping": 0, "import": 0, "eutbt": 1, "feeds": 2, "wtodoc": 3}
 UNION_FIELDS = ("joint_symbols", "document_links")
+# The notification document's own checklist says what an addendum changes more surely than a
+# description read by another source: for ``events`` the document reader speaks first.
+DOCUMENT_FIRST = ("events",)
+DOCUMENT_SOURCE = "wtodoc"
 
 
 def _empty(value: Any) -> bool:
@@ -210,17 +217,24 @@ def _empty(value: Any) -> bool:
 
 def merge_records(sources: Iterable[SourceRecord]) -> CanonicalRecord:
     """One record from what every source said: by source priority, the first non-empty value of
-    each field; joint symbols and document links are the union; extra keys first come first."""
+    each field; joint symbols and document links are the union; extra keys first come first;
+    an addendum's events are the document reader's when it read any."""
     ordered = sorted(
         sources, key=lambda s: (SOURCE_PRIORITY.get(s.source, 1), s.source, s.source_key)
     )
     merged: dict[str, Any] = {}
     for src in ordered:
-        for key, value in src.payload.items():
+        payload: dict[str, Any] = dict(read_payload(src.payload))
+        for key, value in payload.items():
             if key in UNION_FIELDS:
                 merged[key] = list(dict.fromkeys([*merged.get(key, []), *(value or [])]))
             elif key not in merged or (_empty(merged[key]) and not _empty(value)):
                 merged[key] = value
+    for key in DOCUMENT_FIRST:
+        said = [read_payload(s.payload).get(key) for s in ordered if s.source == DOCUMENT_SOURCE]
+        read = next((v for v in said if not _empty(v)), None)
+        if read is not None:
+            merged[key] = read
     return parse_record(merged)
 
 
@@ -296,26 +310,17 @@ def _ingest_one(
         report.unchanged += 1
 
 
-def read_jsonl(stream: IO[bytes] | IO[str]) -> Iterator[tuple[int, CanonicalRecord | RecordError]]:
-    """Yield (line number, record or the error that line gave); blank lines are skipped. A line
-    that is not UTF-8 is one bad line (see :func:`tbt_alert.record.decode_lines`)."""
-    for number, line in decode_lines(stream):
-        if isinstance(line, RecordError):
-            yield number, line
-            continue
-        if not line.strip():
-            continue
-        try:
-            yield number, parse_line(line)
-        except RecordError as e:
-            yield number, e
-
-
-def import_jsonl(
-    session: Session, stream: IO[bytes] | IO[str], *, source: str, now: datetime
+def ingest_lines(
+    session: Session,
+    lines: Iterable[tuple[int, CanonicalRecord | RecordError]],
+    *,
+    source: str,
+    now: datetime,
 ) -> IngestReport:
+    """Upsert numbered records as a source adapter read them (``sources.canonical.read_jsonl``
+    for canonical JSON Lines); a line that gave an error is reported with its number."""
     report = IngestReport()
-    for number, item in read_jsonl(stream):
+    for number, item in lines:
         if isinstance(item, RecordError):
             report.invalid.append(f"line {number}: {item}")
             continue
@@ -340,11 +345,18 @@ def as_record(row: Notification) -> CanonicalRecord:
         if row.comment_deadline
         else row.comment_deadline_text,
         "language": row.language,
+        "proposed_entry_into_force": row.proposed_entry_into_force.isoformat()
+        if row.proposed_entry_into_force
+        else None,
         "joint_symbols": row.joint_symbols,
         "document_url": row.document_url,
         "document_links": row.document_links,
         "facts": Facts(
-            row.member_code, row.member_name, row.distribution_date, row.comment_deadline
+            row.member_code,
+            row.member_name,
+            row.distribution_date,
+            row.comment_deadline,
+            row.proposed_entry_into_force,
         ),
     }
     return CanonicalRecord(**data)

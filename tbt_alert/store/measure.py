@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Literal
 
 from tbt_alert.record import CanonicalRecord
-from tbt_alert.sources.addenda import AddendumEvent, EventKind, describe_event, events_in_text
+from tbt_alert.sources.addenda import AddendumEvent, EventKind, describe_event
 from tbt_alert.status import NotificationKind
 from tbt_alert.store.shapes import EventJSON, read_events
 from tbt_alert.store.tables import Notification
@@ -40,22 +40,15 @@ class MeasureState:
 
 
 def record_events(record: CanonicalRecord, kind: NotificationKind) -> list[dict[str, Any]]:
-    """Typed events of an addendum, revision or corrigendum: those a document parser gave in the
-    record (``events``), else those its description states. A regular notification has none."""
+    """The typed events an addendum, revision or corrigendum carries (``events``, read by its
+    source adapter, see ``sources.canonical``), checked for shape; a regular notification has none.
+    """
     if kind == NotificationKind.REGULAR:
         return []
     given = record.extra.get("events")
-    if isinstance(given, list) and given:
-        return [e for e in (_event_from_json(x) for x in given) if e is not None]
-    return [event_json(e) for e in events_in_text(record.description or "")]
-
-
-def event_json(event: AddendumEvent) -> dict[str, Any]:
-    return {
-        "kind": event.kind.value,
-        "date": event.date.isoformat() if event.date else None,
-        "text": event.text,
-    }
+    if not isinstance(given, list):
+        return []
+    return [e for e in (_event_from_json(x) for x in given) if e is not None]
 
 
 def _event_from_json(value: Any) -> dict[str, Any] | None:

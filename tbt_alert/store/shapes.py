@@ -6,7 +6,8 @@ by key.
 * ``notification.classification``: :class:`ClassificationJSON` (written by classify/annotate);
 * ``notification.events``: a list of :class:`EventJSON` (written by ingest);
 * ``bulletin.snapshot``: :class:`WarningSnapshot` for a warning or an update, :class:`DigestSnapshot`
-  for a digest (written by alerts/plan and alerts/digest).
+  for a digest (written by alerts/plan and alerts/digest);
+* ``source_record.payload``: :class:`PayloadJSON`, one source's record (written by ingest).
 
 Reasons inside a classification are :class:`ReasonJSON` objects, read into
 :class:`~tbt_alert.classify.reasons.Reason` values by ``classify.reasons.reason_from_json``; an
@@ -15,7 +16,10 @@ earlier version stored them as sentences, which are kept as they are.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
+
+from tbt_alert.errors import RecordError
+from tbt_alert.record import parse_record
 
 
 class ReasonJSON(TypedDict, total=False):
@@ -58,6 +62,35 @@ class EventJSON(TypedDict):
     kind: str  # an addenda.EventKind name
     date: str | None  # ISO date
     text: str
+
+
+class PayloadJSON(TypedDict, total=False):
+    """What one source said of a notification: its canonical record as JSON
+    (``CanonicalRecord.to_dict``), the canonical fields first, then the source's own keys. Those
+    read by name elsewhere are declared here."""
+
+    symbol: str
+    member: str
+    title: str
+    distribution_date: str | None
+    description: str | None
+    products_text: str | None
+    hs_codes: list[str]
+    ics_codes: list[str]
+    objective: str | None
+    comment_deadline: str | None
+    language: str | None
+    source_url: str | None
+    joint_symbols: list[str]
+    notification_type: str | None
+    proposed_adoption: str | None
+    proposed_entry_into_force: str | None
+    document_url: str | None
+    document_links: list[str]
+    source: str | None
+    source_id: str | None
+    dol_link: str | None  # ePing's Documents Online file name
+    events: list[EventJSON]  # an addendum's, read by the source adapter
 
 
 class WarningSnapshot(TypedDict):
@@ -191,3 +224,12 @@ def read_digest_snapshot(value: Any) -> DigestSnapshot:
         if isinstance(data.get("items"), dict)
         else {},
     }
+
+
+def read_payload(value: Any) -> PayloadJSON:
+    """The one reader of ``source_record.payload``: the stored record checked as a canonical
+    record (a payload that is not one, edited by hand or junk, reads as ``{}``)."""
+    try:
+        return cast(PayloadJSON, parse_record(value).to_dict())
+    except RecordError:
+        return {}

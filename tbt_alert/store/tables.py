@@ -74,6 +74,7 @@ class Notification(SQLModel, table=True):
     objective: str | None = None
     comment_deadline: date | None = Field(default=None, index=True)
     comment_deadline_text: str | None = None
+    proposed_entry_into_force: date | None = None  # as ingest read it from the record
     language: str | None = Field(default=None, max_length=8)
     document_url: str | None = None
     document_links: list[str] = _json()

@@ -120,6 +120,46 @@ def hs_in_text(text: str, assume_marker: bool = False) -> list[HsCode]:
     return found
 
 
+# Codes in a list a source gives as such (ePing's hsCodeText / icsCodeText, the EU database's
+# "HS codes" section), kept as written: no marker is needed, and nothing is normalised.
+_LISTED_HS = r"\d{2,12}(?:\.\d+)*"
+_HS_SEGMENT = re.compile(
+    rf"^\s*(?:HS\s*(?:codes?)?\s*:?\s*)?({_LISTED_HS}(?:\s*[-–]\s*{_LISTED_HS})?)\s*(?:$|[-–:(])"
+)
+_LISTED_ICS = re.compile(r"(?<![\d.])\d{2}(?:\.\d+)*\.?(?!\d)")  # as written: "43.020", "59."
+_LISTED_ANY = re.compile(r"\b\d{2}(?:[.\d]{0,12}\d)?\b")
+_LABELS = {
+    name: re.compile(rf"{name}\s*codes?(?:\(s\))?\s*:\s*([\d.,;\s]+)", re.IGNORECASE)
+    for name in ("HS", "ICS")
+}
+
+
+def hs_listed(text: str | None) -> list[str]:
+    """The HS code leading each ``;``/``,``/line segment of a code list ("870321 - Vehicles;
+    8708"), as written; a range "0701-0714" is kept whole."""
+    out = []
+    for segment in re.split(r"[;,\n]", text or ""):
+        match = _HS_SEGMENT.match(segment)
+        if match:
+            out.append(re.sub(r"\s+", "", match.group(1)))
+    return out
+
+
+def ics_listed(text: str | None) -> list[str]:
+    """The ICS codes of a code list ("43.020; 43.040", "59."), as written."""
+    return _LISTED_ICS.findall(text or "")
+
+
+def codes_listed(text: str | None) -> list[str]:
+    """Every code-like number of a section that holds only codes, as written, duplicates dropped."""
+    return list(dict.fromkeys(_LISTED_ANY.findall(text or "")))
+
+
+def labelled_codes(text: str, name: str) -> list[str]:
+    """What follows "HS code(s):" (``name`` "HS") or "ICS code(s):" ("ICS") in free text."""
+    return _LABELS[name].findall(text)
+
+
 def normalise_ics(raw: str) -> str | None:
     """'29.120.50' -> itself; '43.' -> '43'; '23.04.01' -> '23.040.01'; junk -> None."""
     m = _ICS_CODE.search(raw.strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -63,7 +64,10 @@ _BLOCK_TAGS = frozenset(
         "pre",
     }
 )
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+_SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "head", "title", "iframe", "object"}
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL = re.compile(r"https?://[^\s<>\"'|]{1,2000}", re.I)
 _URL_TRAILING = ".,;:)]}"
 
@@ -89,10 +93,11 @@ def _unmangle(m: re.Match[str]) -> str:
 
 
 def one_line(text: str | None) -> str | None:
-    """Whitespace collapsed to single spaces; None for empty text."""
+    """The one-line text cleaner: control characters and runs of whitespace become single
+    spaces; None for empty text."""
     if text is None:
         return None
-    return " ".join(text.split()) or None
+    return " ".join(_CONTROL.sub(" ", text).split()) or None
 
 
 def symbols_in(text: str) -> list[str]:
@@ -114,6 +119,24 @@ def find_codes(text: str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(c for c in hs if c)), list(dict.fromkeys(ics_in_text(text)))
 
 
+def http_url(value: object) -> str | None:
+    """The one link filter: ``value`` (stripped) when it is an absolute http(s) URL with a host
+    and no whitespace or control characters in it, else None. Scraped links are hostile: every
+    link taken from a source, written into a message or fetched passes through it."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
 def find_urls(text: str) -> list[str]:
     """http(s) links in the text, trailing punctuation removed, first occurrence order."""
     return list(dict.fromkeys(u.rstrip(_URL_TRAILING) for u in _URL.findall(text)))
@@ -132,32 +155,39 @@ def header_date(header: str) -> date | None:
     return None
 
 
-def html_lines(root: lxml.html.HtmlElement) -> str:
-    """Visible text under an lxml element, a line break around each block element.
-
-    Script, style and head content is dropped; comments and processing instructions too.
+def html_lines(root: lxml.html.HtmlElement, *, drop: frozenset[str] = frozenset()) -> str:
+    """The one HTML-to-text: visible text under an lxml element, a line break around each block
+    element. Script, style, head, embedded objects and the ``drop`` tags (a mail's quoted
+    ``blockquote``) are dropped with their content; comments and processing instructions too.
     """
     parts: list[str] = []
-    _collect(root, parts)
+    _collect(root, parts, _SKIP_TAGS | drop)
     return "".join(parts)
 
 
-def fragment_lines(html: str) -> str:
-    """``html_lines`` of an HTML fragment (a feed summary); unparsable input is returned as is."""
+def fragment_lines(html: str, *, drop: frozenset[str] = frozenset()) -> str:
+    """``html_lines`` of an HTML fragment or page (a feed summary, an ePing field, a mail);
+    control characters become spaces first; unparsable input is returned as is."""
     if not html.strip():
         return ""
+    html = _CONTROL.sub(" ", html)
     try:
-        return html_lines(lxml.html.fragment_fromstring(html, create_parent="div"))
+        return html_lines(lxml.html.fragment_fromstring(html, create_parent="div"), drop=drop)
     except (lxml.etree.ParserError, ValueError):
         return html
 
 
-def _collect(element: lxml.html.HtmlElement, parts: list[str]) -> None:
+def html_to_text(html: str | None) -> str | None:
+    """The visible text of an HTML fragment on one line; None when there is none."""
+    return one_line(fragment_lines(html)) if html else None
+
+
+def _collect(element: lxml.html.HtmlElement, parts: list[str], skip: frozenset[str]) -> None:
     tag = element.tag.lower() if isinstance(element.tag, str) else ""
-    if tag and tag not in _SKIP_TAGS:
+    if tag and tag not in skip:
         newline = "\n" if tag in _BLOCK_TAGS else ""
         parts.append(newline + (element.text or ""))
         for child in element:
-            _collect(child, parts)
+            _collect(child, parts, skip)
         parts.append(newline)
     parts.append(element.tail or "")
