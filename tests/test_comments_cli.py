@@ -164,7 +164,7 @@ def test_from_drafts_to_an_exported_and_submitted_comment(run, tmp_path, monkeyp
         (("comments", "reply", SYMBOL, "--file", "/nonexistent"), "error: cannot read"),
         (("comments", "merge", SYMBOL, "--no-edit"), "error: no drafts for"),
         (("comments", "close", SYMBOL, "--bogus"), "No such option"),
-        (("inbound",), "error: [mail] reply_domain is not set"),
+        (("inbound",), "error: [mail] reply_domain and bounce_domain are not set"),
         (("comments", "assign", SYMBOL, "--to", "li@"), "error: not a valid email address"),
         (("comments", "submit", SYMBOL, "--date", "1st May"), "expected YYYY-MM-DD"),
     ],
