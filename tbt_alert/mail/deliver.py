@@ -122,8 +122,9 @@ def deliver_due(
     server answered. Safe with any number of concurrent senders. Returns counts by status.
     ``translator``: machine translation of titles and summaries no source gave in the reader's
     language (None: such texts are shown in the original, with a line saying so)."""
-    run = _Run(engine, mailer, settings, now, sector_names, rng or random.Random(), worker)
-    run.translator = translator
+    run = _Run(
+        engine, mailer, settings, now, sector_names, rng or random.Random(), worker, translator
+    )
     return run.go()
 
 
@@ -139,11 +140,12 @@ class _Run:
         names: dict[str, tuple[str, str]],
         rng: random.Random,
         worker: str | None,
+        translator: Translator | None = None,
     ) -> None:
         self.engine, self.mailer, self.settings = engine, mailer, settings
         self.now, self.names, self.rng = now, names, rng
         self.worker = worker or worker_id()
-        self.translator: Translator | None = None
+        self.translator = translator
         self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
         self.records: Connection | None = None
