@@ -114,7 +114,7 @@ def test_status_shows_sources_gaps_deliveries_and_the_lock_holder(
     shown = cli(db_env, "status")
     out = shown.stdout.decode()
     assert shown.returncode == 0, shown.stderr
-    assert "lock        free" in out and "schema      0009 (newest 0009)" in out
+    assert "lock        free" in out and "schema      0011 (newest 0011)" in out
     assert "eping    last failed" in out and "failures in a row 1" in out
     assert "error: crawl of eping failed: HTTP 503" in out
     assert "gaps        1 open" in out and "related of G/TBT/N/EU/1" in out
