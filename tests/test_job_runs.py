@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from tbt_alert.config import Config, DatabaseConfig, MailConfig
@@ -106,3 +109,87 @@ def test_the_digest_command_records_its_run(db_env, db_url):  # noqa: F811
     assert result.returncode == 0, result.stderr
     stored = rows(db_url)
     assert [(r.job, r.outcome, r.error) for r in stored] == [("weekly-digest", "ok", None)]
+
+
+def insert_call(conn, symbol: str, deadline: date, status: str) -> None:
+    nid = conn.execute(
+        text("SELECT id FROM notification WHERE symbol = :s"), {"s": symbol}
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO comment_call (notification_id, symbol, wto_deadline, internal_deadline, "
+            "status, created_at, updated_at) VALUES (:n, :s, :w, :d, :st, :t, :t)"
+        ),
+        {
+            "n": nid,
+            "s": symbol,
+            "w": deadline + timedelta(days=10),
+            "d": deadline,
+            "st": status,
+            "t": datetime.now(UTC),
+        },
+    )
+
+
+def test_status_shows_each_jobs_last_and_next_run_and_the_comment_calls_due(
+    db_env,  # noqa: F811
+    db_url,
+    tmp_path,
+):
+    config = tmp_path / "status.toml"
+    config.write_text(
+        '[schedule]\ntimezone = "Europe/Berlin"\ncycle_minutes = 60\ndigest_hour = 8\n'
+        'weekly_digest_day = "wed"\n[comments]\nreminder_days = 5\n',
+        "utf-8",
+    )
+    env = {**db_env, "TBT_ALERT_CONFIG": str(config)}
+    records = tmp_path / "in.jsonl"
+    records.write_text(
+        "".join(
+            json.dumps({"symbol": f"G/TBT/N/EU/{n}", "member": "EU", "title": f"Toys {n}"}) + "\n"
+            for n in (1, 2, 3)
+        )
+    )
+    assert cli(env, "import", str(records), "--no-classify").returncode == 0
+    now = datetime.now(UTC)
+    started = now - timedelta(minutes=10)
+    engine = make_engine(db_url)
+    record_run(engine, "cycle", started - timedelta(hours=1), started, False, "HTTP 503")
+    record_run(engine, "cycle", started, started + timedelta(minutes=2), True, None)
+    record_run(engine, "daily-digest", started, started, False, "smtp refused")
+    berlin = ZoneInfo("Europe/Berlin")
+    today = now.astimezone(berlin).date()
+    with engine.begin() as conn:
+        insert_call(conn, "G/TBT/N/EU/1", today + timedelta(days=3), "drafting")
+        insert_call(conn, "G/TBT/N/EU/2", today + timedelta(days=20), "open")
+        insert_call(conn, "G/TBT/N/EU/3", today + timedelta(days=2), "submitted")
+    engine.dispose()
+
+    shown = cli(env, "status")
+    out = shown.stdout.decode()
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(cli(env, "status", "--json").stdout)
+    jobs = {j["job"]: j for j in data["jobs"]}
+    cycle = jobs["cycle"]
+    assert cycle["last_run"]["outcome"] == "ok" and cycle["failures_in_a_row"] == 0
+    next_cycle = datetime.fromisoformat(cycle["next_run_at"])
+    assert abs(next_cycle - (started + timedelta(minutes=60))) < timedelta(seconds=1)
+    assert not cycle["overdue"]
+    daily = jobs["daily-digest"]
+    assert daily["last_run"]["error"] == "smtp refused" and daily["failures_in_a_row"] == 1
+    next_daily = datetime.fromisoformat(daily["next_run_at"]).astimezone(berlin)
+    assert (next_daily.hour, next_daily.minute) == (8, 0)
+    assert now < next_daily <= now + timedelta(days=1)
+    weekly = jobs["weekly-digest"]
+    assert weekly["last_run"] is None
+    next_weekly = datetime.fromisoformat(weekly["next_run_at"]).astimezone(berlin)
+    assert next_weekly.weekday() == 2 and next_weekly.hour == 8
+    assert now < next_weekly <= now + timedelta(days=7)
+    assert [(c["symbol"], c["days_left"]) for c in data["comment_calls_due"]] == [
+        ("G/TBT/N/EU/1", 3)
+    ]
+    assert "job         cycle         last ok at" in out
+    assert "job         daily-digest  last failed at" in out and "error: smtp refused" in out
+    assert "job         weekly-digest never ran; next" in out
+    assert "comments    1 call(s) due" in out
+    assert "G/TBT/N/EU/1 (drafting): internal deadline" in out and "3 day(s) left" in out

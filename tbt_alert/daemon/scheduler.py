@@ -326,6 +326,24 @@ def build_scheduler(
     return scheduler
 
 
+def next_runs(config: Config, last_cycle_start: datetime | None, now: datetime) -> dict[str, Any]:
+    """When each job runs next, as a running daemon with ``config`` would run it: the cycle
+    ``cycle_minutes`` after the last cycle started (at daemon start when it never ran, or when
+    that time passed: a missed run is run once at start), the digests at the next
+    ``digest_hour`` in ``[schedule] timezone`` (the triggers the daemon uses)."""
+    sched = config.schedule
+    zone = ZoneInfo(sched.timezone)
+    weekday = WEEKDAYS.index(sched.weekly_digest_day)
+    cycle = last_cycle_start + timedelta(minutes=sched.cycle_minutes) if last_cycle_start else None
+    return {
+        "cycle": cycle,
+        "daily-digest": LocalTimeTrigger(sched.digest_hour, zone).get_next_fire_time(None, now),
+        "weekly-digest": LocalTimeTrigger(sched.digest_hour, zone, weekday).get_next_fire_time(
+            None, now
+        ),
+    }
+
+
 def schedule_lines(scheduler: BackgroundScheduler, zone: ZoneInfo) -> list[str]:
     """One line per job: its trigger and next fire time in ``zone``."""
     lines = []
