@@ -140,3 +140,44 @@ def test_a_bad_alert_address_is_one_line_naming_it(tmp_path):
     env |= {"TBT_ALERT_DATA_DIR": str(tmp_path / "data"), "TBT_ALERT_CONFIG": str(config)}
     line = one_error_line(cli(env, "status"))
     assert "alert_email" in line and "ops at example" in line
+
+
+def test_run_once_against_a_failing_listing_records_the_run_and_alerts_the_operator(
+    db_url,
+    tmp_path,
+    smtp_sink,  # noqa: F811
+):
+    from tbt_alert.demo.eping_server import API_PATH, FakeEping, items_from_records
+    from tbt_alert.store.engine import make_engine
+    from tbt_alert.store.tables import JobRun
+    from tests.test_operations import cli
+
+    items = items_from_records([r for r, _ in served_records()], as_of=NOW.date())
+    with FakeEping(items, failing={API_PATH: 500}) as server:
+        config = tmp_path / "ops.toml"
+        config.write_text(
+            f'[mail]\nsmtp_url = "{smtp_sink.url}"\n'
+            f'[eping]\nbase_url = "{server.base_url}"\ndownload_delay_s = 0\n'
+            f"[fetch]\nallowed_hosts = []\n"
+            f'[operations]\nalert_email = "{OPS}"\nalert_after_failures = 1\n',
+            "utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TBT_ALERT_")}
+        env |= {
+            "TBT_ALERT_DATA_DIR": str(tmp_path / "data"),
+            "TBT_ALERT_CONFIG": str(config),
+            "TBT_ALERT_DATABASE_URL": db_url,
+        }
+        result = cli(env, "run", "--once")
+    out = result.stdout.decode()
+    assert result.returncode == 1, result.stderr
+    assert "operator    operator alerted: eping failed 1 runs in a row" in out
+    [alert] = smtp_sink.handler.messages()
+    assert alert["To"] == OPS and "eping failed 1 runs in a row" in alert["Subject"]
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        runs = list(session.exec(select(JobRun)).all())
+        assert len(incidents(engine)) == 1
+    engine.dispose()
+    assert [(r.job, r.outcome) for r in runs] == [("cycle", "failed")]
+    assert runs[0].error and runs[0].error.startswith("crawl eping failed")
