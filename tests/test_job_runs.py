@@ -193,3 +193,29 @@ def test_status_shows_each_jobs_last_and_next_run_and_the_comment_calls_due(
     assert "job         weekly-digest never ran; next" in out
     assert "comments    1 call(s) due" in out
     assert "G/TBT/N/EU/1 (drafting): internal deadline" in out and "3 day(s) left" in out
+
+
+def test_the_daemon_records_its_cycle_in_job_run(engine, db_url, tmp_path):
+    import time
+
+    from tbt_alert.demo.eping_server import API_PATH, FakeEping
+    from tests.test_daemon import DB_SECRET, Daemon, daemon_env
+
+    with FakeEping([], failing={API_PATH: 500}) as fake:
+        env = daemon_env(db_url, tmp_path, fake.base_url)
+        daemon = Daemon(env)
+        try:
+            daemon.wait_for_line("holding the ", 30)
+            deadline = time.monotonic() + 120
+            while not rows(db_url):  # the first cycle runs at start; its row comes once it ended
+                assert time.monotonic() < deadline, "no job_run row after the first cycle"
+                time.sleep(0.3)
+            code, _out, err = daemon.stop()
+        finally:
+            if daemon.proc.poll() is None:
+                daemon.proc.kill()
+    assert code == 0, err
+    [run] = rows(db_url)
+    assert (run.job, run.outcome) == ("cycle", "failed")
+    assert run.error and run.error.startswith("crawl eping failed") and "\n" not in run.error
+    assert DB_SECRET not in run.error and run.finished_at >= run.started_at
