@@ -14,6 +14,7 @@ from tbt_alert.crawl.runner import CrawlOutput
 from tbt_alert.errors import CrawlError
 from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.pipeline import run_cycle
+from tbt_alert.store.health import health_report
 from tbt_alert.store.tables import SourceIncident
 from tests.support_smtp import smtp_sink  # noqa: F401
 from tests.test_e2e import NOW, classifier, served_records  # noqa: F401
@@ -81,6 +82,9 @@ def test_k_failures_in_a_row_alert_once_and_recovery_is_told(
     assert "HTTP 503 Service Unavailable" in body and "Last success: never" in body
     [incident] = incidents(engine)
     assert incident.alerted_at is not None and incident.recovered_at is None
+    with Session(engine) as session:
+        shown = health_report(session, NOW)["operator_alerts"]
+    assert [(a["source"], a["failures"]) for a in shown] == [("eping", 4)]
 
     summary = cycle()  # still failing: the same incident, no second email
     assert summary.operator == [] and len(smtp_sink.received) == 1
@@ -95,6 +99,8 @@ def test_k_failures_in_a_row_alert_once_and_recovery_is_told(
     assert "operator    operator told: eping recovered" in summary.lines()
     [incident] = incidents(engine)
     assert incident.recovered_at is not None
+    with Session(engine) as session:
+        assert health_report(session, NOW)["operator_alerts"] == []
 
     assert cycle().operator == [] and len(smtp_sink.received) == 2  # healthy: silence
 
@@ -181,3 +187,6 @@ def test_run_once_against_a_failing_listing_records_the_run_and_alerts_the_opera
     engine.dispose()
     assert [(r.job, r.outcome) for r in runs] == [("cycle", "failed")]
     assert runs[0].error and runs[0].error.startswith("crawl eping failed")
+    status = cli(env, "status").stdout.decode()
+    assert "incident    eping: operator alerted at" in status and "not recovered yet" in status
+    assert "job         cycle         last failed at" in status

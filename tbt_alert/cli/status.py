@@ -23,7 +23,8 @@ def status_cmd(obj: Context, as_json: bool) -> None:
     schedules it from the configuration, the last run of each source with its failures in a
     row, open enrichment gaps (details or documents that failed and are retried), deliveries
     due and waiting (the oldest), comment calls whose internal deadline is within [comments]
-    reminder_days, and abandoned runs. Reads only; works beside a running daemon."""
+    reminder_days, sources whose failures the operator was emailed about and that have not
+    recovered yet, and abandoned runs. Reads only; works beside a running daemon."""
     from tbt_alert.daemon.leader import lock_holder
     from tbt_alert.store.engine import current_revision, head_revision, session_scope
     from tbt_alert.store.health import health_report
@@ -143,6 +144,11 @@ def text_lines(report: dict[str, Any]) -> list[str]:
         f"deliveries  {d['due']} due (oldest since {d['oldest_due_since'] or '-'}), "
         f"{d['waiting']} waiting to retry (next at {d['next_attempt_at'] or '-'})"
     )
+    lines += [
+        f"incident    {a['source']}: operator alerted at {a['alerted_at']} after "
+        f"{a['failures']} failed runs; not recovered yet"
+        for a in report.get("operator_alerts", [])
+    ]
     calls = report.get("comment_calls_due", [])
     lines.append(f"comments    {len(calls)} call(s) due")
     lines += [
