@@ -253,6 +253,22 @@ class ClassifyConfig:
 
 
 @dataclass(frozen=True, config=_SECTION)
+class OperationsConfig:
+    """Telling the operator when a source keeps failing."""
+
+    alert_email: str = ""  # off when empty
+    alert_after_failures: Annotated[int, Field(ge=1, le=100)] = 3  # runs failed in a row
+
+    @field_validator("alert_email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        if value and (value.count("@") != 1 or any(c.isspace() for c in value)):
+            raise ValueError(f"must be one email address or empty, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True, config=_SECTION)
 class ReviewConfig:
     """Whether warnings wait for an analyst (tbt_alert.triage.decisions explains each mode)."""
 
@@ -322,6 +338,7 @@ class Config:
     terminal: TerminalConfig = TerminalConfig()
     comments: CommentsConfig = CommentsConfig()
     translate: TranslateConfig = TranslateConfig()
+    operations: OperationsConfig = OperationsConfig()
 
     @property
     def database_url(self) -> str:

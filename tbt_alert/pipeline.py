@@ -34,6 +34,7 @@ from tbt_alert.mail.claims import Backlog, backlog, worker_id
 from tbt_alert.mail.deliver import DeliverySettings, deliver_due
 from tbt_alert.mail.language import translator_from
 from tbt_alert.mail.mailer import Mailer
+from tbt_alert.mail.operator import watch_sources
 from tbt_alert.sources.canonical import read_jsonl
 from tbt_alert.status import Cadence, ReviewMode, RunStatus
 from tbt_alert.store.engine import session_scope
@@ -76,6 +77,7 @@ class CycleSummary:
     waiting: Backlog = field(default_factory=Backlog)
     warnings: list[str] = field(default_factory=list)  # stored, but something was not understood
     gaps: list[str] = field(default_factory=list)  # enrichment that failed: retried next cycle
+    operator: list[str] = field(default_factory=list)  # operator alerts sent this cycle
 
     @property
     def ok(self) -> bool:
@@ -97,7 +99,7 @@ class CycleSummary:
             f"failures    {len(self.failures)}" + "".join(f"\n  - {f}" for f in self.failures),
             f"gaps        {len(self.gaps)}" + "".join(f"\n  - {g}" for g in self.gaps[:10]),
             f"warnings    {len(self.warnings)}" + "".join(f"\n  - {w}" for w in self.warnings[:10]),
-        ]
+        ] + [f"operator    {line}" for line in self.operator]
 
 
 def default_since(session: Session, source: str, today: date, lookback_days: int) -> date:
@@ -312,6 +314,9 @@ def run_cycle(
             summary.gaps.extend(doc_report.gaps)
     deliver_pending(engine, config, classifier=classifier, mailer=mailer, now=now, summary=summary)
     summary.calls, summary.reminders = follow_calls(engine, config, mailer=mailer, now=now)
+    told, untold = watch_sources(engine, config, mailer, now)
+    summary.operator.extend(told)
+    summary.failures.extend(untold)
     return summary
 
 

@@ -33,6 +33,7 @@ def test_one_head_and_a_linear_history():
         "0008",
         "0009",
         "0010",
+        "0011",
     ]
 
 
@@ -50,7 +51,7 @@ def test_the_models_match_the_migrated_schema_and_it_goes_down_and_up(db_url):
     command.downgrade(alembic_config(engine), "base")
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0010"
+    assert current_revision(engine) == "0011"
     engine.dispose()
 
 

@@ -48,6 +48,7 @@ def daemon_cmd(obj: Context, no_initial_run: bool) -> None:
     status 1."""
     from tbt_alert.daemon.leader import acquire_leadership
     from tbt_alert.daemon.scheduler import DaemonStatus, build_scheduler, make_jobs, serve
+    from tbt_alert.store.jobruns import record_run
 
     logging.getLogger("tbt_alert.daemon.scheduler").setLevel(logging.INFO)
     config = obj.config
@@ -65,7 +66,13 @@ def daemon_cmd(obj: Context, no_initial_run: bool) -> None:
             mailer_factory=partial(make_mailer, config),
         )
         status = DaemonStatus()
-        scheduler = build_scheduler(config, jobs, status=status, initial_run=not no_initial_run)
+        scheduler = build_scheduler(
+            config,
+            jobs,
+            status=status,
+            initial_run=not no_initial_run,
+            record=partial(record_run, engine),
+        )
         serve(
             scheduler,
             status,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +30,45 @@ if TYPE_CHECKING:
 
     from tbt_alert.store.ingest import IngestReport
     from tbt_alert.store.tables import CrawlRun
+
+
+@dataclass
+class JobRecord:
+    outcome: Any = None  # a CycleSummary or DigestSummary, once the job returned
+
+
+@contextmanager
+def recorded(obj: Context, engine: Engine, job: str, started: datetime) -> Iterator[JobRecord]:
+    """Store the run of ``job`` in the job_run table once it ended (ok, failed or raised), with
+    its error on one line and the configured secrets masked."""
+    from tbt_alert.daemon.scheduler import failure_line
+    from tbt_alert.store.jobruns import record_job_run
+
+    secrets = sorted(obj.secrets(), key=len, reverse=True)
+
+    def redact(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    run = JobRecord()
+    try:
+        yield run
+    except Exception as e:
+        first = (str(e).splitlines() or [""])[0]
+        with suppress(Exception):  # the job's own error is the one to report
+            record_job_run(
+                engine,
+                job,
+                started,
+                now_utc(),
+                ok=False,
+                error=redact(f"{type(e).__name__}: {first}"),
+            )
+        raise
+    ok = bool(run.outcome is not None and run.outcome.ok)
+    error = None if ok or run.outcome is None else failure_line(run.outcome, redact)
+    record_job_run(engine, job, started, now_utc(), ok=ok, error=error)
 
 
 @click.command(name="run")
@@ -56,7 +98,11 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
     now = now_utc()
     start, end = parse_window(since, until, now.date())
     engine = obj.engine(migrate=True)
-    with exclusive(engine), make_mailer(obj.config) as mailer:
+    with (
+        exclusive(engine),
+        recorded(obj, engine, "cycle", now) as job_run,
+        make_mailer(obj.config) as mailer,
+    ):
         summary = run_cycle(
             engine,
             obj.config,
@@ -66,6 +112,7 @@ def run_cmd(obj: Context, once: bool, since: str | None, until: str | None) -> N
             since=start,
             until=end,
         )
+        job_run.outcome = summary
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
         sys.exit(1)
@@ -125,15 +172,22 @@ def digest_cmd(obj: Context, cadence: str) -> None:
     if warning:
         click.echo(warning, err=True)
     engine = obj.engine(migrate=True)
-    with exclusive(engine), make_mailer(obj.config) as mailer:
+    now = now_utc()
+    job = f"{cadence}-digest"
+    with (
+        exclusive(engine),
+        recorded(obj, engine, job, now) as job_run,
+        make_mailer(obj.config) as mailer,
+    ):
         summary = deliver_digests(
             engine,
             obj.config,
             classifier=make_classifier(obj.config),
             mailer=mailer,
-            now=now_utc(),
+            now=now,
             cadence=cadence,
         )
+        job_run.outcome = summary
     click.echo("\n".join(summary.lines()))
     if not summary.ok:
         sys.exit(1)

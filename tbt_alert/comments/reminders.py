@@ -58,6 +58,22 @@ def in_window(call: CommentCall, today: date, reminder_days: int) -> bool:
     return call.status in ACCEPTING and start <= today < call.internal_deadline
 
 
+def calls_due(session: Session, today: date, reminder_days: int) -> list[CommentCall]:
+    """Calls still taking drafts whose internal deadline is at most ``reminder_days`` away
+    (overdue ones included: their deadline passed without a submission), soonest first."""
+    last = today + timedelta(days=reminder_days)
+    return list(
+        session.exec(
+            select(CommentCall)
+            .where(
+                col(CommentCall.status).in_([str(s) for s in ACCEPTING]),
+                col(CommentCall.internal_deadline) <= last,
+            )
+            .order_by(col(CommentCall.internal_deadline), col(CommentCall.symbol))
+        ).all()
+    )
+
+
 def _warned(session: Session, call: CommentCall, now: datetime) -> list[Subscriber]:
     """Active subscribers who were sent a warning, update or digest about the call's measure."""
     base = session.get(Notification, call.notification_id)

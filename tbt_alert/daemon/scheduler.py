@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REDACTED = "[redacted]"
 Clock = Callable[[], datetime]
+# record(job, started_at, finished_at, ok, error line): called after a job ended
+Recorder = Callable[[str, datetime, datetime, bool, str | None], None]
 
 
 def utc_now() -> datetime:
@@ -216,12 +218,26 @@ def guarded(
     redact: Callable[[str], str],
     serial: threading.Lock,
     clock: Clock = utc_now,
+    record: Recorder | None = None,
 ) -> Callable[[], None]:
-    """The job wrapper: run one job at a time, log and record its outcome, never raise."""
+    """The job wrapper: run one job at a time, log and record its outcome, never raise.
+
+    ``record`` stores the run (in the ``job_run`` table) after the job ended; a failure to
+    record is logged and does not stop the daemon."""
+
+    def store(started: datetime, ok: bool, error: str | None) -> None:
+        if record is None:
+            return
+        try:
+            record(name, started, clock(), ok, error)
+        except Exception as e:
+            first = (str(e).splitlines() or [""])[0]
+            log.error("job %s: its run could not be recorded: %s", name, redact(first))
 
     def run() -> None:
         with serial:
-            status.started(name, clock())
+            started = clock()
+            status.started(name, started)
             try:
                 outcome = job()
             except Exception as e:
@@ -231,14 +247,28 @@ def guarded(
                     redact("".join(traceback.format_exception(e)).rstrip()),
                 )
                 first = (str(e).splitlines() or [""])[0]
-                status.finished(name, ok=False, result=redact(f"{type(e).__name__}: {first}"))
+                result = redact(f"{type(e).__name__}: {first}")
+                status.finished(name, ok=False, result=result)
+                store(started, False, result)
                 return
             report = redact("\n".join(outcome.lines()))
             level = logging.INFO if outcome.ok else logging.ERROR
             log.log(level, "job %s %s:\n%s", name, "done" if outcome.ok else "had failures", report)
             status.finished(name, ok=outcome.ok, result="ok" if outcome.ok else "had failures")
+            store(started, outcome.ok, None if outcome.ok else failure_line(outcome, redact))
 
     return run
+
+
+def failure_line(outcome: Outcome, redact: Callable[[str], str]) -> str:
+    """One line saying what failed: the outcome's first failure, else the first report line
+    that names a failure (emails not accepted, say)."""
+    failures = getattr(outcome, "failures", None)
+    if failures:
+        return redact((str(failures[0]).splitlines() or ["had failures"])[0])
+    lines = [line.strip() for text in outcome.lines() for line in text.splitlines() if line.strip()]
+    failed = [line for line in lines if "fail" in line.lower() or "error" in line.lower()]
+    return redact((failed or lines or ["had failures"])[0])
 
 
 def build_scheduler(
@@ -249,6 +279,7 @@ def build_scheduler(
     interval: timedelta | None = None,
     initial_run: bool = True,
     clock: Clock = utc_now,
+    record: Recorder | None = None,
 ) -> BackgroundScheduler:
     """A scheduler (not started) with the cycle every ``interval`` (default: ``cycle_minutes``),
     first run at start unless ``initial_run`` is false, and the two digests."""
@@ -260,7 +291,7 @@ def build_scheduler(
     redact, serial = redactor(config), threading.Lock()
 
     def wrap(name: str, fn: Callable[[], Outcome]) -> Callable[[], None]:
-        return guarded(name, fn, status, redact=redact, serial=serial, clock=clock)
+        return guarded(name, fn, status, redact=redact, serial=serial, clock=clock, record=record)
 
     common: dict[str, Any] = {
         "coalesce": True,
@@ -293,6 +324,24 @@ def build_scheduler(
 
     scheduler.add_listener(on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     return scheduler
+
+
+def next_runs(config: Config, last_cycle_start: datetime | None, now: datetime) -> dict[str, Any]:
+    """When each job runs next, as a running daemon with ``config`` would run it: the cycle
+    ``cycle_minutes`` after the last cycle started (at daemon start when it never ran, or when
+    that time passed: a missed run is run once at start), the digests at the next
+    ``digest_hour`` in ``[schedule] timezone`` (the triggers the daemon uses)."""
+    sched = config.schedule
+    zone = ZoneInfo(sched.timezone)
+    weekday = WEEKDAYS.index(sched.weekly_digest_day)
+    cycle = last_cycle_start + timedelta(minutes=sched.cycle_minutes) if last_cycle_start else None
+    return {
+        "cycle": cycle,
+        "daily-digest": LocalTimeTrigger(sched.digest_hour, zone).get_next_fire_time(None, now),
+        "weekly-digest": LocalTimeTrigger(sched.digest_hour, zone, weekday).get_next_fire_time(
+            None, now
+        ),
+    }
 
 
 def schedule_lines(scheduler: BackgroundScheduler, zone: ZoneInfo) -> list[str]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from tbt_alert.status import DeliveryStatus, RunStatus
 from tbt_alert.store.gaps import open_gaps
-from tbt_alert.store.tables import CrawlRun, Delivery, EnrichmentGap
+from tbt_alert.store.tables import CrawlRun, Delivery, EnrichmentGap, SourceIncident
 
 RETRIED = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
 
@@ -100,6 +100,14 @@ def health_report(session: Session, now: datetime) -> dict[str, Any]:
             ],
         },
         "deliveries": deliveries(session, now),
+        "operator_alerts": [
+            {"source": i.source, "failures": i.failures, "alerted_at": _iso(i.alerted_at)}
+            for i in session.exec(
+                select(SourceIncident)
+                .where(col(SourceIncident.recovered_at).is_(None))
+                .order_by(col(SourceIncident.id))
+            ).all()
+        ],
         "runs_running": running,
         "runs_abandoned": abandoned,
     }

@@ -315,3 +315,30 @@ class EnrichmentGap(SQLModel, table=True):
     first_seen_at: datetime = _utc(nullable=False)
     last_tried_at: datetime = _utc(nullable=False)
     resolved_at: datetime | None = _utc(nullable=True, index=True)
+
+
+class JobRun(SQLModel, table=True):
+    """One finished run of a scheduled job (the daemon's cycle and digests, ``run --once``,
+    ``digest``): written after the job ended, so a row never claims work that did not finish."""
+
+    __tablename__ = "job_run"
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40, index=True)  # cycle, daily-digest, weekly-digest
+    started_at: datetime = _utc(nullable=False)
+    finished_at: datetime = _utc(nullable=False)
+    outcome: str = Field(max_length=10)  # ok | failed
+    error: str | None = None  # one line, secrets redacted
+
+
+class SourceIncident(SQLModel, table=True):
+    """A source failing K runs in a row: the operator was told (``alerted_at``) and, once it
+    recovered, told again (``recovered_at``). One open incident per source at most."""
+
+    __tablename__ = "source_incident"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40, index=True)
+    opened_at: datetime = _utc(nullable=False)
+    failures: int = 0
+    alerted_at: datetime | None = _utc(nullable=True)
+    recovered_at: datetime | None = _utc(nullable=True)
+    recovery_sent_at: datetime | None = _utc(nullable=True)
