@@ -66,18 +66,18 @@ def test_a_trickling_server_is_cut_off_at_the_message_deadline():
         outcome = mailer.send(make_msg("a@example.com"))
         elapsed = time.monotonic() - started
     assert outcome.status == SendStatus.FAILED_TEMP and "deadline" in outcome.detail
-    assert 0.9 < elapsed < 2.0
+    # The trickle never ends: only the deadline can end the send. How fast: bench/deadlines.
+    assert elapsed < 10 * 1.0  # catches a hang only
     assert mailer.consecutive_failures == 1
 
 
 def test_a_stall_after_the_data_is_unknown_at_the_deadline(smtp_sink):
     smtp_sink.handler.stall_at_data("slow@example.com", 5.0)
     with SmtpMailer(smtp_sink.url, sender=SENDER, timeout=30, message_timeout=1.0) as mailer:
-        started = time.monotonic()
         outcome = mailer.send(make_msg("slow@example.com"))
-        elapsed = time.monotonic() - started
-    assert outcome.status == SendStatus.UNKNOWN  # the server may have the message
-    assert elapsed < 2.0
+    # UNKNOWN, not SENT: the deadline fired before the 5 s stall ended (the server may have
+    # the message). How fast: bench/deadlines.
+    assert outcome.status == SendStatus.UNKNOWN
 
 
 def statuses(session: Session) -> dict[str, int]:
@@ -97,7 +97,7 @@ def test_timeouts_open_the_breaker_and_the_run_ends_with_the_rest_due(engine):
             )
         elapsed = time.monotonic() - started
         assert counts == {"failed_temp": 3, "paused": 2}
-        assert elapsed < 3.5
+        assert elapsed < 10 * 3 * 0.6  # the trickle never ends: catches a hang only
         assert statuses(session) == {DeliveryStatus.FAILED_TEMP: 3, DeliveryStatus.PLANNED: 2}
 
 
@@ -113,6 +113,12 @@ def test_a_stalling_server_ends_the_run_at_its_deadline(engine, smtp_sink):
         with SmtpMailer(smtp_sink.url, sender=SENDER, timeout=30) as mailer:
             counts = send_due(session, mailer, settings, now=NOW, sector_names=NAMES)
         elapsed = time.monotonic() - started
-        assert counts["unknown"] == 3 and counts["deadline"] == 2
-        assert elapsed < 3.5
-        assert statuses(session) == {DeliveryStatus.UNKNOWN: 3, DeliveryStatus.PLANNED: 2}
+        # Each stalled send takes at least its 0.8 s deadline, so at most three fit the 2 s run
+        # (fewer under load); the rest stay due. How fast: bench/deadlines.
+        sent_into_stall = counts["unknown"]
+        assert 1 <= sent_into_stall <= 3 and counts["deadline"] == 5 - sent_into_stall
+        assert elapsed < 10 * 2.0  # catches a hang only
+        assert statuses(session) == {
+            DeliveryStatus.UNKNOWN: sent_into_stall,
+            DeliveryStatus.PLANNED: 5 - sent_into_stall,
+        }
