@@ -173,7 +173,6 @@ def test_a_failing_service_gives_the_original_with_its_line_and_is_left_alone(tm
     with stand_in() as server:
         server.mode = mode
         translator = LibreTranslate(server.url, timeout=0.5, cache_path=tmp_path / "c.jsonl")
-        started = time.monotonic()
         got = localise(
             title=TITLE,
             description="About",
@@ -182,8 +181,8 @@ def test_a_failing_service_gives_the_original_with_its_line_and_is_left_alone(tm
             lang="zh",
             translator=translator,
         )
+        # "slow" answers a translation after 1.5 s: the original title shows the 0.5 s timeout held.
         assert got.title == TITLE and got.note == "标题和摘要为英文原文，暂无中文译文。"
-        assert time.monotonic() - started < 1.4  # the timeout held
         again = localise(
             title="Other",
             description="",
