@@ -106,3 +106,19 @@ def test_light_commands_do_not_import_heavy_libraries(args):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "[]", out
+
+
+def test_the_summaries_listed_by_help_are_the_commands_own():
+    """`--help` lists summaries kept in cli/main.py's table (so it imports no command): each must
+    be the command's own first sentence, and every command must be in the table."""
+    from tbt_alert.cli.main import COMMANDS
+
+    ctx = click.Context(main)
+    for name, (_, summary) in COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert command is not None
+        assert summary == command.get_short_help_str(limit=10**6), name
+    result = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for name, (_, summary) in COMMANDS.items():
+        assert f"{name}  " in result.output and summary[:40] in result.output
