@@ -31,7 +31,7 @@ from tbt_alert.status import DraftChannel, SubscriberStatus
 from tbt_alert.store.tables import CommentCall, Notification, Subscriber
 from tbt_alert.store.versions import stored_versions
 from tbt_alert.text.members import normalise_member
-from tbt_alert.tokens import Purpose, Token, TokenError
+from tbt_alert.tokens import Purpose, Token
 from tbt_alert.web.site import Site, lang_of
 from tbt_alert.web.texts import TEXTS, Lang
 
@@ -100,10 +100,9 @@ def _target(site: Site, token: Token, lang: Lang) -> Target | None:
 
 def _read(site: Site, request: Request, lang: Lang) -> tuple[Token, Target] | Response:
     t = TEXTS[lang]
-    try:
-        token = site.read(request.path_params["token"], Purpose.COMMENT)
-    except TokenError as e:
-        return site.bad_token(request, lang, e)
+    token = site.token_of(request, lang, Purpose.COMMENT)
+    if isinstance(token, Response):
+        return token
     target = _target(site, token, lang)
     if target is None:
         return site.notice(request, lang, "bad_link_title", [t["comment_gone_text"]], 400)

@@ -33,7 +33,7 @@ from tbt_alert.mail.confirm import confirmation_message
 from tbt_alert.mail.mailer import SendStatus
 from tbt_alert.status import SubscriberStatus
 from tbt_alert.store.tables import Signup, Subscriber
-from tbt_alert.tokens import Purpose, TokenError
+from tbt_alert.tokens import Purpose
 from tbt_alert.web.site import Site, lang_of
 from tbt_alert.web.texts import TEXTS, Lang
 
@@ -168,10 +168,9 @@ async def confirm_form(request: Request) -> Response:
     site: Site = request.app.state.site
     lang = lang_of(request)
     t = TEXTS[lang]
-    try:
-        token = site.read(request.path_params["token"], Purpose.CONFIRM)
-    except TokenError as e:
-        return site.bad_token(request, lang, e)
+    token = site.token_of(request, lang, Purpose.CONFIRM)
+    if isinstance(token, Response):
+        return token
     prefs = await run_in_threadpool(_pending, site, token.subscriber_id, token.ref_id)
     if prefs is None:
         return site.notice(
@@ -201,10 +200,9 @@ async def confirm_post(request: Request) -> Response:
     site: Site = request.app.state.site
     lang = lang_of(request)
     t = TEXTS[lang]
-    try:
-        token = site.read(request.path_params["token"], Purpose.CONFIRM)
-    except TokenError as e:
-        return site.bad_token(request, lang, e)
+    token = site.token_of(request, lang, Purpose.CONFIRM)
+    if isinstance(token, Response):
+        return token
     if not site.client_allowed(request):
         return site.notice(request, lang, "too_many_title", [t["too_many_text"]], 429)
     form = await request.form()
@@ -253,10 +251,9 @@ async def preferences(request: Request) -> Response:
     site: Site = request.app.state.site
     lang = lang_of(request)
     t = TEXTS[lang]
-    try:
-        token = site.read(request.path_params["token"], Purpose.PREFERENCES)
-    except TokenError as e:
-        return site.bad_token(request, lang, e)
+    token = site.token_of(request, lang, Purpose.PREFERENCES)
+    if isinstance(token, Response):
+        return token
     found = await run_in_threadpool(_load, site, token.subscriber_id)
     if found is None:
         return site.notice(request, lang, "bad_link_title", [t["reason_gone"]], 400)
@@ -309,10 +306,9 @@ async def unsubscribe_page(request: Request) -> Response:
     site: Site = request.app.state.site
     lang = lang_of(request)
     t = TEXTS[lang]
-    try:
-        token = site.read(request.path_params["token"], Purpose.UNSUBSCRIBE)
-    except TokenError as e:
-        return site.bad_token(request, lang, e)
+    token = site.token_of(request, lang, Purpose.UNSUBSCRIBE)
+    if isinstance(token, Response):
+        return token
     if request.method == "GET":
         return site.page(
             request,

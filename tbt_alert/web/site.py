@@ -168,6 +168,13 @@ class Site:
     def read(self, token: str, purpose: Purpose) -> Token:
         return read_token(self.config.web.secret_key, token, purpose, now=self.clock())
 
+    def token_of(self, request: Request, lang: Lang, purpose: Purpose) -> Token | Response:
+        """The genuine token in the page's path, or the 400 page that says why it is not."""
+        try:
+            return self.read(request.path_params["token"], purpose)
+        except TokenError as e:
+            return self.bad_token(request, lang, e)
+
     def client_allowed(self, request: Request) -> bool:
         host = request.client.host if request.client else "unknown"
         return self.per_client.allow(f"client:{host}", time.monotonic())
