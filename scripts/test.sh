@@ -39,7 +39,7 @@ if [ "${TBT_ALERT_TEST_SKIP_PG:-0}" != "1" ] && command -v pg_isready >/dev/null
 fi
 
 echo "== ruff"
-"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" check --extend-exclude "$VENV" .
 echo "== mypy"
 "$VENV/bin/mypy" tbt_alert spiders
 echo "== pytest (SQLite and PostgreSQL)"
