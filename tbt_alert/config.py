@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import field, fields
 from pathlib import Path
@@ -29,23 +28,10 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 
 from tbt_alert.errors import ConfigError
+from tbt_alert.settings import config_path, default_data_dir, read_raw
 
 DEFAULT_EPING_BASE_URL = "https://epingalert.org/api/v1/"
 DEFAULT_SECRET_KEY = "change-me-to-a-long-random-secret"  # noqa: S105 - a placeholder that `web` refuses
-
-# environment variable -> (section, key)
-ENV_OVERRIDES: dict[str, tuple[str, str]] = {
-    "TBT_ALERT_DATA_DIR": ("", "data_dir"),
-    "TBT_ALERT_DATABASE_URL": ("database", "url"),
-    "TBT_ALERT_SMTP_URL": ("mail", "smtp_url"),
-    "TBT_ALERT_SMTP_USERNAME": ("mail", "smtp_username"),
-    "TBT_ALERT_SMTP_PASSWORD": ("mail", "smtp_password"),
-    "TBT_ALERT_MAIL_FROM": ("mail", "sender"),
-    "TBT_ALERT_EPING_BASE_URL": ("eping", "base_url"),
-    "TBT_ALERT_EPING_API_KEY": ("eping", "api_key"),
-    "TBT_ALERT_PUBLIC_URL": ("web", "public_url"),
-    "TBT_ALERT_SECRET_KEY": ("web", "secret_key"),
-}
 
 # Every section refuses keys it does not know; values from the environment arrive as strings and
 # are converted (numbers, true/false, comma-separated lists).
@@ -74,11 +60,6 @@ def _http_url(value: str) -> str:
     if urlsplit(value).scheme not in ("http", "https"):
         raise ValueError(f"must be an http(s) URL, got {value!r}")
     return value
-
-
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "tbt-alert"
 
 
 @dataclass(frozen=True, config=_SECTION)
@@ -405,22 +386,5 @@ def build_config(raw: Mapping[str, Any], *, source: str = "configuration") -> Co
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the TOML file (if any), apply environment overrides, validate."""
     env = os.environ if environ is None else environ
-    if path is None and env.get("TBT_ALERT_CONFIG"):
-        path = Path(env["TBT_ALERT_CONFIG"])
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"configuration file {path} does not exist") from None
-        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as e:
-            raise ConfigError(f"configuration file {path} cannot be read: {e}") from None
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"configuration file {path} is not valid TOML: {e}") from None
-    for var, (section, key) in ENV_OVERRIDES.items():
-        if env.get(var):
-            target = raw.setdefault(section, {}) if section else raw
-            if not isinstance(target, dict):
-                raise ConfigError(f"[{section}] must be a table")
-            target[key] = env[var]
-    return build_config(raw, source=str(path) if path else "configuration")
+    path = config_path(path, env)
+    return build_config(read_raw(path, env), source=str(path) if path else "configuration")

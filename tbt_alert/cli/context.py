@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tbt_alert.config import Config, load_config
 from tbt_alert.errors import InputError
+from tbt_alert.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from tbt_alert.classify.classifier import Classifier
+    from tbt_alert.config import Config
     from tbt_alert.mail.mailer import Mailer
 
 
@@ -29,12 +30,23 @@ class Context:
     config_path: Path | None
     verbose: bool
     _config: Config | None = None
+    _settings: Settings | None = None
 
     @property
     def config(self) -> Config:
+        """The whole configuration, every section validated (imports pydantic)."""
         if self._config is None:
+            from tbt_alert.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
+
+    @property
+    def settings(self) -> Settings:
+        """What read-only analysts' commands need, read without pydantic (tbt_alert.settings)."""
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
 
     def engine(self, *, migrate: bool = False) -> Engine:
         from tbt_alert.store.engine import make_engine, require_current, upgrade
@@ -50,7 +62,7 @@ class Context:
         """Values never to print: known only once the configuration was read."""
         config = self._config
         if config is None:
-            return []
+            return self._settings_secrets()
         from urllib.parse import unquote, urlsplit
 
         from sqlalchemy.engine import make_url
@@ -71,6 +83,17 @@ class Context:
             )
             if s
         ]
+
+    def _settings_secrets(self) -> list[str]:
+        from urllib.parse import unquote, urlsplit
+
+        if self._settings is None:
+            return []
+        try:
+            password = urlsplit(self._settings.database_url).password
+        except ValueError:  # an unparsable URL: its password is masked by the URL pattern
+            password = None
+        return [unquote(password)] if password else []
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from tbt_alert.triage.index import Hit
     from tbt_alert.triage.queue import QueueItem
+    from tbt_alert.triage.search import Hit
 
 RISK_STYLE = {"red": "bold red", "amber": "yellow", "green": "green"}
 
@@ -49,7 +49,7 @@ def marked(snippet: str) -> Text:
     """A snippet whose hits are between the index's markers, hits in bold reverse."""
     from rich.text import Text
 
-    from tbt_alert.triage.index import MARK_END, MARK_START
+    from tbt_alert.triage.search import MARK_END, MARK_START
 
     out = Text()
     for n, part in enumerate(snippet.replace(MARK_END, MARK_START).split(MARK_START)):
@@ -58,7 +58,7 @@ def marked(snippet: str) -> Text:
 
 
 def plain_snippet(snippet: str) -> str:
-    from tbt_alert.triage.index import MARK_END, MARK_START
+    from tbt_alert.triage.search import MARK_END, MARK_START
 
     return snippet.replace(MARK_START, "«").replace(MARK_END, "»")
 

@@ -67,23 +67,24 @@ def triage_cmd(obj: Context, as_json: bool, interactive: bool) -> None:
     possible-tier sector, alert-tier ones when [review] mode = "all", and addenda, revisions or
     corrigenda whose sectors differ from their parent's. Ordered by risk (red, amber, green),
     then comment deadline."""
-    from tbt_alert.status import ReviewMode
-    from tbt_alert.store.engine import session_scope
-    from tbt_alert.triage.queue import triage_queue
-
     if interactive:
         from tbt_alert.cli.triage_app import run_app
 
         run_app(obj)
         return
-    with session_scope(obj.engine()) as session:
-        items = triage_queue(session, ReviewMode(obj.config.review.mode), now_utc().date())
+    from tbt_alert.status import ReviewMode
+    from tbt_alert.store.dbapi import open_reader
+    from tbt_alert.triage.queue import triage_queue
+
+    settings = obj.settings
+    with open_reader(settings.database_url) as reader:
+        items = triage_queue(reader, ReviewMode(settings.review_mode), now_utc().date())
     if as_json:
         click.echo(json_lines([i.as_json() for i in items]))
         return
     from tbt_alert.cli.tables import queue_table
 
-    queue_table(items, obj.config.terminal.language)
+    queue_table(items, settings.language)
 
 
 @click.command(name="search")
@@ -109,12 +110,13 @@ def search_cmd(
 
     Every word of QUERY must be found (Chinese is cut into words); hits are ranked, best first,
     with the words found highlighted (between « and » in --json)."""
-    from tbt_alert.store.engine import session_scope
-    from tbt_alert.triage.index import search
+    from tbt_alert.store.dbapi import open_reader
+    from tbt_alert.triage.search import search
 
     filters = make_filters(sector, member, since, until, open_only)
-    with session_scope(obj.engine()) as session:
-        hits = search(session, query, filters, limit=limit)
+    settings = obj.settings
+    with open_reader(settings.database_url) as reader:
+        hits = search(reader, query, filters, limit=limit)
     if as_json:
         from tbt_alert.cli.tables import plain_snippet
 
@@ -133,7 +135,7 @@ def search_cmd(
         return
     from tbt_alert.cli.tables import hits_table
 
-    hits_table(hits, obj.config.terminal.language)
+    hits_table(hits, settings.language)
 
 
 @click.command(name="reindex")

@@ -19,9 +19,11 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from tbt_alert.cli.tables import RISK_STYLE, marked, sector_names
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.status import DecisionKind, ReviewMode
+from tbt_alert.store.dbapi import Reader
 from tbt_alert.store.engine import session_scope
 from tbt_alert.store.queries import find_notification
-from tbt_alert.triage.decisions import decisions_of, effective_map, record, replay, undo_last
+from tbt_alert.triage.decisions import decisions_of, record, replay, undo_last
+from tbt_alert.triage.effective import NotificationRow, effective_states
 from tbt_alert.triage.queue import QueueItem, risk_of, triage_queue
 
 Opener = Callable[[str], Any]
@@ -81,7 +83,9 @@ class TriageApp(App[None]):
     # --- data -----------------------------------------------------------------------------
     def load_queue(self, keep: str | None = None) -> None:
         with session_scope(self.engine) as session:
-            self.items = triage_queue(session, self.mode, datetime.now(UTC).date())
+            self.items = triage_queue(
+                Reader.of_session(session), self.mode, datetime.now(UTC).date()
+            )
         self.snippets = {}
         self.show_items(keep)
 
@@ -148,7 +152,9 @@ class TriageApp(App[None]):
             state = replay(row, decisions_of(session, [row.id or 0]).get(row.id or 0, []))
         for n, item in enumerate(self.items):
             if item.notification.symbol == symbol:
-                self.items[n] = QueueItem(row, state, item.why, risk_of(row, state))
+                self.items[n] = QueueItem(
+                    NotificationRow.of(row), state, item.why, risk_of(row, state)
+                )
         self.show_detail()
 
     def decide(self, kind: DecisionKind, value: str = "") -> None:
@@ -233,11 +239,12 @@ class TriageApp(App[None]):
         if not words:
             self.load_queue()
             return
-        from tbt_alert.triage.index import search
+        from tbt_alert.triage.search import search
 
         with session_scope(self.engine) as session:
-            hits = search(session, words, limit=200)
-            states = effective_map(session, [h.notification for h in hits])
+            reader = Reader.of_session(session)
+            hits = search(reader, words, limit=200)
+            states = effective_states(reader, [h.notification for h in hits])
         self.items = []
         for h in hits:
             state = states[h.notification.id or 0]

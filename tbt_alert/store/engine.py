@@ -15,15 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from tbt_alert.errors import StorageError
+from tbt_alert.store.dbapi import MIGRATIONS, linear_head, migration_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# Every command checks the schema is current; reading the revision ids from the migration files
-# keeps Alembic (and Mako, Pygments) out of commands that do not migrate: they start faster.
-_REVISION = re.compile(r"^revision(?::[^=]*)? = [\"'](\w+)[\"']\s*$", re.M)
-_DOWN_REVISION = re.compile(r"^down_revision(?::[^=]*)? = [\"'](\w+)[\"']\s*$", re.M)
+# Every command checks the schema is current; the revision ids are read from the migration
+# files (store.dbapi), which keeps Alembic out of commands that do not migrate.
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -120,10 +118,7 @@ def describe_db_error(e: BaseException) -> str:
 def known_revisions() -> set[str]:
     """Every revision the installed migration files define (read from the files: commands that
     only check the schema do not import Alembic)."""
-    found: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found.update(_REVISION.findall(path.read_text(encoding="utf-8")))
-    return found
+    return set(migration_revisions()[0])
 
 
 def refuse_newer(engine: Engine) -> None:
@@ -141,16 +136,7 @@ def refuse_newer(engine: Engine) -> None:
 def head_revision() -> str:
     """The newest revision: read from the migration files (one linear history), else asked of
     Alembic (branches, merges)."""
-    revisions: set[str] = set()
-    downs: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        revisions.update(_REVISION.findall(source))
-        downs.update(_DOWN_REVISION.findall(source))
-    heads = revisions - downs
-    if len(heads) == 1:
-        return heads.pop()
-    return _alembic_head()
+    return linear_head() or _alembic_head()
 
 
 def _alembic_head() -> str:

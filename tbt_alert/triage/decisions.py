@@ -11,91 +11,21 @@ A dismissed notification is never sent, whatever the mode."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from tbt_alert.classify.annotate import tier_sectors
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.status import DecisionKind, ReviewMode
 from tbt_alert.store.tables import Decision, Notification
+from tbt_alert.triage.effective import CHUNK, Effective, NotificationLike, replay, sendable
 
 RISK_LEVELS = ("red", "amber", "green")
-CHUNK = 500  # ids per IN (...) list
 
 
 class DecisionError(TbtAlertError):
     """A decision cannot be recorded or undone; the message says why."""
-
-
-@dataclass(frozen=True)
-class Effective:
-    """A notification's state once its decisions are replayed over the classifier's labels."""
-
-    alert: frozenset[str]  # the classifier's alert tier
-    possible: frozenset[str]  # the classifier's possible tier
-    added: frozenset[str] = frozenset()
-    removed: frozenset[str] = frozenset()
-    status: str | None = None  # "accept", "dismiss" or None (undecided)
-    assignee: str | None = None
-    risk: str | None = None  # the analyst's level, if any
-    decisions: tuple[Decision, ...] = field(default=(), compare=False)
-
-    @property
-    def labels(self) -> frozenset[str]:
-        """Effective labels: the classifier's (both tiers) with the analyst's changes."""
-        return (self.alert | self.possible | self.added) - self.removed
-
-    @property
-    def relabelled(self) -> bool:
-        return bool(self.added or self.removed)
-
-
-def replay(row: Notification, decisions: Iterable[Decision]) -> Effective:
-    """Fold the notification's live decisions, oldest first, into its effective state."""
-    result = row.classification or {}
-    added: set[str] = set()
-    removed: set[str] = set()
-    status = assignee = risk = None
-    kept = sorted((d for d in decisions if d.undone_at is None), key=lambda d: (d.at, d.id or 0))
-    for d in kept:
-        if d.kind == DecisionKind.LABEL_ADD:
-            added.add(d.value)
-            removed.discard(d.value)
-        elif d.kind == DecisionKind.LABEL_REMOVE:
-            removed.add(d.value)
-            added.discard(d.value)
-        elif d.kind in (DecisionKind.ACCEPT, DecisionKind.DISMISS):
-            status = str(d.kind)
-        elif d.kind == DecisionKind.ASSIGN:
-            assignee = d.value or None
-        elif d.kind == DecisionKind.RISK:
-            risk = d.value
-    return Effective(
-        alert=frozenset(row.alert_sectors or ()),
-        possible=frozenset(tier_sectors(result, "possible")),
-        added=frozenset(added),
-        removed=frozenset(removed),
-        status=status,
-        assignee=assignee,
-        risk=risk,
-        decisions=tuple(kept),
-    )
-
-
-def sendable(state: Effective, mode: ReviewMode) -> frozenset[str]:
-    """The sectors a warning about the notification may be sent for now (see the module doc)."""
-    if state.status == DecisionKind.DISMISS:
-        return frozenset()
-    accepted = state.status == DecisionKind.ACCEPT
-    if mode == ReviewMode.ALL and not accepted:
-        return frozenset()
-    base = state.alert | state.added
-    if accepted and mode != ReviewMode.AUTO:
-        base |= state.possible
-    return base - state.removed
 
 
 def decisions_of(session: Session, ids: Sequence[int]) -> dict[int, list[Decision]]:
@@ -113,7 +43,7 @@ def decisions_of(session: Session, ids: Sequence[int]) -> dict[int, list[Decisio
     return out
 
 
-def effective_map(session: Session, rows: Sequence[Notification]) -> dict[int, Effective]:
+def effective_map(session: Session, rows: Sequence[NotificationLike]) -> dict[int, Effective]:
     found = decisions_of(session, [r.id or 0 for r in rows])
     return {r.id or 0: replay(r, found.get(r.id or 0, [])) for r in rows}
 

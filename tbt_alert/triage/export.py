@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, select
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.store.tables import Notification
 from tbt_alert.triage.decisions import effective_map
+from tbt_alert.triage.effective import NotificationRow
 from tbt_alert.triage.filters import Filters
 from tbt_alert.triage.queue import risk_of
 
@@ -34,10 +36,13 @@ MAX_ROWS = 1_000_000  # an Excel sheet's limit, near enough
 
 def export_rows(session: Session, filters: Filters, query: str | None = None) -> list[dict]:
     """The rows to export, newest first; ``query`` narrows as search does."""
+    rows: Sequence[Notification | NotificationRow]
     if query:
-        from tbt_alert.triage.index import search
+        from tbt_alert.store.dbapi import Reader
+        from tbt_alert.triage.search import search
 
-        rows = [h.notification for h in search(session, query, filters, limit=MAX_ROWS)]
+        found = search(Reader.of_session(session), query, filters, limit=MAX_ROWS)
+        rows = [h.notification for h in found]
     else:
         stmt = select(Notification).order_by(
             col(Notification.distribution_date).desc(), col(Notification.symbol)

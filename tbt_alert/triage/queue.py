@@ -3,7 +3,8 @@
 A notification is queued while undecided (neither accepted nor dismissed) when it has a
 possible-tier sector, when review mode ``all`` holds back its alert-tier warning, or when it is an
 addendum, revision or corrigendum whose sectors differ from its parent measure's (relabelled).
-Order: risk (red, amber, green, none), then the comment deadline (soonest first)."""
+Order: risk (red, amber, green, none), then the comment deadline (soonest first). Read through
+the DB-API driver (store.dbapi), so ``triage`` starts fast."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast
-from sqlmodel import Session, and_, col, or_, select
-
 from tbt_alert.status import DecisionKind, NotificationKind, ReviewMode
-from tbt_alert.store.tables import Notification
-from tbt_alert.triage.decisions import Effective, effective_map
+from tbt_alert.store.dbapi import Reader
+from tbt_alert.triage.effective import (
+    CHUNK,
+    SELECT_NOTIFICATION,
+    Effective,
+    NotificationLike,
+    NotificationRow,
+    effective_states,
+    notification_row,
+    placeholders,
+)
 
 RISK_ORDER = {"red": 0, "amber": 1, "green": 2}
 WINDOW_DAYS = 45  # as planning: a notification without a deadline stays timely this long
@@ -24,7 +31,7 @@ WINDOW_DAYS = 45  # as planning: a notification without a deadline stays timely 
 
 @dataclass(frozen=True)
 class QueueItem:
-    notification: Notification
+    notification: NotificationRow
     state: Effective
     why: tuple[str, ...]  # "possible", "review", "relabelled"
     risk: str | None
@@ -49,7 +56,7 @@ class QueueItem:
         }
 
 
-def risk_of(row: Notification, state: Effective) -> str | None:
+def risk_of(row: NotificationLike, state: Effective) -> str | None:
     """The analyst's level, else the highest level the classifier assessed on any sector."""
     if state.risk:
         return state.risk
@@ -60,44 +67,40 @@ def risk_of(row: Notification, state: Effective) -> str | None:
     return min(found, key=RISK_ORDER.__getitem__) if found else None
 
 
-def _timely(today: date) -> Any:
-    return or_(
-        col(Notification.comment_deadline) >= today,
-        and_(
-            col(Notification.comment_deadline).is_(None),
-            col(Notification.distribution_date) >= today - timedelta(days=WINDOW_DAYS),
-        ),
-    )
-
-
-def _candidates(session: Session, mode: ReviewMode, today: date) -> list[Notification]:
-    may_need = [
-        cast(Notification.classification, String).like('%"possible"%'),
-        col(Notification.kind) != NotificationKind.REGULAR,
-    ]
+def _candidates(reader: Reader, mode: ReviewMode, today: date) -> list[NotificationRow]:
+    """Classified, timely, and possibly needing a decision (a coarse test, decided in Python)."""
+    may_need = ["CAST(n.classification AS VARCHAR) LIKE ?", "n.kind != ?"]
     if mode == ReviewMode.ALL:
-        may_need.append(cast(Notification.alert_sectors, String) != "[]")
-    return list(
-        session.exec(
-            select(Notification).where(
-                col(Notification.classified_hash).is_not(None), _timely(today), or_(*may_need)
-            )
-        ).all()
+        may_need.append("CAST(n.alert_sectors AS VARCHAR) != '[]'")
+    cutoff = today - timedelta(days=WINDOW_DAYS)
+    days: list[object] = [today, cutoff]
+    if reader.sqlite:  # SQLite stores dates as ISO text
+        days = [today.isoformat(), cutoff.isoformat()]
+    sql = (
+        f"{SELECT_NOTIFICATION} FROM notification n WHERE n.classified_hash IS NOT NULL "
+        "AND (n.comment_deadline >= ? "
+        "OR (n.comment_deadline IS NULL AND n.distribution_date >= ?)) "
+        f"AND ({' OR '.join(may_need)})"
     )
+    found = reader.rows(sql, [*days, '%"possible"%', str(NotificationKind.REGULAR)])
+    return [notification_row(r) for r in found]
 
 
-def _parent_labels(session: Session, rows: list[Notification]) -> dict[str, frozenset[str]]:
-    keys = {r.measure_key for r in rows if r.kind != NotificationKind.REGULAR}
-    keys.discard("")
-    found = session.exec(select(Notification).where(col(Notification.symbol).in_(keys))).all()
+def _parent_labels(reader: Reader, rows: list[NotificationRow]) -> dict[str, frozenset[str]]:
+    keys = sorted({r.measure_key for r in rows if r.kind != NotificationKind.REGULAR} - {""})
+    found: list[NotificationRow] = []
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        sql = f"{SELECT_NOTIFICATION} FROM notification n WHERE n.symbol IN ({placeholders(len(chunk))})"
+        found += [notification_row(r) for r in reader.rows(sql, chunk)]
     symbols = {r.id or 0: r.symbol for r in found}
-    return {symbols[k]: state.labels for k, state in effective_map(session, found).items()}
+    return {symbols[k]: state.labels for k, state in effective_states(reader, found).items()}
 
 
-def triage_queue(session: Session, mode: ReviewMode, today: date) -> list[QueueItem]:
-    rows = _candidates(session, ReviewMode(mode), today)
-    states = effective_map(session, rows)
-    parents = _parent_labels(session, rows)
+def triage_queue(reader: Reader, mode: ReviewMode, today: date) -> list[QueueItem]:
+    rows = _candidates(reader, ReviewMode(mode), today)
+    states = effective_states(reader, rows)
+    parents = _parent_labels(reader, rows)
     items = []
     for row in rows:
         state = states[row.id or 0]

@@ -1,0 +1,199 @@
+"""Reading the database through its DB-API driver alone (stdlib sqlite3, or psycopg for
+PostgreSQL): analysts' read-only commands run a few SQL queries and so need neither SQLAlchemy
+nor SQLModel, which take longer to import than the queries take to run.
+
+A ``Reader`` opens its own connection from the database URL (``open_reader``) or reads through
+the connection of a SQLAlchemy session, inside its transaction (``Reader.of_session``), so the
+same queries serve the one-shot commands and the interactive ones. SQL is written with ``?``
+placeholders; the PostgreSQL reader turns them into psycopg's ``%s``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from tbt_alert.errors import StorageError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Every command checks the schema is current; reading the revision ids from the migration files
+# keeps Alembic (and Mako, Pygments) out of commands that do not migrate: they start faster.
+_REVISION = re.compile(r"^revision(?::[^=]*)? = [\"'](\w+)[\"']\s*$", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision(?::[^=]*)? = [\"'](\w+)[\"']\s*$", re.M)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+_SQLITE = re.compile(r"^sqlite(?:\+pysqlite)?://(?:/(?P<path>[^?]*))?$")
+_POSTGRES = re.compile(r"^(?:postgres|postgresql|postgresql\+psycopg)://(?P<rest>.*)$", re.S)
+
+
+@cache
+def migration_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """Every revision the installed migration files define, and every one they revise."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(source))
+        downs.update(_DOWN_REVISION.findall(source))
+    return frozenset(revisions), frozenset(downs)
+
+
+def linear_head() -> str | None:
+    """The newest revision when the history is one line (else None: ask Alembic)."""
+    revisions, downs = migration_revisions()
+    heads = revisions - downs
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def _head() -> str:
+    head = linear_head()
+    if head is None:  # branches or merges: Alembic reads the history
+        from tbt_alert.store.engine import head_revision
+
+        head = head_revision()
+    return head
+
+
+@dataclass
+class Reader:
+    """A DB-API connection and its dialect ("sqlite" or "postgresql")."""
+
+    connection: Any
+    dialect: str
+
+    @property
+    def sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if not self.sqlite:
+            sql = sql.replace("?", "%s")
+        try:
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(sql, tuple(params))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except Exception as e:
+            if _driver_error(e):
+                raise StorageError(f"database error: {_first_line(e)}") from e
+            raise
+
+    def execute(self, sql: str) -> None:
+        self.rows(sql)
+
+    @classmethod
+    def of_session(cls, session: Session) -> Reader:
+        """Read through the session's own connection, in its transaction."""
+        dialect = session.get_bind().dialect.name
+        return cls(session.connection().connection.driver_connection, dialect)
+
+
+def _driver_error(e: Exception) -> bool:
+    import sqlite3
+    import sys
+
+    if isinstance(e, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(e, psycopg.Error)
+
+
+def _first_line(e: BaseException) -> str:
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[0] if lines else e.__class__.__name__
+
+
+def shown(url: str) -> str:
+    """``url`` with its password masked."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+def _connect(url: str) -> Reader:
+    sqlite = _SQLITE.match(url)
+    if sqlite:
+        import sqlite3
+
+        path = sqlite.group("path") or ":memory:"
+        if path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+            raise StorageError(
+                f"database schema is at no schema (no file {path}), this version needs "
+                f"{_head()}: run 'tbt-alert init'"
+            )
+        try:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot reach the database: {_first_line(e)}") from e
+        return Reader(conn, "sqlite")
+    postgres = _POSTGRES.match(url)
+    if postgres:
+        import psycopg
+
+        try:
+            pg = psycopg.connect("postgresql://" + postgres.group("rest"))
+        except psycopg.Error as e:
+            raise StorageError(f"cannot reach the database: {_first_line(e)}") from e
+        return Reader(pg, "postgresql")
+    # another form: the engine's own checks say what is wrong with it
+    from tbt_alert.store.engine import make_engine
+
+    make_engine(url).dispose()
+    raise StorageError(
+        f"database URL {shown(unquote(url))!r} is not one analysts' commands read: use "
+        "sqlite:///PATH or postgresql://USER@HOST/DB"
+    )
+
+
+def current_revision(reader: Reader) -> str | None:
+    if reader.sqlite:
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    else:
+        exists = "SELECT to_regclass('alembic_version') IS NOT NULL"
+    found = reader.rows(exists)
+    if not found or not found[0][0]:
+        return None
+    versions = [str(r[0]) for r in reader.rows("SELECT version_num FROM alembic_version")]
+    if len(versions) > 1:
+        raise StorageError(f"the database is at several schema revisions: {', '.join(versions)}")
+    return versions[0] if versions else None
+
+
+def require_current(reader: Reader) -> None:
+    """Refuse a database whose schema is not at the newest revision (as the engine's check)."""
+    current = current_revision(reader)
+    head = _head()
+    if current is not None and current == head:
+        return
+    if current is not None and current not in migration_revisions()[0]:
+        raise StorageError(
+            f"database schema {current} was written by a newer version of tbt-alert "
+            f"(this version knows up to {head}): install the newer tbt-alert, "
+            "or restore a backup made before the upgrade"
+        )
+    if current != head:
+        found = current or "no schema"
+        raise StorageError(
+            f"database schema is at {found}, this version needs {head}: run 'tbt-alert init'"
+        )
+
+
+@contextmanager
+def open_reader(url: str) -> Iterator[Reader]:
+    """A connection for reading, to a database whose schema is current; closed after."""
+    reader = _connect(url)
+    try:
+        if reader.sqlite:  # one snapshot for every query (PostgreSQL: the driver's transaction)
+            reader.execute("BEGIN")
+        require_current(reader)
+        yield reader
+    finally:
+        reader.connection.close()
