@@ -75,3 +75,53 @@ def test_example_file_documents_every_key_and_loads():
         for f in fields(cls):
             assert f"{f.name} =" in text, f"[{section}] {f.name} is not documented"
     assert "data_dir" in text
+
+
+def test_the_light_settings_reader_knows_the_sections_of_the_full_one():
+    from tbt_alert.config import SECTIONS
+    from tbt_alert.settings import SECTION_NAMES
+
+    assert tuple(SECTIONS) == SECTION_NAMES
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"review": {"mode": "sometimes"}},
+        {"review": {"mode": 1}},
+        {"terminal": {"language": "fr"}},
+        {"review": {"mdoe": "all"}},
+        {"database": {"url": "sqlite:///x", "user": "a"}},
+        {"database": {"url": 3}},
+        {"reveiw": {"mode": "all"}},
+        {"terminal": "zh"},
+        {"data_dir": ""},
+    ],
+)
+def test_the_light_settings_reader_refuses_as_the_full_one(raw):
+    """search and triage read their settings without pydantic: the same one-line errors."""
+    from tbt_alert.config import build_config
+    from tbt_alert.errors import ConfigError
+    from tbt_alert.settings import settings_from
+
+    with pytest.raises(ConfigError) as full:
+        build_config(raw, source="c.toml")
+    with pytest.raises(ConfigError) as light:
+        settings_from(raw, source="c.toml")
+    assert str(light.value) == str(full.value)
+
+
+def test_the_light_settings_read_what_the_full_configuration_reads(tmp_path):
+    from tbt_alert.config import load_config
+    from tbt_alert.settings import load_settings
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'data_dir = "~/tbt"\n[review]\nmode = "all"\n[terminal]\nlanguage = "zh"\n'
+        '[mail]\nsender = "a <a@b.c>"\n',
+        encoding="utf-8",
+    )
+    for env in ({}, {"TBT_ALERT_DATABASE_URL": "postgresql://u@h/db"}):
+        full, light = load_config(path, env), load_settings(path, env)
+        assert (light.data_dir, light.database_url) == (full.data_dir, full.database_url)
+        assert (light.review_mode, light.language) == (full.review.mode, full.terminal.language)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 from collections.abc import Iterable
 from types import FrameType
 
@@ -57,10 +58,28 @@ def database_cause(exc: BaseException) -> str:
 
 def describe(exc: BaseException) -> str:
     """One line for ``exc``: what went wrong, the cause, and what to do where that is known."""
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
     if isinstance(exc, TbtAlertError):
         return first_line(str(exc)) or exc.__class__.__name__
+    if "sqlalchemy" in sys.modules:  # else no SQLAlchemy error can have been raised
+        found = _sqlalchemy_error(exc)
+        if found:
+            return found
+    if isinstance(exc, UnicodeError):
+        return f"input is not UTF-8 text: {first_line(str(exc))}"
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc.__class__.__name__}{where}"
+    detail = first_line(str(exc))
+    return (
+        f"unexpected error {exc.__class__.__name__}"
+        + (f": {detail}" if detail else "")
+        + " (run with -v for the traceback)"
+    )
+
+
+def _sqlalchemy_error(exc: BaseException) -> str | None:
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
     if isinstance(exc, DBAPIError):
         cause = database_cause(exc)
         lowered = cause.lower()
@@ -77,17 +96,7 @@ def describe(exc: BaseException) -> str:
         return f"database error: {cause}"
     if isinstance(exc, SQLAlchemyError):
         return f"database error: {database_cause(exc)}"
-    if isinstance(exc, UnicodeError):
-        return f"input is not UTF-8 text: {first_line(str(exc))}"
-    if isinstance(exc, OSError):
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror or exc.__class__.__name__}{where}"
-    detail = first_line(str(exc))
-    return (
-        f"unexpected error {exc.__class__.__name__}"
-        + (f": {detail}" if detail else "")
-        + " (run with -v for the traceback)"
-    )
+    return None
 
 
 _DISCONNECT = (

@@ -40,7 +40,6 @@ def filter_options(func: Any) -> Any:
 def make_filters(
     sector: str | None, member: str | None, since: str | None, until: str | None, open_only: bool
 ) -> Filters:
-    from tbt_alert.classify.rules import load_rules
     from tbt_alert.triage.filters import Filters
 
     filters = Filters(
@@ -50,7 +49,10 @@ def make_filters(
         until=parse_day(until, "--until"),
         open_on=now_utc().date() if open_only else None,
     )
-    filters.check(load_rules().ids)
+    if sector is not None:  # the rules name the sectors: read only when one is asked for
+        from tbt_alert.classify.rules import load_rules
+
+        filters.check(load_rules().ids)
     return filters
 
 
