@@ -39,7 +39,7 @@ print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
     [
         (["search", "footwear", "--json"], []),
         (["search", "footwear"], []),
-        # Chinese is cut into the index's own words: no dictionary to load (PostgreSQL: jieba)
+        # Chinese is cut into the index's own words: no dictionary to load
         (["search", "儿童玩具", "--json"], []),
         (["triage", "--json"], []),
         (["triage"], []),
