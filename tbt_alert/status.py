@@ -40,6 +40,9 @@ class BulletinKind(StrEnum):
     WARNING = "warning"  # a new notification concerns the subscriber's sectors
     UPDATE = "update"  # an addendum, revision or corrigendum changed a measure already notified
     DIGEST = "digest"  # the relevant notifications of a day or a week, for digest subscribers
+    # analysts added a sector after the warning went out: the warning again, for those it now
+    # concerns, saying what was added
+    CORRECTION = "correction"
 
 
 class DeliveryStatus(StrEnum):

@@ -195,7 +195,7 @@ def _plan(db_url: str, review: ReviewMode) -> dict[str, set[str]]:
         planned: dict[str, set[str]] = {}
         for d, b in rows:
             if d.status == DeliveryStatus.PLANNED:
-                planned.setdefault(b.key.split(":", 1)[1], set()).update(d.sectors)
+                planned.setdefault(b.key.split(":")[1], set()).update(d.sectors)
     engine.dispose()
     return planned
 
@@ -383,6 +383,8 @@ def test_sector_names_in_chinese_when_configured(run, tmp_path):
 
     if cjk_font() is None:
         assert "no CJK font is installed" in plotted.output
+    else:  # scripts/test.sh installs one: the Chinese labels are drawn, not boxes
+        assert "no CJK font is installed" not in plotted.output
 
 
 def test_an_addendum_whose_parent_was_relabelled_is_queued(run):
@@ -417,3 +419,59 @@ def test_a_relabel_after_sending_reaches_those_newly_concerned(run):
     planned = _plan(run.db_url, ReviewMode.AUTO)
     assert planned == {target: {add}}  # only the newly concerned subscriber, only once
     assert _plan(run.db_url, ReviewMode.AUTO) == {target: {add}}
+    with session_scope(engine) as session:
+        kinds = {b.key.split(":")[0]: b for b in session.exec(select(Bulletin)).all()}
+        assert set(kinds) == {"warning", "correction"}
+        assert kinds["correction"].snapshot["added_sectors"] == [add]
+        assert add in kinds["correction"].snapshot["sectors"]
+        assert add not in kinds["warning"].snapshot["sectors"]
+    engine.dispose()
+
+
+def test_the_correction_mail_says_what_analysts_added(run, smtp_sink, monkeypatch):
+    """Sent for real: the newly concerned reader's message is marked as a correction, names the
+    added sector in the reader's language, and the first reader gets nothing more."""
+    target = _symbols_with(run.db_url, "alert")[0]
+    sector = json.loads(run("show", target, "--json").output)["alert_sectors"][0]
+    add = "eyewear" if sector != "eyewear" else "lighters"
+    monkeypatch.setenv("TBT_ALERT_SMTP_URL", smtp_sink.url)
+    monkeypatch.setenv("TBT_ALERT_MAIL_FROM", "alerts@tbt-alert.test")
+    for address, follows, lang in (
+        ("first@example.com", sector, "en"),
+        ("zh@example.com", add, "zh"),
+        ("en@example.com", add, "en"),
+    ):
+        added = run(
+            "subscribers",
+            "add",
+            address,
+            "--sector",
+            follows,
+            "--lang",
+            lang,
+            "--cadence",
+            "immediate",
+            "--confirmed",
+        )
+        assert added.exit_code == 0, added.output
+    _plan(run.db_url, ReviewMode.AUTO)
+    first = run("send")
+    assert first.exit_code == 0, first.output
+    assert {r.rcpt_tos for r in smtp_sink.received} == {("first@example.com",)}
+    seen = len(smtp_sink.received)
+    assert run("label", target, "--add", add, "--note", "also concerns this sector").exit_code == 0
+    _plan(run.db_url, ReviewMode.AUTO)
+    again = run("send")
+    assert again.exit_code == 0, again.output
+    later = smtp_sink.received[seen:]
+    assert len(later) == 2
+    by_reader = {r.rcpt_tos[0]: r.message for r in later}
+    assert set(by_reader) == {"zh@example.com", "en@example.com"}
+    zh, en = by_reader["zh@example.com"], by_reader["en@example.com"]
+    assert zh["Subject"].startswith("[更正]") and target in zh["Subject"]
+    assert en["Subject"].startswith("[TBT correction]") and target in en["Subject"]
+    names = {"eyewear": ("Eyewear", "眼镜"), "lighters": ("Lighters", "打火机")}[add]
+    en_text = en.get_body(("plain",)).get_content()
+    zh_text = zh.get_body(("plain",)).get_content()
+    assert "also concerns" in en_text and names[0].lower() in en_text.lower()
+    assert "也涉及" in zh_text and names[1] in zh_text

@@ -50,10 +50,13 @@ class ArchivedDigest:
     entries: tuple[ArchiveEntry, ...] = ()  # filled by archived_digest only
 
 
+ARCHIVED_KINDS = (BulletinKind.WARNING, BulletinKind.UPDATE, BulletinKind.CORRECTION)
+
+
 def _entry(bulletin: Bulletin, row: Notification, snap: Any = None) -> ArchiveEntry:
     snap = (bulletin.snapshot if snap is None else snap) or {}
     member = normalise_member(row.member_name, row.member_code or None)
-    sectors = tuple(snap.get("alert_sectors") or row.alert_sectors)
+    sectors = tuple(snap.get("sectors") or snap.get("alert_sectors") or row.alert_sectors)
     risk = {
         str(s.get("sector")): str((s.get("risk") or {}).get("level", ""))
         for s in (snap.get("classification") or {}).get("sectors", [])
@@ -86,11 +89,11 @@ def _sent() -> Any:
 def archived(
     session: Session, *, sector: str | None = None, limit: int = 100
 ) -> list[ArchiveEntry]:
-    """Sent warnings and updates, newest first; only those concerning ``sector`` when given."""
+    """Sent warnings, updates and corrections, newest first; only those concerning ``sector`` when given."""
     rows = session.exec(
         select(Bulletin, Notification)
         .join(Notification, col(Notification.id) == col(Bulletin.notification_id))
-        .where(col(Bulletin.kind).in_([BulletinKind.WARNING.value, BulletinKind.UPDATE.value]))
+        .where(col(Bulletin.kind).in_([k.value for k in ARCHIVED_KINDS]))
         .where(col(Bulletin.id).in_(_sent()))
         .order_by(col(Bulletin.created_at).desc(), col(Bulletin.id).desc())
         .limit(SCAN_LIMIT)

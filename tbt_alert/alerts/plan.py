@@ -19,7 +19,12 @@ from tbt_alert.status import (
     SubscriberStatus,
     SubscriptionStatus,
 )
-from tbt_alert.store.shapes import WarningSnapshot, read_classification, read_events
+from tbt_alert.store.shapes import (
+    WarningSnapshot,
+    read_classification,
+    read_events,
+    read_warning_snapshot,
+)
 from tbt_alert.store.tables import Bulletin, Delivery, Notification, Subscriber, Subscription
 from tbt_alert.triage.decisions import Gate
 
@@ -88,8 +93,16 @@ def bulletin_kind(session: Session, row: Notification) -> BulletinKind:
     return BulletinKind.UPDATE if earlier is not None else BulletinKind.WARNING
 
 
-def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -> WarningSnapshot:
-    """What the bulletin says, frozen when it is planned so every delivery says the same."""
+def snapshot(
+    row: Notification,
+    kind: BulletinKind,
+    group: list[Notification],
+    sectors: frozenset[str] | None = None,
+    added: frozenset[str] = frozenset(),
+) -> WarningSnapshot:
+    """What the bulletin says, frozen when it is planned so every delivery says the same.
+    ``sectors``: what it goes out for (default: the classifier's alert sectors); ``added``: for a
+    correction, the sectors analysts added since the first warning."""
     symbols = sorted({s for r in group for s in (r.joint_symbols or [r.symbol])})
     return {
         "kind": kind.value,
@@ -99,6 +112,8 @@ def snapshot(row: Notification, kind: BulletinKind, group: list[Notification]) -
         "events": read_events(row.events),
         "classification": read_classification(row.classification),
         "alert_sectors": list(row.alert_sectors),
+        "sectors": sorted(sectors if sectors is not None else row.alert_sectors),
+        "added_sectors": sorted(added),
     }
 
 
@@ -148,11 +163,50 @@ def plan_warnings(
         targets = match(led[1], subscribed) if led else {}
         if not led or not targets:
             continue
-        group = led[0]
-        bulletin = _bulletin(session, row, group, now, report)
-        report.deliveries += _deliveries(session, bulletin, targets, now=now, domain=domain)
+        group, relevance = led
+        first = _bulletin(session, row, group, relevance.alert_sectors, now, report)
+        reached = _reached(session, row)
+        late, newly = _late_or_newly_concerned(session, first, relevance.alert_sectors, targets, reached)
+        report.deliveries += _deliveries(session, first, late, now=now, domain=domain)
+        if newly:
+            fix = _correction(session, row, group, first, relevance.alert_sectors, now, report)
+            report.deliveries += _deliveries(session, fix, newly, now=now, domain=domain)
     session.flush()
     return report
+
+
+def _reached(session: Session, row: Notification) -> set[int]:
+    """Subscribers with a delivery of any bulletin about ``row`` (its warning or corrections)."""
+    return set(
+        session.exec(
+            select(Delivery.subscriber_id)
+            .join(Bulletin, col(Bulletin.id) == col(Delivery.bulletin_id))
+            .where(Bulletin.notification_id == row.id)
+        ).all()
+    )
+
+
+def _late_or_newly_concerned(
+    session: Session,
+    first: Bulletin,
+    sectors: frozenset[str],
+    targets: dict[int, list[str]],
+    reached: set[int],
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Split the targets not yet reached: those the first bulletin is for (it has not gone out
+    yet, or they subscribed since) and those only sectors analysts added after it went out
+    concern, who get a correction saying so."""
+    todo = {sid: secs for sid, secs in targets.items() if sid not in reached}
+    went_out = session.exec(
+        select(Delivery.id).where(
+            Delivery.bulletin_id == first.id, Delivery.status != DeliveryStatus.PLANNED
+        )
+    ).first()
+    added = sectors - set(read_warning_snapshot(first.snapshot)["sectors"])
+    if went_out is None or not added:
+        return todo, {}
+    late = {sid: secs for sid, secs in todo.items() if not added & set(secs)}
+    return late, {sid: secs for sid, secs in todo.items() if sid not in late}
 
 
 def withdraw_unsent(session: Session, gate: Gate, subscribed: list[Interest], now: datetime) -> int:
@@ -186,19 +240,61 @@ def _bulletin(
     session: Session,
     row: Notification,
     group: list[Notification],
+    sectors: frozenset[str],
     now: datetime,
     report: PlanReport,
 ) -> Bulletin:
-    existing = session.exec(select(Bulletin).where(Bulletin.notification_id == row.id)).first()
+    """The notification's warning (or update) bulletin, planned once."""
+    existing = session.exec(
+        select(Bulletin)
+        .where(Bulletin.notification_id == row.id, Bulletin.kind != BulletinKind.CORRECTION)
+        .order_by(col(Bulletin.id))
+    ).first()
     if existing is not None:
         return existing
     kind = bulletin_kind(session, row)
+    return _add_bulletin(
+        session,
+        f"{kind.value}:{row.symbol}",
+        kind,
+        row,
+        snapshot(row, kind, group, sectors),
+        now,
+        report,
+    )
+
+
+def _correction(
+    session: Session,
+    row: Notification,
+    group: list[Notification],
+    first: Bulletin,
+    sectors: frozenset[str],
+    now: datetime,
+    report: PlanReport,
+) -> Bulletin:
+    """The correction for the sectors analysts added since ``first`` went out: one per set of
+    sectors, so reruns plan nothing new and a later addition makes another."""
+    added = sectors - set(read_warning_snapshot(first.snapshot)["sectors"])
+    key = f"{BulletinKind.CORRECTION.value}:{row.symbol}:{','.join(sorted(sectors))}"
+    existing = session.exec(select(Bulletin).where(Bulletin.key == key)).first()
+    if existing is not None:
+        return existing
+    said = snapshot(row, BulletinKind.CORRECTION, group, sectors, frozenset(added))
+    return _add_bulletin(session, key, BulletinKind.CORRECTION, row, said, now, report)
+
+
+def _add_bulletin(
+    session: Session,
+    key: str,
+    kind: BulletinKind,
+    row: Notification,
+    said: WarningSnapshot,
+    now: datetime,
+    report: PlanReport,
+) -> Bulletin:
     bulletin = Bulletin(
-        key=f"{kind.value}:{row.symbol}",
-        kind=kind,
-        notification_id=row.id or 0,
-        snapshot=dict(snapshot(row, kind, group)),
-        created_at=now,
+        key=key, kind=kind, notification_id=row.id or 0, snapshot=dict(said), created_at=now
     )
     session.add(bulletin)
     session.flush()
@@ -214,15 +310,8 @@ def _deliveries(
     now: datetime,
     domain: str,
 ) -> int:
-    have = set(
-        session.exec(
-            select(Delivery.subscriber_id).where(Delivery.bulletin_id == bulletin.id)
-        ).all()
-    )
     added = 0
     for subscriber_id, sectors in targets.items():
-        if subscriber_id in have:
-            continue
         session.add(
             Delivery(
                 bulletin_id=bulletin.id or 0,

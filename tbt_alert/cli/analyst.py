@@ -242,7 +242,10 @@ def stats_cmd(
         from tbt_alert.triage.segment import has_cjk
         from tbt_alert.triage.stats import plot as draw
 
-        font = draw(data, f"TBT notifications by {by}", plot)
+        zh = obj.config.terminal.language == "zh"
+        by_zh = {"sector": "行业", "member": "成员", "month": "月份"}[by]
+        title = f"按{by_zh}统计的 TBT 通报" if zh else f"TBT notifications by {by}"
+        font = draw(data, title, plot, "通报数" if zh else "notifications")
         click.echo(f"wrote {plot}", err=True)
         if font is None and any(has_cjk(k) for k, _ in data):
             click.echo(

@@ -53,7 +53,7 @@ class SectorLine:
 
 @dataclass(frozen=True)
 class WarningContext:
-    kind: str  # "new" | "update"
+    kind: str  # "new" | "update" | "correction"
     change_summary: str | None
     symbol: str
     joint_symbols: tuple[str, ...]
@@ -72,6 +72,8 @@ class WarningContext:
     comment_url: str | None
     # says the title and summary are not in the reader's language, or machine translated
     language_note: str | None = None
+    # for a correction: the names of the sectors analysts added after the first warning
+    added_sectors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def default_environment() -> jinja2.Environment:
 
 
 def _check_context(ctx: WarningContext) -> None:
-    if ctx.kind not in ("new", "update"):
+    if ctx.kind not in ("new", "update", "correction"):
         raise DeliveryError(f"{ctx.symbol}: unknown warning kind {ctx.kind!r}")
     for line in ctx.sectors:
         if line.risk_level not in RISK_ORDER:

@@ -52,14 +52,17 @@ def warning_context(snap: WarningSnapshot, row: Notification, view: View) -> War
     lines = tuple(
         _sector_line(sid, entries.get(sid), view.names, lang, today, row.comment_deadline)
         for sid in view.sectors
-        if sid in row.alert_sectors or sid in entries
+        if sid in row.alert_sectors or sid in entries or sid in snap["sectors"]
     )
     member = normalise_member(row.member_name, row.member_code or None)
     update = snap["kind"] == BulletinKind.UPDATE
+    correction = snap["kind"] == BulletinKind.CORRECTION
+    en_zh = [view.names.get(sid, (sid, sid)) for sid in snap["added_sectors"]]
     others = tuple(s for s in snap["symbols"] or row.joint_symbols if s != row.symbol)
     local = view.localise(row) if view.localise else None
     return WarningContext(
-        kind="update" if update else "new",
+        kind="update" if update else "correction" if correction else "new",
+        added_sectors=tuple(zh if lang == "zh" else en for en, zh in en_zh) if correction else (),
         change_summary=change_summary(
             snap["document_kind"] or str(row.kind),
             snap["events"],

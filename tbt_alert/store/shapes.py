@@ -94,15 +94,20 @@ class PayloadJSON(TypedDict, total=False):
 
 
 class WarningSnapshot(TypedDict):
-    """What a warning or update bulletin says, frozen when it is planned."""
+    """What a warning, update or correction bulletin says, frozen when it is planned."""
 
-    kind: str  # warning | update
+    kind: str  # warning | update | correction
     symbol: str
     symbols: list[str]
     document_kind: str
     events: list[EventJSON]
     classification: ClassificationJSON
     alert_sectors: list[str]
+    # the sectors it was planned for (the classifier's, as analysts' decisions leave them);
+    # bulletins planned by an earlier version hold none and read as alert_sectors
+    sectors: list[str]
+    # for a correction: the sectors analysts added since the first warning went out
+    added_sectors: list[str]
 
 
 class DigestSnapshot(TypedDict):
@@ -204,6 +209,8 @@ def read_warning_snapshot(value: Any) -> WarningSnapshot:
         "events": read_events(data.get("events")),
         "classification": read_classification(data.get("classification")),
         "alert_sectors": _strings(data.get("alert_sectors")),
+        "sectors": _strings(data.get("sectors") or data.get("alert_sectors")),
+        "added_sectors": _strings(data.get("added_sectors")),
     }
 
 

@@ -13,6 +13,8 @@ from tbt_alert.errors import TbtAlertError
 from tbt_alert.store.tables import Notification
 from tbt_alert.triage.decisions import effective_map
 
+# file names of the fonts below, as the usual packages install them (wqy-microhei.ttc, ...)
+CJK_FILE_TAGS = ("wqy", "notosanscjk", "notoserifcjk", "notosanssc", "sourcehan", "simhei", "msyh")
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Noto Sans CJK JP",
@@ -54,11 +56,24 @@ def cjk_font() -> str | None:
     """A font family installed here that draws Chinese, or None."""
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    manager = font_manager.fontManager
+    found = next((n for n in CJK_FONTS if n in {f.name for f in manager.ttflist}), None)
+    if found is None:
+        # matplotlib keeps the fonts it saw when its cache was made: a CJK font installed since
+        # is only on disk, so add the system's CJK font files by name and look again
+        for path in font_manager.findSystemFonts():
+            if any(tag in Path(path).name.lower() for tag in CJK_FILE_TAGS):
+                try:
+                    manager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = next((n for n in CJK_FONTS if n in {f.name for f in manager.ttflist}), None)
+    return found
 
 
-def plot(data: list[tuple[str, int]], title: str, path: Path) -> str | None:
+def plot(
+    data: list[tuple[str, int]], title: str, path: Path, unit: str = "notifications"
+) -> str | None:
     """Draw a horizontal bar chart to ``path`` (PNG); return the CJK font used, or None."""
     import matplotlib
 
@@ -74,7 +89,7 @@ def plot(data: list[tuple[str, int]], title: str, path: Path) -> str | None:
     try:
         ax.barh([k for k, _ in shown][::-1], [v for _, v in shown][::-1], color="#3b6ea5")
         ax.set_title(title)
-        ax.set_xlabel("notifications")
+        ax.set_xlabel(unit)
         with warnings.catch_warnings():  # without a CJK font: said once by the caller
             warnings.filterwarnings("ignore", message="Glyph .* missing from font")
             fig.tight_layout()
