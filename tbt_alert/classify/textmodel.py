@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from tbt_alert.classify.charcounts import CharCounter, compile_char_counter
 from tbt_alert.classify.evidence import RecordEvidence, RuleIndex, build_index, collect_evidence
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.split import held_symbols
@@ -86,7 +88,9 @@ class TextModel:
         if not records or not self.sectors:
             return [{} for _ in records]
         texts = [model_text(r) for r in records]
-        parts = [self.word.transform(texts), self.char.transform(texts)]
+        counter = char_counter(self.char)
+        chars = counter.transform(texts) if counter else self.char.transform(texts)
+        parts = [self.word.transform(texts), chars]
         if self.rule_sectors:
             if evidence is None:
                 if self.index is None:
@@ -99,6 +103,18 @@ class TextModel:
         d = x @ self.coef + self.intercept
         p = 1.0 / (1.0 + np.exp(self.platt[:, 0] * d + self.platt[:, 1]))
         return [dict(zip(self.sectors, row.tolist(), strict=True)) for row in p]
+
+
+_CHAR_COUNTERS: weakref.WeakKeyDictionary[TfidfVectorizer, CharCounter | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def char_counter(vectoriser: TfidfVectorizer) -> CharCounter | None:
+    """The numpy n-gram counter compiled once per fitted character vectoriser (None: use it)."""
+    if vectoriser not in _CHAR_COUNTERS:
+        _CHAR_COUNTERS[vectoriser] = compile_char_counter(vectoriser)
+    return _CHAR_COUNTERS[vectoriser]
 
 
 def model_text(record: CanonicalRecord) -> str:
