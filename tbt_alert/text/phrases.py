@@ -120,11 +120,13 @@ class PhraseMatcher:
             for token in _tokens(key):
                 node = node.setdefault(token, {})
             node[""] = {}
+        # each part opens with a look-ahead at its phrases' first characters: one set test at
+        # each position instead of trying every first character in turn
         parts = []
         if latin:
-            parts.append(f"(?<![{_LATIN}])" + _wrap(_trie_regex(latin)))
+            parts.append(f"(?<![{_LATIN}])" + _first(latin) + _wrap(_trie_regex(latin)))
         if other:
-            parts.append(_wrap(_trie_regex(other)))
+            parts.append(_first(other) + _wrap(_trie_regex(other)))
         self._re = re.compile("|".join(parts) if parts else r"(?!x)x")
 
     def find(self, text: str) -> list[Hit]:
@@ -181,6 +183,11 @@ def _on_words(hit: Hit, text: str, cuts: set[int]) -> bool:
     if has_han(text[hit.start]) and hit.start not in cuts:
         return has_han(text[hit.end - 1])  # a head-final compound: the hit is its last part
     return True
+
+
+def _first(node: Trie) -> str:
+    """A look-ahead for the first characters of a trie's phrases."""
+    return "(?=[" + "".join(re.escape(ch) for ch in sorted(node)) + "])"
 
 
 def _wrap(pattern: str) -> str:
