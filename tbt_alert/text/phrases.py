@@ -55,6 +55,8 @@ def normalise_text(text: str | None) -> str:
     """NFKC, simplified Chinese, lower case, typographic apostrophes made plain."""
     if not text:
         return ""
+    if text.isascii():  # NFKC, the character map and the apostrophes leave ASCII as it is
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).translate(_T2S).lower()
     return text.replace("’", "'").replace("‘", "'")
 
