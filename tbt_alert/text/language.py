@@ -58,9 +58,9 @@ def detect(text: str | None) -> str | None:
             return lang
     if len(_VI.findall(text)) >= max(2, 0.03 * letters):
         return "vi"
-    words = _WORD.findall(text.lower())
-    scores = {lang: sum(w in fw for w in words) for lang, fw in _FUNCTION_WORDS.items()}
     lowered = text.lower()
+    words = _WORD.findall(lowered)
+    scores = {lang: sum(map(fw.__contains__, words)) for lang, fw in _FUNCTION_WORDS.items()}
     for lang, rx in _MARKS.items():
         scores[lang] += 2 * len(rx.findall(lowered))
     best = max(scores, key=lambda k: (scores[k], k == "en"))
