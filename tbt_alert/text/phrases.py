@@ -39,6 +39,8 @@ _T2S_PAIRS = (
     "純纯 汽汽 輕轻 構构 緣缘 組组 件件 銷销 費费 務务 質质 環环 屬属 對对 應应 實实 將将 "
 )
 _T2S = str.maketrans({pair[0]: pair[1] for pair in _T2S_PAIRS.split() if pair[0] != pair[1]})
+# the characters _T2S maps: most text holds none, and a search is cheaper than str.translate
+_TRADITIONAL = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_T2S)) + "]")
 _LATIN = "0-9a-zà-öø-ÿœ\u0100-\u024f\u1e00-\u1eff\u0400-\u04ff"  # Latin (Vietnamese too), Cyrillic
 _SEP = "\x00"  # placeholder for 'any run of spaces/hyphens' inside a phrase
 _END = "\x01"  # placeholder for 'end of a Latin word' after a phrase
@@ -57,7 +59,10 @@ def normalise_text(text: str | None) -> str:
         return ""
     if text.isascii():  # NFKC, the character map and the apostrophes leave ASCII as it is
         return text.lower()
-    text = unicodedata.normalize("NFKC", text).translate(_T2S).lower()
+    text = unicodedata.normalize("NFKC", text)
+    if _TRADITIONAL.search(text):
+        text = text.translate(_T2S)
+    text = text.lower()
     return text.replace("’", "'").replace("‘", "'")
 
 
