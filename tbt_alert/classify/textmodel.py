@@ -38,8 +38,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from tbt_alert.classify.charcounts import CharCounter, compile_char_counter
 from tbt_alert.classify.evidence import RecordEvidence, RuleIndex, build_index, collect_evidence
+from tbt_alert.classify.ngramcounts import NgramCounter, compile_counter
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.split import held_symbols
 from tbt_alert.errors import TbtAlertError
@@ -88,9 +88,7 @@ class TextModel:
         if not records or not self.sectors:
             return [{} for _ in records]
         texts = [model_text(r) for r in records]
-        counter = char_counter(self.char)
-        chars = counter.transform(texts) if counter else self.char.transform(texts)
-        parts = [self.word.transform(texts), chars]
+        parts = [_features(self.word, texts), _features(self.char, texts)]
         if self.rule_sectors:
             if evidence is None:
                 if self.index is None:
@@ -105,16 +103,17 @@ class TextModel:
         return [dict(zip(self.sectors, row.tolist(), strict=True)) for row in p]
 
 
-_CHAR_COUNTERS: weakref.WeakKeyDictionary[TfidfVectorizer, CharCounter | None] = (
+_COUNTERS: weakref.WeakKeyDictionary[TfidfVectorizer, NgramCounter | None] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def char_counter(vectoriser: TfidfVectorizer) -> CharCounter | None:
-    """The numpy n-gram counter compiled once per fitted character vectoriser (None: use it)."""
-    if vectoriser not in _CHAR_COUNTERS:
-        _CHAR_COUNTERS[vectoriser] = compile_char_counter(vectoriser)
-    return _CHAR_COUNTERS[vectoriser]
+def _features(vectoriser: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vectoriser.transform(texts)``, counted by the batch counter compiled once for it."""
+    if vectoriser not in _COUNTERS:
+        _COUNTERS[vectoriser] = compile_counter(vectoriser)
+    counter = _COUNTERS[vectoriser]
+    return counter.transform(texts) if counter else vectoriser.transform(texts)
 
 
 def model_text(record: CanonicalRecord) -> str:
