@@ -4,9 +4,11 @@ scikit-learn's ``transform`` counts every n-gram of every document in a Python d
 of a batch prediction. Here each batch is counted at once: every n-gram becomes a vocabulary
 column (or -1), and ``np.unique`` over (document, column) cells gives the counts in the order
 ``CountVectorizer.transform`` sorts them. The count matrix (same entries, sorted indices, same
-dtype) then goes through the vectoriser's own TF-IDF step, so the features are bit for bit those
-of ``vectoriser.transform``. :func:`compile_counter` answers None (use the vectoriser itself) for
-any setting other than the two the model uses.
+dtype) then takes the TF-IDF transformer's own numpy operations, in its order, without its
+per-call input checks (most of the time of a one-record call), so the features are bit for bit
+those of ``vectoriser.transform``; a counter is used only after it agreed with its vectoriser on
+probe texts. :func:`compile_counter` answers None (use the vectoriser itself) for any setting
+other than the two the model uses.
 
 * ``word`` (1, 2): the vectoriser's own preprocessor and tokeniser, unigrams then bigrams joined
   by a space, as its analyser makes them; the counting is all that differs.
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 _SHIFT = 21  # code points are below 2**21
 _TRIGRAM = np.uint64(1 << 63)  # marks a trigram key, so no bigram key equals a trigram key
@@ -48,6 +51,17 @@ def _counts_matrix(
     )
     matrix.has_sorted_indices = True
     return matrix
+
+
+def _weigh(tfidf: Any, counts: sp.csr_matrix) -> sp.csr_matrix:
+    """``tfidf.transform(counts, copy=False)`` for the settings the model uses (sublinear tf, idf,
+    l2 rows), the same numpy operations in the same order, without its per-call input checks."""
+    data = counts.data
+    np.log(data, data)
+    data += 1.0
+    data *= tfidf.idf_[counts.indices]
+    inplace_csr_row_normalize_l2(counts)
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +87,7 @@ class WordCounter:
         docs = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         known = columns >= 0
         matrix = _counts_matrix(docs[known], columns[known], len(texts), len(self.vocabulary))
-        return self.tfidf.transform(matrix, copy=False)
+        return _weigh(self.tfidf, matrix)
 
 
 def _key(gram: str) -> int:
@@ -112,7 +126,7 @@ class CharCounter:
         matrix = _counts_matrix(
             gram_docs[known], self.columns[at[known]], len(padded), len(self.keys)
         )
-        return self.tfidf.transform(matrix, copy=False)
+        return _weigh(self.tfidf, matrix)
 
 
 NgramCounter = WordCounter | CharCounter
@@ -136,16 +150,59 @@ def compile_counter(vectoriser: Any) -> NgramCounter | None:
         analyzer, ngrams = vectoriser.analyzer, tuple(vectoriser.ngram_range)
     except AttributeError:
         return None
-    if not plain or not vocabulary or sorted(vocabulary.values()) != list(range(len(vocabulary))):
+    weighing = (
+        getattr(tfidf, "sublinear_tf", False) is True
+        and getattr(tfidf, "norm", None) == "l2"
+        and getattr(getattr(tfidf, "idf_", None), "dtype", None) == np.float32
+    )
+    if (
+        not plain
+        or not weighing
+        or not vocabulary
+        or sorted(vocabulary.values()) != list(range(len(vocabulary)))
+    ):
         return None
+    counter: NgramCounter | None = None
     if analyzer == "word" and ngrams == (1, 2):
-        return WordCounter(vocabulary, preprocess, vectoriser.build_tokenizer(), tfidf)
-    if analyzer != "char_wb" or ngrams != (2, 3):
+        counter = WordCounter(vocabulary, preprocess, vectoriser.build_tokenizer(), tfidf)
+    elif analyzer == "char_wb" and ngrams == (2, 3):
+        counter = _char_counter(vocabulary, preprocess, tfidf)
+    if counter is None or not _agrees(counter, vectoriser):
         return None
+    return counter
+
+
+PROBES = (
+    "",
+    "Low-voltage switchgear; LOW voltage  switch-gear\t(HS 8536)",
+    "Chaussures à dessus en cuir naturel, ß straße İstanbul",
+    "电动自行车用锂离子电池 儿童玩具  安全技术规范",
+    "x\x00y \u3000 z",
+)
+
+
+def _agrees(counter: NgramCounter, vectoriser: Any) -> bool:
+    """The counter's features equal the vectoriser's on a few probe texts and on its own
+    vocabulary written out (every feature at least once), bit for bit."""
+    probes = [*PROBES, " ".join(vectoriser.vocabulary_), " | ".join(vectoriser.vocabulary_)]
+    ours, theirs = counter.transform(probes), vectoriser.transform(probes)
+    return (
+        ours.shape == theirs.shape
+        and ours.dtype == theirs.dtype
+        and all(
+            np.array_equal(getattr(ours, part), getattr(theirs, part))
+            for part in ("indptr", "indices", "data")
+        )
+    )
+
+
+def _char_counter(vocabulary: dict[str, int], preprocess: Any, tfidf: Any) -> CharCounter | None:
+    """The integer keys of a char_wb vocabulary, or None if it holds an n-gram char_wb never
+    makes (see the module docstring)."""
     for gram in vocabulary:
         impossible = gram == "  " or (len(gram) == 3 and gram[1] == " ")
         if len(gram) not in (2, 3) or impossible or any(ord(c) >> _SHIFT for c in gram):
-            return None  # not an n-gram char_wb makes (see the module docstring)
+            return None
     order = sorted(vocabulary, key=_key)
     keys = np.array([_key(g) for g in order], dtype=np.uint64)
     columns = np.array([vocabulary[g] for g in order], dtype=np.int64)
