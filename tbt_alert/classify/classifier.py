@@ -265,7 +265,7 @@ class Classifier:
         probs: dict[str, float],
     ) -> Classification:
         matches = []
-        facts = read_facts(record)  # once per record: the store's, or read as ingest reads
+        facts = None  # read once per record, when a sector is given: the store's, or as ingest
         for sector in self.rules.sectors:
             ev = evidence.sectors.get(sector.id) or SectorEvidence()
             prob = probs.get(sector.id)
@@ -275,6 +275,8 @@ class Classifier:
             reasons = [Reason(ReasonKind.RULE_SCORE, f"{ev.score:g}", sector.id), *ev.reasons]
             if prob is not None:
                 reasons.append(Reason(ReasonKind.MODEL, f"{prob:.2f}", sector.id))
+            if facts is None:
+                facts = read_facts(record)
             matches.append(
                 SectorMatch(
                     sector.id,

@@ -305,6 +305,14 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
+    # sectors with a phrase among the hits: for the others phrase evidence is nothing
+    named = {
+        sid
+        for field_hits in hits.values()
+        for h in field_hits
+        for role, sid in index.roles.get(h.phrase, ())
+        if role in ("kw", "weak")
+    }
     out: dict[str, SectorEvidence] = {}
     for sector in index.rules.sectors:
         ev = SectorEvidence()
@@ -312,9 +320,11 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
         code = 0.0
         if (hs_heads & chapters) or (ics_heads & fields):
             code = _code_evidence(sector, hs, ics, w, ev)
-        text = _phrase_evidence(
-            sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev, thin
-        )
+        text = 0.0
+        if sector.id in named:
+            text = _phrase_evidence(
+                sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev, thin
+            )
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code)
         c = cross.get(sector.id)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from tbt_alert.classify.evidence import RecordEvidence, RuleIndex, build_index, collect_evidence
+from tbt_alert.classify.ngramcounts import NgramCounter, compile_counter
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.split import held_symbols
 from tbt_alert.errors import TbtAlertError
@@ -86,7 +88,7 @@ class TextModel:
         if not records or not self.sectors:
             return [{} for _ in records]
         texts = [model_text(r) for r in records]
-        parts = [self.word.transform(texts), self.char.transform(texts)]
+        parts = [_features(self.word, texts), _features(self.char, texts)]
         if self.rule_sectors:
             if evidence is None:
                 if self.index is None:
@@ -99,6 +101,19 @@ class TextModel:
         d = x @ self.coef + self.intercept
         p = 1.0 / (1.0 + np.exp(self.platt[:, 0] * d + self.platt[:, 1]))
         return [dict(zip(self.sectors, row.tolist(), strict=True)) for row in p]
+
+
+_COUNTERS: weakref.WeakKeyDictionary[TfidfVectorizer, NgramCounter | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _features(vectoriser: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vectoriser.transform(texts)``, counted by the batch counter compiled once for it."""
+    if vectoriser not in _COUNTERS:
+        _COUNTERS[vectoriser] = compile_counter(vectoriser)
+    counter = _COUNTERS[vectoriser]
+    return counter.transform(texts) if counter else vectoriser.transform(texts)
 
 
 def model_text(record: CanonicalRecord) -> str:

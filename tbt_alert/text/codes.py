@@ -18,16 +18,21 @@ from typing import Literal
 Strength = Literal["strong", "weak"]
 
 MAX_RANGE_HEADINGS = 30  # a range wider than this is read as its common chapter, broad
+# every marker starts with one of these letters (in either case) or Chinese characters: the
+# look-ahead rejects most positions with one set test instead of trying each alternative there
 _HS_MARKER = re.compile(
-    r"\bH\.?S\.?(?:\s*codes?(?:\(s\))?)?|\bSA\b|\bCCCN\b|\bNCM\b|\bNALADISA\b|"
+    r"(?=[hscntpf海税稅])(?:\bH\.?S\.?(?:\s*codes?(?:\(s\))?)?|\bSA\b|\bCCCN\b|\bNCM\b|\bNALADISA\b|"
     r"\btariff\s+(?:lines?|codes?|headings?|items?)|\bpartidas?\b|\bfracci[oó]n(?:es)?\b|"
-    r"HS编码|HS編碼|海关编码|海關編碼|税则号|稅則號|税号|稅號|税目号?|稅目號?",
+    r"HS编码|HS編碼|海关编码|海關編碼|税则号|稅則號|税号|稅號|税目号?|稅目號?)",
     re.IGNORECASE,
 )
 _CHAPTER = re.compile(
-    r"(?:\bchapters?|\bchapitres?|\bcap[ií]tulos?)\s+(\d{1,2})\b|第\s*(\d{1,2})\s*章", re.IGNORECASE
+    r"(?=[c第])(?:(?:\bchapters?|\bchapitres?|\bcap[ií]tulos?)\s+(\d{1,2})\b|第\s*(\d{1,2})\s*章)",
+    re.IGNORECASE,
 )
-_ICS_MARKER = re.compile(r"\bICS\b|ICS编码|ICS編碼|ICS代码|ICS代碼|ICS分类号", re.IGNORECASE)
+_ICS_MARKER = re.compile(
+    r"(?=i)(?:\bICS\b|ICS编码|ICS編碼|ICS代码|ICS代碼|ICS分类号)", re.IGNORECASE
+)
 _CODE = re.compile(r"(?<![\d.])(\d{2}(?:[. ]?\d){0,10})(?![\d])")
 _RANGE_SEP = re.compile(r"^\s*(?:-|–|to|à|a|al|hasta|到|至)\s*$", re.IGNORECASE)
 _GAP_OK = re.compile(

@@ -19,7 +19,7 @@ _SCRIPTS = (
     ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
 )
 _NOT_LETTER = re.compile(r"[\W\d_]+")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_BEYOND_GREEK = re.compile(r"[^\x00-\u03ff]")  # every script of _SCRIPTS starts above Greek
 _VI = re.compile(r"[ơưđăƠƯĐĂ\u1ea0-\u1ef9]")
 _WORD = re.compile(r"[a-zà-ÿœç]+")
 _FUNCTION_WORDS = {
@@ -33,10 +33,11 @@ _FUNCTION_WORDS = {
     ),
 }
 # letters and endings one of the four uses and the others (almost) never do
+# (each opens with a look-ahead at its first letters: one set test at most positions)
 _MARKS = {
-    "pt": re.compile(r"[ãõ]|nh|lh|agem\b"),
-    "es": re.compile(r"ñ|ción\b|\bll"),
-    "fr": re.compile(r"[èœ]|eaux?\b|\b[ldq]'"),
+    "pt": re.compile(r"(?=[ãõnla])(?:[ãõ]|nh|lh|agem\b)"),
+    "es": re.compile(r"(?=[ñcl])(?:ñ|ción\b|\bll)"),
+    "fr": re.compile(r"(?=[èœeldq])(?:[èœ]|eaux?\b|\b[ldq]')"),
 }
 
 
@@ -47,7 +48,7 @@ def detect(text: str | None) -> str | None:
     letters = len(_NOT_LETTER.sub("", text))
     if not letters:
         return None
-    if _NON_ASCII.search(text) is None:
+    if _BEYOND_GREEK.search(text) is None:
         counts = dict.fromkeys(("ja", "ko", "zh", "ru", "ar"), 0)
     else:
         counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPTS}
@@ -58,9 +59,9 @@ def detect(text: str | None) -> str | None:
             return lang
     if len(_VI.findall(text)) >= max(2, 0.03 * letters):
         return "vi"
-    words = _WORD.findall(text.lower())
-    scores = {lang: sum(w in fw for w in words) for lang, fw in _FUNCTION_WORDS.items()}
     lowered = text.lower()
+    words = _WORD.findall(lowered)
+    scores = {lang: sum(map(fw.__contains__, words)) for lang, fw in _FUNCTION_WORDS.items()}
     for lang, rx in _MARKS.items():
         scores[lang] += 2 * len(rx.findall(lowered))
     best = max(scores, key=lambda k: (scores[k], k == "en"))

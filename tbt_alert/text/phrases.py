@@ -39,6 +39,8 @@ _T2S_PAIRS = (
     "純纯 汽汽 輕轻 構构 緣缘 組组 件件 銷销 費费 務务 質质 環环 屬属 對对 應应 實实 將将 "
 )
 _T2S = str.maketrans({pair[0]: pair[1] for pair in _T2S_PAIRS.split() if pair[0] != pair[1]})
+# the characters _T2S maps: most text holds none, and a search is cheaper than str.translate
+_TRADITIONAL = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_T2S)) + "]")
 _LATIN = "0-9a-zà-öø-ÿœ\u0100-\u024f\u1e00-\u1eff\u0400-\u04ff"  # Latin (Vietnamese too), Cyrillic
 _SEP = "\x00"  # placeholder for 'any run of spaces/hyphens' inside a phrase
 _END = "\x01"  # placeholder for 'end of a Latin word' after a phrase
@@ -55,7 +57,12 @@ def normalise_text(text: str | None) -> str:
     """NFKC, simplified Chinese, lower case, typographic apostrophes made plain."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).translate(_T2S).lower()
+    if text.isascii():  # NFKC, the character map and the apostrophes leave ASCII as it is
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text)
+    if _TRADITIONAL.search(text):
+        text = text.translate(_T2S)
+    text = text.lower()
     return text.replace("’", "'").replace("‘", "'")
 
 
@@ -120,11 +127,13 @@ class PhraseMatcher:
             for token in _tokens(key):
                 node = node.setdefault(token, {})
             node[""] = {}
+        # each part opens with a look-ahead at its phrases' first characters: one set test at
+        # each position instead of trying every first character in turn
         parts = []
         if latin:
-            parts.append(f"(?<![{_LATIN}])" + _wrap(_trie_regex(latin)))
+            parts.append(f"(?<![{_LATIN}])" + _first(latin) + _wrap(_trie_regex(latin)))
         if other:
-            parts.append(_wrap(_trie_regex(other)))
+            parts.append(_first(other) + _wrap(_trie_regex(other)))
         self._re = re.compile("|".join(parts) if parts else r"(?!x)x")
 
     def find(self, text: str) -> list[Hit]:
@@ -181,6 +190,11 @@ def _on_words(hit: Hit, text: str, cuts: set[int]) -> bool:
     if has_han(text[hit.start]) and hit.start not in cuts:
         return has_han(text[hit.end - 1])  # a head-final compound: the hit is its last part
     return True
+
+
+def _first(node: Trie) -> str:
+    """A look-ahead for the first characters of a trie's phrases."""
+    return "(?=[" + "".join(re.escape(ch) for ch in sorted(node)) + "])"
 
 
 def _wrap(pattern: str) -> str:
