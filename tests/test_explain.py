@@ -39,6 +39,16 @@ K = ReasonKind
             "产品范围中“lead”与产品词“toys”同时出现",
             "'lead' together with 'toys' in the products covered",
         ),
+        (
+            Reason(
+                K.HS_RETRIEVED,
+                "848210",
+                "auto_moto_parts",
+                detail={"words": "ball, bearing", "similarity": "0.52"},
+            ),
+            "产品描述与HS 848210 的品目描述相近（共有词：ball, bearing）",
+            "the products read like HS 848210 (shared words: ball, bearing)",
+        ),
         (Reason(K.MEASURE_KIND, "labelling"), "措施类型：标签标识", "kind of measure: labelling"),
         (
             Reason(K.MODEL, "0.93", "footwear_leather"),

@@ -63,6 +63,10 @@ CATALOGUE: dict[str, Entry] = {
         "“{value}”不计：引自HS {heading} 的品目描述",
     ),
     "lexicon": ("'{value}' is a product of HS heading {heading}", "“{value}”属HS品目 {heading}"),
+    "hs_retrieved": (
+        "the products read like HS {value} (shared words: {words})",
+        "产品描述与HS {value} 的品目描述相近（共有词：{words}）",
+    ),
     "model": ("text model confidence {percent}", "文本模型置信度 {percent}"),
     "inherited": ("scope taken from the notification {value}", "沿用原通报 {value} 的产品范围"),
     "thin_title": (
