@@ -49,6 +49,18 @@ K = ReasonKind
             "产品描述与HS 848210 的品目描述相近（共有词：ball, bearing）",
             "the products read like HS 848210 (shared words: ball, bearing)",
         ),
+        (
+            Reason(
+                K.HS_RETRIEVED,
+                "420292",
+                "footwear_leather",
+                strength="against",
+                detail={"words": "leather, travel, bag", "similarity": "0.48"},
+            ),
+            "证据权重降低：产品描述更接近本行业以外的HS 420292（共有词：leather, travel, bag）",
+            "evidence weighed less: the products read like HS 420292, outside Footwear and leather"
+            " (shared words: leather, travel, bag)",
+        ),
         (Reason(K.MEASURE_KIND, "labelling"), "措施类型：标签标识", "kind of measure: labelling"),
         (
             Reason(K.MODEL, "0.93", "footwear_leather"),

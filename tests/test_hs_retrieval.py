@@ -125,3 +125,20 @@ def test_batch_evidence_equals_one_record_evidence(clf):
     assert [{s: (e.score, e.reasons) for s, e in ev.sectors.items()} for ev in many] == [
         {s: (e.score, e.reasons) for s, e in ev.sectors.items()} for ev in one
     ]
+
+
+def test_products_that_read_like_another_heading_halve_weak_evidence(clf):
+    # chapter 87 is vehicles and their parts; "electric vehicles" reads like 8703/8704 (cars, lorries)
+    cars = rec("Electric vehicles: safety requirements", products_text="Electric vehicles (HS 87)")
+    e = collect_evidence(clf.index, cars).sectors["auto_moto_parts"]
+    against = [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
+    assert [(r.value[:2], r.strength) for r in against] == [("87", "against")]
+    assert not against[0].value.startswith("8708")
+    assert e.score == clf.rules.weights["hs_weak"] / 2
+
+
+def test_a_product_phrase_in_the_title_is_not_weighed_less(clf):
+    parts = rec("Brake hoses for electric vehicles", products_text="Electric vehicles (HS 87)")
+    e = collect_evidence(clf.index, parts).sectors["auto_moto_parts"]
+    assert not [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
+    assert e.score >= clf.rules.thresholds["alert"]

@@ -45,6 +45,11 @@ RETRIEVAL_K = 10
 RETRIEVAL_MIN_SIM = 0.2
 RETRIEVAL_MIN_WORDS = 2
 RETRIEVAL_MARGIN = 0.05
+# ... and against a sector claimed by weak evidence alone (a body or weak phrase, a chapter-level
+# code: no strong code, no product phrase in the title), when the best retrieved heading is outside
+# the sector's codes, at least this similar and clearly ahead of the sector's best: that evidence
+# then counts half.
+RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
 
@@ -341,15 +346,9 @@ def _trap_named(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) ->
     )
 
 
-def _retrieved_evidence(
-    sector: Sector, hits: list[HsHit], own_hs: list[HsCode], w: dict[str, float], ev: SectorEvidence
-) -> float:
-    """A retrieved heading of this sector, clearly ahead of every other (see RETRIEVAL_*).
-
-    Not used when the record gives HS codes of its own and none is the sector's: the notifier's
-    coding of the products is then better evidence than a resemblance of words."""
-    if own_hs and not match_hs(own_hs, sector.hs + sector.hs_weak):
-        return 0.0
+def _best_hits(sector: Sector, hits: list[HsHit]) -> tuple[HsHit | None, HsHit | None]:
+    """The best retrieved heading inside the sector's (strong) HS codes, and the best one that
+    matches none of its codes."""
     best_in: HsHit | None = None
     best_out: HsHit | None = None
     for h in hits:
@@ -359,28 +358,68 @@ def _retrieved_evidence(
             best_in = h
         elif not matches and best_out is None:
             best_out = h
-    if best_in is None or best_in.similarity < RETRIEVAL_MIN_SIM:
-        return 0.0
-    if len(best_in.words) < RETRIEVAL_MIN_WORDS:
-        return 0.0
-    if best_out is not None:
-        if best_in.similarity < best_out.similarity + RETRIEVAL_MARGIN:
-            return 0.0
-        if not set(best_in.words) - set(best_out.words):
-            return 0.0
-    ev.reasons.append(
-        Reason(
-            ReasonKind.HS_RETRIEVED,
-            best_in.code,
-            sector.id,
-            detail={
-                "words": ", ".join(best_in.words),
-                "similarity": f"{best_in.similarity:.2f}",
-                **({"runner_up": best_out.code} if best_out else {}),
-            },
-        )
+    return best_in, best_out
+
+
+def _clearly_ahead(best: HsHit | None, other: HsHit | None, min_sim: float) -> bool:
+    """``best`` is similar enough, shares enough words, and beats ``other`` by the margin with a
+    word ``other`` lacks."""
+    if best is None or best.similarity < min_sim or len(best.words) < RETRIEVAL_MIN_WORDS:
+        return False
+    if other is None:
+        return True
+    return best.similarity >= other.similarity + RETRIEVAL_MARGIN and bool(
+        set(best.words) - set(other.words)
     )
+
+
+def _retrieved_reason(sector: Sector, hit: HsHit, other: HsHit | None, against: bool) -> Reason:
+    detail = {"words": ", ".join(hit.words), "similarity": f"{hit.similarity:.2f}"}
+    if other is not None:
+        detail["runner_up"] = other.code
+    return Reason(
+        ReasonKind.HS_RETRIEVED,
+        hit.code,
+        sector.id,
+        strength="against" if against else None,
+        detail=detail,
+    )
+
+
+def _retrieved_evidence(
+    sector: Sector,
+    hits: list[HsHit],
+    own_hs: list[HsCode],
+    w: dict[str, float],
+    ev: SectorEvidence,
+) -> float:
+    """A retrieved heading of this sector, clearly ahead of every other (see RETRIEVAL_*).
+
+    Not used when the record gives HS codes of its own and none is the sector's: the notifier's
+    coding of the products is then better evidence than a resemblance of words."""
+    if own_hs and not match_hs(own_hs, sector.hs + sector.hs_weak):
+        return 0.0
+    best_in, best_out = _best_hits(sector, hits)
+    if best_in is None or not _clearly_ahead(best_in, best_out, RETRIEVAL_MIN_SIM):
+        return 0.0
+    ev.reasons.append(_retrieved_reason(sector, best_in, best_out, against=False))
     return w["hs_retrieved"]
+
+
+def _retrieved_against(sector: Sector, hits: list[HsHit], ev: SectorEvidence) -> bool:
+    """The products clearly read like a heading outside every code of the sector (the best
+    retrieved heading is outside, ahead of the sector's best by the margin): weak evidence for the
+    sector (a phrase in the body, a weak word, a chapter-level code) then likely belongs to that
+    other heading ('electric vehicles', chapter 87, are cars, not vehicle parts)."""
+    if not hits:
+        return False
+    best_in, best_out = _best_hits(sector, hits)
+    if best_out is None or best_out is not hits[0]:
+        return False
+    if not _clearly_ahead(best_out, best_in, RETRIEVAL_AGAINST_MIN_SIM):
+        return False
+    ev.reasons.append(_retrieved_reason(sector, best_out, best_in, against=True))
+    return True
 
 
 def collect_evidence(
@@ -415,13 +454,19 @@ def collect_evidence(
         )
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code)
+        found = 0.0
         if retrieved and code < w["hs_retrieved"] and not _trap_named(sector.id, hits, index):
-            code = max(code, _retrieved_evidence(sector, retrieved, own_hs, w, ev))
+            found = _retrieved_evidence(sector, retrieved, own_hs, w, ev)
+            code = max(code, found)
         c = cross.get(sector.id)
         if c is not None and c.score > text:
             text = c.score
             ev.reasons += c.reasons
             ev.text = True
+        weak_only = not (found or ev.strong_code or ev.title_text)
+        weak_only = weak_only and 0 < code + text < w["keyword_title"]
+        if weak_only and _retrieved_against(sector, retrieved, ev):
+            code, text = code / 2, text / 2
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
