@@ -39,6 +39,28 @@ K = ReasonKind
             "产品范围中“lead”与产品词“toys”同时出现",
             "'lead' together with 'toys' in the products covered",
         ),
+        (
+            Reason(
+                K.HS_RETRIEVED,
+                "848210",
+                "auto_moto_parts",
+                detail={"words": "ball, bearing", "similarity": "0.52"},
+            ),
+            "产品描述与HS 848210 的品目描述相近（共有词：ball, bearing）",
+            "the products read like HS 848210 (shared words: ball, bearing)",
+        ),
+        (
+            Reason(
+                K.HS_RETRIEVED,
+                "420292",
+                "footwear_leather",
+                strength="against",
+                detail={"words": "leather, travel, bag", "similarity": "0.48"},
+            ),
+            "证据权重降低：产品描述更接近本行业以外的HS 420292（共有词：leather, travel, bag）",
+            "evidence weighed less: the products read like HS 420292, outside Footwear and leather"
+            " (shared words: leather, travel, bag)",
+        ),
         (Reason(K.MEASURE_KIND, "labelling"), "措施类型：标签标识", "kind of measure: labelling"),
         (
             Reason(K.MODEL, "0.93", "footwear_leather"),

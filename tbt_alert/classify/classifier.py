@@ -24,6 +24,7 @@ from tbt_alert.classify.evidence import (
     SectorEvidence,
     build_index,
     collect_evidence,
+    collect_evidence_many,
 )
 from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.classify.risk import Risk, assess
@@ -209,7 +210,7 @@ class Classifier:
         model's stacked rule features; computed here when not given.
         """
         if evidence is None:
-            evidence = [collect_evidence(self.index, r) for r in records]
+            evidence = collect_evidence_many(self.index, records)
         own = self.model.predict(records, evidence)
         with_parent = [i for i, p in enumerate(parents) if p is not None]
         if with_parent:
@@ -245,8 +246,13 @@ class Classifier:
         whose own text names no products inherits either."""
         parents = list(parents) if parents is not None else [None] * len(records)
         scopes = list(scopes) if scopes is not None else [None] * len(records)
-        own = [collect_evidence(self.index, r) for r in records]
-        pev = [collect_evidence(self.index, p) if p is not None else None for p in parents]
+        own = collect_evidence_many(self.index, records)
+        pev: list[RecordEvidence | None] = [None] * len(parents)
+        with_parent = [i for i, p in enumerate(parents) if p is not None]
+        if with_parent:
+            found = collect_evidence_many(self.index, [parents[i] for i in with_parent])  # type: ignore[misc]
+            for i, e in zip(with_parent, found, strict=True):
+                pev[i] = e
         scores = self.model_scores(records, parents, own, pev)
         alert = self.rules.thresholds["alert"]
         out = []

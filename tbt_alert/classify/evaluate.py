@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from tbt_alert.classify.classifier import Classifier
-from tbt_alert.classify.evidence import collect_evidence, record_codes
+from tbt_alert.classify.evidence import collect_evidence_many, record_codes
 from tbt_alert.classify.split import held_symbols, part_of
 from tbt_alert.classify.textmodel import Example, read_examples, train_model
 from tbt_alert.errors import TbtAlertError
@@ -136,7 +136,7 @@ def format_headline(head: dict[str, Any]) -> str:
 def predict(clf: Classifier, examples: Sequence[Example]) -> list[dict[str, set[str]]]:
     """Per example, the sectors each system alerts."""
     records = [e.record for e in examples]
-    evidences = [collect_evidence(clf.index, r) for r in records]
+    evidences = collect_evidence_many(clf.index, records)
     probs = clf.model.predict(records, evidences)
     out = []
     for record, result, p, evidence in zip(

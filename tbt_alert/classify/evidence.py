@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tbt_alert.classify.reasons import Reason, ReasonKind
@@ -25,6 +26,9 @@ from tbt_alert.text.codes import (
     normalise_hs,
     normalise_ics,
 )
+from tbt_alert.text.hsretrieval import Hit as HsHit
+from tbt_alert.text.hsretrieval import HsIndex, load_index
+from tbt_alert.text.language import detect
 from tbt_alert.text.lexicon import Quote, quoted_descriptions
 from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
 from tbt_alert.text.segment import segmenter_for
@@ -32,6 +36,22 @@ from tbt_alert.text.segment import segmenter_for
 TITLE_FIELDS = ("title", "products_text")
 QUOTE_FIELDS = ("products_text", "title")
 BODY_FIELDS = ("description", "objective")
+# Retrieval of the product text to HS headings (tbt_alert.text.hsretrieval): a retrieved heading
+# inside a sector's HS codes is evidence for it when it is similar enough, shares at least
+# RETRIEVAL_MIN_WORDS words with the text, beats every retrieved heading outside the sector by
+# RETRIEVAL_MARGIN, and one of its shared words is not in that best outside heading (so "motor
+# vehicle" alone, shared by 8703 cars and 8708 car parts, decides nothing).
+RETRIEVAL_K = 10
+RETRIEVAL_MIN_SIM = 0.2
+RETRIEVAL_MIN_WORDS = 2
+RETRIEVAL_MARGIN = 0.05
+# ... and against a sector claimed by weak evidence alone (a body or weak phrase, a chapter-level
+# code: no strong code, no product phrase in the title), when the best retrieved heading is outside
+# the sector's codes, at least this similar and clearly ahead of the sector's best: that evidence
+# then counts half.
+RETRIEVAL_AGAINST_MIN_SIM = 0.3
+RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
+_SENTENCE_END = re.compile(r"(?<=[.;])\s")
 
 
 @dataclass(slots=True)
@@ -57,6 +77,7 @@ class RuleIndex:
     roles: dict[str, list[tuple[str, str]]]  # phrase -> [(role, sector or cross-cutting id)]
     fan: dict[str, list[tuple[str, tuple[str, ...]]]]  # fan-out phrase -> [(cross id, sectors)]
     heads: dict[str, tuple[frozenset[str], frozenset[str]]]  # sector -> (HS chapters, ICS fields)
+    hs_index: HsIndex  # the nomenclature's descriptions, for retrieval
 
 
 def build_index(rules: Rules) -> RuleIndex:
@@ -80,7 +101,7 @@ def build_index(rules: Rules) -> RuleIndex:
         )
         for s in rules.sectors
     }
-    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads)
+    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads, load_index())
 
 
 def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
@@ -291,10 +312,126 @@ def _cross_evidence(
     return bool(horizontal_reasons), horizontal_reasons
 
 
-def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidence:
-    """Per-sector rule score and reasons for one record (its own fields only)."""
+def retrieval_query(record: CanonicalRecord) -> str:
+    """The product wording retrieval reads: title, products covered and the first sentence of the
+    description, each only when it is English (or too short to tell)."""
+    parts = [
+        t for t in (record.title, record.products_text) if t and detect(t) in RETRIEVAL_LANGUAGES
+    ]
+    if record.description and detect(record.description[:300]) in RETRIEVAL_LANGUAGES:
+        parts.append(_SENTENCE_END.split(record.description[:400], maxsplit=1)[0])
+    return " ; ".join(parts)
+
+
+def retrieve(index: RuleIndex, records: Sequence[CanonicalRecord]) -> list[list[HsHit]]:
+    """The best HS headings for each record's product wording (one sparse product per batch)."""
+    return index.hs_index.search_many([retrieval_query(r) for r in records], RETRIEVAL_K)
+
+
+def collect_evidence_many(
+    index: RuleIndex, records: Sequence[CanonicalRecord]
+) -> list[RecordEvidence]:
+    """:func:`collect_evidence` for a batch (retrieval vectorised over the batch)."""
+    return [
+        collect_evidence(index, r, hits)
+        for r, hits in zip(records, retrieve(index, records), strict=True)
+    ]
+
+
+def _trap_named(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
+    """The text names one of the sector's traps (a negative phrase: 'cigarette lighter socket',
+    'heat pump'): the products' resemblance to the sector's headings is then the trap's."""
+    return any(
+        ("neg", sector_id) in index.roles.get(h.phrase, ()) for fh in hits.values() for h in fh
+    )
+
+
+def _best_hits(sector: Sector, hits: list[HsHit]) -> tuple[HsHit | None, HsHit | None]:
+    """The best retrieved heading inside the sector's (strong) HS codes, and the best one that
+    matches none of its codes."""
+    best_in: HsHit | None = None
+    best_out: HsHit | None = None
+    for h in hits:
+        matches = match_hs([HsCode(h.code)], sector.hs + sector.hs_weak)
+        inside = any(s == "strong" and p not in sector.hs_weak for _, p, s in matches)
+        if inside and best_in is None:
+            best_in = h
+        elif not matches and best_out is None:
+            best_out = h
+    return best_in, best_out
+
+
+def _clearly_ahead(best: HsHit | None, other: HsHit | None, min_sim: float) -> bool:
+    """``best`` is similar enough, shares enough words, and beats ``other`` by the margin with a
+    word ``other`` lacks."""
+    if best is None or best.similarity < min_sim or len(best.words) < RETRIEVAL_MIN_WORDS:
+        return False
+    if other is None:
+        return True
+    return best.similarity >= other.similarity + RETRIEVAL_MARGIN and bool(
+        set(best.words) - set(other.words)
+    )
+
+
+def _retrieved_reason(sector: Sector, hit: HsHit, other: HsHit | None, against: bool) -> Reason:
+    detail = {"words": ", ".join(hit.words), "similarity": f"{hit.similarity:.2f}"}
+    if other is not None:
+        detail["runner_up"] = other.code
+    return Reason(
+        ReasonKind.HS_RETRIEVED,
+        hit.code,
+        sector.id,
+        strength="against" if against else None,
+        detail=detail,
+    )
+
+
+def _retrieved_evidence(
+    sector: Sector,
+    hits: list[HsHit],
+    own_hs: list[HsCode],
+    w: dict[str, float],
+    ev: SectorEvidence,
+) -> float:
+    """A retrieved heading of this sector, clearly ahead of every other (see RETRIEVAL_*).
+
+    Not used when the record gives HS codes of its own and none is the sector's: the notifier's
+    coding of the products is then better evidence than a resemblance of words."""
+    if own_hs and not match_hs(own_hs, sector.hs + sector.hs_weak):
+        return 0.0
+    best_in, best_out = _best_hits(sector, hits)
+    if best_in is None or not _clearly_ahead(best_in, best_out, RETRIEVAL_MIN_SIM):
+        return 0.0
+    ev.reasons.append(_retrieved_reason(sector, best_in, best_out, against=False))
+    return w["hs_retrieved"]
+
+
+def _retrieved_against(sector: Sector, hits: list[HsHit], ev: SectorEvidence) -> bool:
+    """The products clearly read like a heading outside every code of the sector (the best
+    retrieved heading is outside, ahead of the sector's best by the margin): weak evidence for the
+    sector (a phrase in the body, a weak word, a chapter-level code) then likely belongs to that
+    other heading ('electric vehicles', chapter 87, are cars, not vehicle parts)."""
+    if not hits:
+        return False
+    best_in, best_out = _best_hits(sector, hits)
+    if best_out is None or best_out is not hits[0]:
+        return False
+    if not _clearly_ahead(best_out, best_in, RETRIEVAL_AGAINST_MIN_SIM):
+        return False
+    ev.reasons.append(_retrieved_reason(sector, best_out, best_in, against=True))
+    return True
+
+
+def collect_evidence(
+    index: RuleIndex, record: CanonicalRecord, retrieved: list[HsHit] | None = None
+) -> RecordEvidence:
+    """Per-sector rule score and reasons for one record (its own fields only). ``retrieved``: the
+    record's retrieved HS headings, when the caller has them (see :func:`collect_evidence_many`)."""
     w = index.rules.weights
+    if retrieved is None:
+        retrieved = retrieve(index, [record])[0]
     hs, ics = record_codes(record)
+    own_hs = [c for c in hs if len(c.code) >= 4]
     texts = _field_texts(record)
     quotes = _quotes(texts)
     hs += _quoted_codes(quotes, hs)
@@ -327,11 +464,19 @@ def collect_evidence(index: RuleIndex, record: CanonicalRecord) -> RecordEvidenc
             )
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code)
+        found = 0.0
+        if retrieved and code < w["hs_retrieved"] and not _trap_named(sector.id, hits, index):
+            found = _retrieved_evidence(sector, retrieved, own_hs, w, ev)
+            code = max(code, found)
         c = cross.get(sector.id)
         if c is not None and c.score > text:
             text = c.score
             ev.reasons += c.reasons
             ev.text = True
+        weak_only = not (found or ev.strong_code or ev.title_text)
+        weak_only = weak_only and 0 < code + text < w["keyword_title"]
+        if weak_only and _retrieved_against(sector, retrieved, ev):
+            code, text = code / 2, text / 2
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev

@@ -37,6 +37,9 @@ class ReasonKind(StrEnum):
     CODES_DOUBTED = "codes_doubted"  # codes weighed less: the text names other products
     HS_DESCRIPTION = "hs_description"  # words quoted from an HS description (detail: heading)
     LEXICON = "lexicon"  # a product phrase mapped to an HS heading by the nomenclature
+    # the product wording reads like a heading of the sector's HS codes (value: the heading;
+    # detail: words shared, similarity, runner_up = best heading outside the sector)
+    HS_RETRIEVED = "hs_retrieved"
     MODEL = "model"  # the text model's probability (value: "0.87")
     RULE_SCORE = "rule_score"  # the summed rule score (for analysts; messages skip it)
     # an addendum takes its parent's scope (value: parent symbol); each reason read from the parent

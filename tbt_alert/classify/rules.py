@@ -53,6 +53,7 @@ CROSS_KEYS = {"id", "fan_out", "horizontal", "note", "why"} | {f"triggers_{lang}
 WEIGHT_KEYS = {
     "hs_strong",
     "hs_weak",
+    "hs_retrieved",
     "ics_strong",
     "ics_weak",
     "keyword_title",

@@ -38,7 +38,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from tbt_alert.classify.evidence import RecordEvidence, RuleIndex, build_index, collect_evidence
+from tbt_alert.classify.evidence import (
+    RecordEvidence,
+    RuleIndex,
+    build_index,
+    collect_evidence_many,
+)
 from tbt_alert.classify.ngramcounts import NgramCounter, compile_counter
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.classify.split import held_symbols
@@ -82,7 +87,7 @@ class TextModel:
     ) -> list[dict[str, float]]:
         """Calibrated probability per modelled sector, for each record.
 
-        ``evidence``: each record's own rule evidence (``collect_evidence``), if the caller has it;
+        ``evidence``: each record's own rule evidence (``collect_evidence_many``), if the caller has it;
         otherwise it is computed here with the rules the model was trained with.
         """
         if not records or not self.sectors:
@@ -95,7 +100,7 @@ class TextModel:
                     raise TbtAlertError(
                         "model has stacked rule features but no rules to compute them"
                     )
-                evidence = [collect_evidence(self.index, r) for r in records]
+                evidence = collect_evidence_many(self.index, records)
             parts.append(rule_features(evidence, self.rule_sectors))
         x = sp.hstack(parts, format="csr")
         d = x @ self.coef + self.intercept
@@ -197,7 +202,9 @@ def train_model(
     parts = [word.fit_transform(texts), char.fit_transform(texts)]
     rule_sectors = list(index.rules.ids) if index is not None else []
     if index is not None:
-        feats = rule_features([collect_evidence(index, e.record) for e in examples], rule_sectors)
+        feats = rule_features(
+            collect_evidence_many(index, [e.record for e in examples]), rule_sectors
+        )
         parts.append(
             sp.vstack([feats, sp.csr_matrix((len(docs), feats.shape[1]), dtype=np.float32)])
         )

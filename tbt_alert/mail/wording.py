@@ -63,6 +63,15 @@ CATALOGUE: dict[str, Entry] = {
         "“{value}”不计：引自HS {heading} 的品目描述",
     ),
     "lexicon": ("'{value}' is a product of HS heading {heading}", "“{value}”属HS品目 {heading}"),
+    "hs_retrieved": (
+        "the products read like HS {value} (shared words: {words})",
+        "产品描述与HS {value} 的品目描述相近（共有词：{words}）",
+    ),
+    "hs_retrieved.against": (
+        "evidence weighed less: the products read like HS {value}, outside {sector} "
+        "(shared words: {words})",
+        "证据权重降低：产品描述更接近本行业以外的HS {value}（共有词：{words}）",
+    ),
     "model": ("text model confidence {percent}", "文本模型置信度 {percent}"),
     "inherited": ("scope taken from the notification {value}", "沿用原通报 {value} 的产品范围"),
     "thin_title": (
@@ -111,6 +120,8 @@ def entry_key(reason: Reason) -> str:
         return f"{reason.kind.value}.{reason.strength}"
     if reason.kind == ReasonKind.HS and reason.detail.get("why") == "quoted":
         return "hs.quoted"
+    if reason.kind == ReasonKind.HS_RETRIEVED and reason.strength == "against":
+        return "hs_retrieved.against"
     if reason.kind == ReasonKind.CODES_DOUBTED:
         return f"{reason.kind.value}.{reason.detail.get('why', 'other_products')}"
     return reason.kind.value
