@@ -237,3 +237,25 @@ def test_the_db_api_path_gives_the_rows_the_orm_gave(run):  # noqa: F811
             assert found >= 10  # the comparisons are over real hits
     finally:
         engine.dispose()
+
+
+def test_a_database_to_create_or_upgrade_is_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tbt_alert.cli.main import main
+
+    monkeypatch.delenv("TBT_ALERT_CONFIG", raising=False)
+    monkeypatch.setenv("TBT_ALERT_DATA_DIR", str(tmp_path))
+    missing = tmp_path / "none" / "db.sqlite3"
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    for url, message in (
+        (f"sqlite:///{missing}", f"no database at {missing}: run 'tbt-alert init'"),
+        (f"sqlite:///{empty}", "database schema is at no schema, this version needs"),
+    ):
+        monkeypatch.setenv("TBT_ALERT_DATABASE_URL", url)
+        for command in (["search", "toys"], ["triage", "--json"]):
+            result = CliRunner().invoke(main, command)
+            assert result.exit_code == 1 and message in result.output, result.output
+            assert len(result.output.strip().splitlines()) == 1
+    assert not missing.parent.exists()  # reading creates nothing

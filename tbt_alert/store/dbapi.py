@@ -124,10 +124,7 @@ def _connect(url: str) -> Reader:
 
         path = sqlite.group("path") or ":memory:"
         if path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
-            raise StorageError(
-                f"database schema is at no schema (no file {path}), this version needs "
-                f"{_head()}: run 'tbt-alert init'"
-            )
+            raise StorageError(f"no database at {path}: run 'tbt-alert init' to create it")
         try:
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA busy_timeout=10000")
