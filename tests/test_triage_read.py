@@ -259,3 +259,27 @@ def test_a_database_to_create_or_upgrade_is_one_line(tmp_path, monkeypatch):
             assert result.exit_code == 1 and message in result.output, result.output
             assert len(result.output.strip().splitlines()) == 1
     assert not missing.parent.exists()  # reading creates nothing
+
+
+def test_sqlite_url_options_read_as_the_engine_reads_them(run, monkeypatch):  # noqa: F811
+    """A SQLite URL with a query string (a busy timeout, a read-only file: URI) works for the
+    fast commands too; an option they do not know is refused by name, in one line."""
+    if not run.db_url.startswith("sqlite"):
+        pytest.skip("SQLite URL options")
+    from click.testing import CliRunner
+
+    from tbt_alert.cli.main import main
+
+    path = run.db_url.removeprefix("sqlite:///").split("?", 1)[0]
+    expected = json.loads(run("search", "footwear", "--json").output)
+    assert expected
+    for url in (f"sqlite:///{path}?timeout=5", f"sqlite:///file:{path}?mode=ro&uri=true"):
+        monkeypatch.setenv("TBT_ALERT_DATABASE_URL", url)
+        result = CliRunner().invoke(main, ["search", "footwear", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == expected
+    monkeypatch.setenv("TBT_ALERT_DATABASE_URL", f"sqlite:///{path}?journal=off")
+    for command in (["search", "footwear"], ["triage", "--json"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and "'journal'" in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1

@@ -29,7 +29,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _REVISION = re.compile(r"^revision(?::[^=]*)? = [\"'](\w+)[\"']\s*$", re.M)
 _DOWN_REVISION = re.compile(r"^down_revision(?::[^=]*)? = [\"'](\w+)[\"']\s*$", re.M)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-_SQLITE = re.compile(r"^sqlite(?:\+pysqlite)?://(?:/(?P<path>[^?]*))?$")
+_SQLITE = re.compile(r"^sqlite(?:\+pysqlite)?://(?:/(?P<path>[^?]*))?(?:\?(?P<query>.*))?$")
+# what a SQLite URL may say after "?" (as the engine takes it): the rest is refused by name
+_SQLITE_OPTIONS = frozenset({"timeout", "uri", "check_same_thread", "cached_statements"})
 _POSTGRES = re.compile(r"^(?:postgres|postgresql|postgresql\+psycopg)://(?P<rest>.*)$", re.S)
 
 
@@ -117,16 +119,45 @@ def shown(url: str) -> str:
     return _URL_PASSWORD.sub(r"\1***@", url)
 
 
+def _sqlite_options(query: str) -> tuple[float, bool, str]:
+    """The busy timeout (seconds), URI mode and URI parameters a SQLite URL's query string asks
+    for, read as the engine reads them (with uri=true, other parameters belong to the URI)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    timeout, uri, rest = 30.0, False, []
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == "timeout":
+            try:
+                timeout = float(value)
+            except ValueError:
+                raise StorageError(f"SQLite URL option timeout={value!r} is not a number") from None
+        elif key == "uri":
+            uri = value.lower() in ("1", "true", "yes")
+        elif key not in _SQLITE_OPTIONS:
+            rest.append((key, value))
+    if rest and not uri:
+        raise StorageError(
+            f"SQLite URL option {rest[0][0]!r} is not one analysts' commands know: use "
+            + ", ".join(sorted(_SQLITE_OPTIONS))
+            + " (or uri=true with a file: URI)"
+        )
+    return timeout, uri, urlencode(rest)
+
+
 def _connect(url: str) -> Reader:
     sqlite = _SQLITE.match(url)
     if sqlite:
         import sqlite3
 
         path = sqlite.group("path") or ":memory:"
-        if path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
-            raise StorageError(f"no database at {path}: run 'tbt-alert init' to create it")
+        timeout, uri, params = _sqlite_options(sqlite.group("query") or "")
+        plain = path.removeprefix("file:")
+        if params:
+            path = f"{path}?{params}"
+        if path != ":memory:" and not Path(plain).exists():
+            raise StorageError(f"no database at {plain}: run 'tbt-alert init' to create it")
         try:
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, uri=uri)
             conn.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as e:
             raise StorageError(f"cannot reach the database: {_first_line(e)}") from e
