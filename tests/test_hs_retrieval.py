@@ -142,3 +142,24 @@ def test_a_product_phrase_in_the_title_is_not_weighed_less(clf):
     e = collect_evidence(clf.index, parts).sectors["auto_moto_parts"]
     assert not [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
     assert e.score >= clf.rules.thresholds["alert"]
+
+
+def test_a_weak_word_that_is_the_other_headings_word_counts_half(clf):
+    # 'leather' (a weak word of footwear and leather) here describes 4202 bags, not 41xx or 64
+    bags = rec("Handbags and travel bags with outer surface of leather")
+    e = collect_evidence(clf.index, bags).sectors["footwear_leather"]
+    against = [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
+    assert [(r.value[:4], r.strength) for r in against] == [("4202", "against")]
+    assert e.score == clf.rules.weights["weak_keyword"] / 2
+    assert "footwear_leather" not in {m.sector for m in clf.classify(bags).sectors}
+
+
+def test_a_phrase_with_words_the_heading_lacks_keeps_its_weight(clf):
+    # "vehicle parts" names parts: 'part' is not a word of 8703/8704 (complete vehicles)
+    r = rec(
+        "Safety requirements",
+        description="Applies to electric vehicles. Vehicle parts such as lamps are also covered.",
+    )
+    e = collect_evidence(clf.index, r).sectors["auto_moto_parts"]
+    assert not [x for x in e.reasons if x.kind == ReasonKind.HS_RETRIEVED]
+    assert e.score == clf.rules.weights["keyword_body"]

@@ -27,7 +27,7 @@ from tbt_alert.text.codes import (
     normalise_ics,
 )
 from tbt_alert.text.hsretrieval import Hit as HsHit
-from tbt_alert.text.hsretrieval import HsIndex, load_index
+from tbt_alert.text.hsretrieval import HsIndex, load_index, phrase_words
 from tbt_alert.text.language import detect
 from tbt_alert.text.lexicon import Quote, quoted_descriptions
 from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
@@ -51,6 +51,7 @@ RETRIEVAL_MARGIN = 0.05
 # then counts half.
 RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
+_PHRASE_KINDS = (ReasonKind.PHRASE, ReasonKind.WEAK_PHRASE, ReasonKind.CROSS)
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
 
 
@@ -408,9 +409,10 @@ def _retrieved_evidence(
 
 def _retrieved_against(sector: Sector, hits: list[HsHit], ev: SectorEvidence) -> bool:
     """The products clearly read like a heading outside every code of the sector (the best
-    retrieved heading is outside, ahead of the sector's best by the margin): weak evidence for the
-    sector (a phrase in the body, a weak word, a chapter-level code) then likely belongs to that
-    other heading ('electric vehicles', chapter 87, are cars, not vehicle parts)."""
+    retrieved heading is outside, ahead of the sector's best by the margin) and every phrase that
+    claimed the sector is made of that heading's words: weak evidence for the sector (a phrase in
+    the body, a weak word, a chapter-level code) then belongs to that other heading ('electric
+    vehicles', chapter 87, are cars, not vehicle parts; paper 'tablecloths' are 4818, not linen)."""
     if not hits:
         return False
     best_in, best_out = _best_hits(sector, hits)
@@ -418,6 +420,14 @@ def _retrieved_against(sector: Sector, hits: list[HsHit], ev: SectorEvidence) ->
         return False
     if not _clearly_ahead(best_out, best_in, RETRIEVAL_AGAINST_MIN_SIM):
         return False
+    # the sector's own words must be that heading's words ('tablecloths' of paper, 4818), not
+    # words the heading lacks ('electrical appliances' against 'industrial appliances', 8479)
+    shared = set(best_out.words)
+    for r in ev.reasons:
+        if r.kind in _PHRASE_KINDS:
+            words = phrase_words(r.value)
+            if not words or not words <= shared:
+                return False
     ev.reasons.append(_retrieved_reason(sector, best_out, best_in, against=True))
     return True
 

@@ -59,19 +59,35 @@ _CODES = re.compile(r"\([^)]*\d[^)]*\)|\b\d[\d.,\s/-]*\b")
 MAX_QUERY_CHARS = 600  # title + products + the head of the description
 
 
+_GRAMMAR_WORDS = "and the with for from not than such their whether into other"
+_GRAMMAR = frozenset(_GRAMMAR_WORDS.split())
+
+
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stem: plural endings off (valves -> valve, accessories -> accessory);
     the empty string for a stop word."""
     if word in _STOP:
         return ""
+    word = _plural_off(word)
+    return "" if word in _STOP else word
+
+
+def _plural_off(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
         word = word[:-2]
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
-    return "" if word in _STOP else word
+    return word
+
+
+def phrase_words(text: str) -> frozenset[str]:
+    """Every word of a (short) phrase that could name a product, stemmed like :func:`terms` but
+    keeping the words retrieval ignores ("vehicle parts" -> vehicle, part): for asking whether a
+    phrase is made of a heading's words."""
+    return frozenset(_plural_off(w) for w in _WORD.findall(text.lower()) if w not in _GRAMMAR)
 
 
 def terms(text: str) -> list[str]:
