@@ -68,13 +68,30 @@ def test_boilerplate_and_other_languages_retrieve_nothing():
     assert index.search("鞋类产品标签") == []
 
 
-def test_the_query_reads_english_fields_and_the_first_sentence_of_the_description():
+def test_the_query_reads_english_fields_and_the_head_of_the_description():
     r = rec(
         'Proyecto de Reglamento Técnico "Etiquetado de los productos"',
         products_text="Ball bearings",
-        description="Roller bearings for machines. The regulation also sets penalties.",
+        description="The draft covers bearings; roller bearings for machines. It sets penalties. "
+        "Fines are in pesos.",
     )
-    assert retrieval_query(r) == "Ball bearings ; Roller bearings for machines."
+    assert retrieval_query(r) == (
+        "Ball bearings ; The draft covers bearings; ; roller bearings for machines."
+    )
+
+
+def test_the_forms_own_sentences_retrieve_nothing():
+    index = load_index()
+    eac = (
+        "Burundi, Kenya, Rwanda, Tanzania and Uganda would like to inform WTO Members that the "
+        "Draft East African Standard;"
+    )
+    assert index.search(eac) == []
+    gulf = (
+        "This regulation specifies the following: Terms and Definitions, Scope, Objectives, "
+        "Supplier Obligations, Labelling, Conformity Assessment Procedures"
+    )
+    assert index.search(gulf) == []
 
 
 def test_a_heading_named_only_in_product_words_reaches_the_analysts_queue(clf):

@@ -314,13 +314,15 @@ def _cross_evidence(
 
 
 def retrieval_query(record: CanonicalRecord) -> str:
-    """The product wording retrieval reads: title, products covered and the first sentence of the
-    description, each only when it is English (or too short to tell)."""
+    """The product wording retrieval reads: title, products covered and the first two sentences
+    of the description (the first is often the form's own: "Burundi, Kenya, ... would like to
+    inform WTO Members that the Draft East African Standard;"), each only when it is English (or
+    too short to tell)."""
     parts = [
         t for t in (record.title, record.products_text) if t and detect(t) in RETRIEVAL_LANGUAGES
     ]
     if record.description and detect(record.description[:300]) in RETRIEVAL_LANGUAGES:
-        parts.append(_SENTENCE_END.split(record.description[:400], maxsplit=1)[0])
+        parts += _SENTENCE_END.split(record.description[:400], maxsplit=2)[:2]
     return " ; ".join(parts)
 
 

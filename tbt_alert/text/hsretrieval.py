@@ -35,6 +35,8 @@ from tbt_alert.text.lexicon import DATA
 # Words that say nothing about which product: grammar, the nomenclature's own connectives and the
 # vocabulary every TBT notification uses whatever its products (regulation, draft, safety, ...);
 # "part" is both "Part 2" of a standard and the generic "parts" of anything: no product either.
+# The forms' own sentences too ("Burundi, Kenya, ... would like to inform WTO Members that ...",
+# "This regulation specifies the following: Terms and Definitions, Scope, Objectives, ...").
 _STOP_WORDS = """
     and the with for not whether than their such including excluding nes n.e.c but being which its
     thereof those this that from other others into kind kinds used use having any all are has
@@ -52,6 +54,11 @@ _STOP_WORDS = """
     government federal state republic implementing application applicable scope measure measures
     provision provisions concerning relating related respect set sets establishing establishes
     part first second third fourth fifth
+    wto member members inform would east african africa gulf gcc mercosur states parties party
+    territory burundi kenya rwanda tanzania uganda definition definitions term terms objective
+    objectives obligation obligations supplier suppliers responsibility responsibilities authority
+    authorities surveillance preamble document proposes adoption prepared updated specifies specify
+    applies apply establishes concerned intended purpose purposes following hereinafter referred
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[a-z]{3,}")
