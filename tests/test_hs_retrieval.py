@@ -68,13 +68,30 @@ def test_boilerplate_and_other_languages_retrieve_nothing():
     assert index.search("鞋类产品标签") == []
 
 
-def test_the_query_reads_english_fields_and_the_first_sentence_of_the_description():
+def test_the_query_reads_english_fields_and_the_head_of_the_description():
     r = rec(
         'Proyecto de Reglamento Técnico "Etiquetado de los productos"',
         products_text="Ball bearings",
-        description="Roller bearings for machines. The regulation also sets penalties.",
+        description="The draft covers bearings; roller bearings for machines. It sets penalties. "
+        "Fines are in pesos.",
     )
-    assert retrieval_query(r) == "Ball bearings ; Roller bearings for machines."
+    assert retrieval_query(r) == (
+        "Ball bearings ; The draft covers bearings; ; roller bearings for machines."
+    )
+
+
+def test_the_forms_own_sentences_retrieve_nothing():
+    index = load_index()
+    eac = (
+        "Burundi, Kenya, Rwanda, Tanzania and Uganda would like to inform WTO Members that the "
+        "Draft East African Standard;"
+    )
+    assert index.search(eac) == []
+    gulf = (
+        "This regulation specifies the following: Terms and Definitions, Scope, Objectives, "
+        "Supplier Obligations, Labelling, Conformity Assessment Procedures"
+    )
+    assert index.search(gulf) == []
 
 
 def test_a_heading_named_only_in_product_words_reaches_the_analysts_queue(clf):
@@ -142,3 +159,24 @@ def test_a_product_phrase_in_the_title_is_not_weighed_less(clf):
     e = collect_evidence(clf.index, parts).sectors["auto_moto_parts"]
     assert not [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
     assert e.score >= clf.rules.thresholds["alert"]
+
+
+def test_a_weak_word_that_is_the_other_headings_word_counts_half(clf):
+    # 'leather' (a weak word of footwear and leather) here describes 4202 bags, not 41xx or 64
+    bags = rec("Handbags and travel bags with outer surface of leather")
+    e = collect_evidence(clf.index, bags).sectors["footwear_leather"]
+    against = [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
+    assert [(r.value[:4], r.strength) for r in against] == [("4202", "against")]
+    assert e.score == clf.rules.weights["weak_keyword"] / 2
+    assert "footwear_leather" not in {m.sector for m in clf.classify(bags).sectors}
+
+
+def test_a_phrase_with_words_the_heading_lacks_keeps_its_weight(clf):
+    # "vehicle parts" names parts: 'part' is not a word of 8703/8704 (complete vehicles)
+    r = rec(
+        "Safety requirements",
+        description="Applies to electric vehicles. Vehicle parts such as lamps are also covered.",
+    )
+    e = collect_evidence(clf.index, r).sectors["auto_moto_parts"]
+    assert not [x for x in e.reasons if x.kind == ReasonKind.HS_RETRIEVED]
+    assert e.score == clf.rules.weights["keyword_body"]

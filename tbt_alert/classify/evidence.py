@@ -27,7 +27,7 @@ from tbt_alert.text.codes import (
     normalise_ics,
 )
 from tbt_alert.text.hsretrieval import Hit as HsHit
-from tbt_alert.text.hsretrieval import HsIndex, load_index
+from tbt_alert.text.hsretrieval import HsIndex, load_index, phrase_words
 from tbt_alert.text.language import detect
 from tbt_alert.text.lexicon import Quote, quoted_descriptions
 from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
@@ -51,6 +51,8 @@ RETRIEVAL_MARGIN = 0.05
 # then counts half.
 RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
+_PHRASE_KINDS = (ReasonKind.PHRASE, ReasonKind.WEAK_PHRASE, ReasonKind.CROSS)
+_LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
 
 
@@ -78,6 +80,9 @@ class RuleIndex:
     fan: dict[str, list[tuple[str, tuple[str, ...]]]]  # fan-out phrase -> [(cross id, sectors)]
     heads: dict[str, tuple[frozenset[str], frozenset[str]]]  # sector -> (HS chapters, ICS fields)
     hs_index: HsIndex  # the nomenclature's descriptions, for retrieval
+    # sector -> retrieved heading -> its place (see _place); filled as retrieval meets headings
+    hs_places: dict[str, dict[str, int]] = field(default_factory=dict)
+    hs_inside: dict[str, frozenset[str]] = field(default_factory=dict)  # heading -> sectors
 
 
 def build_index(rules: Rules) -> RuleIndex:
@@ -313,14 +318,19 @@ def _cross_evidence(
 
 
 def retrieval_query(record: CanonicalRecord) -> str:
-    """The product wording retrieval reads: title, products covered and the first sentence of the
-    description, each only when it is English (or too short to tell)."""
-    parts = [
-        t for t in (record.title, record.products_text) if t and detect(t) in RETRIEVAL_LANGUAGES
-    ]
-    if record.description and detect(record.description[:300]) in RETRIEVAL_LANGUAGES:
-        parts.append(_SENTENCE_END.split(record.description[:400], maxsplit=1)[0])
+    """The product wording retrieval reads: title, products covered and the first two sentences
+    of the description (the first is often the form's own: "Burundi, Kenya, ... would like to
+    inform WTO Members that the Draft East African Standard;"), each only when it is English (or
+    too short to tell)."""
+    parts = [t for t in (record.title, record.products_text) if t and _english(t)]
+    if record.description and _english(record.description):
+        parts += _SENTENCE_END.split(record.description[:400], maxsplit=2)[:2]
     return " ; ".join(parts)
+
+
+def _english(text: str) -> bool:
+    """English or too short to tell (a text without a Latin word retrieves nothing anyway)."""
+    return _LATIN_WORD.search(text) is not None and detect(text[:160]) in RETRIEVAL_LANGUAGES
 
 
 def retrieve(index: RuleIndex, records: Sequence[CanonicalRecord]) -> list[list[HsHit]]:
@@ -346,18 +356,49 @@ def _trap_named(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) ->
     )
 
 
-def _best_hits(sector: Sector, hits: list[HsHit]) -> tuple[HsHit | None, HsHit | None]:
+INSIDE, TOUCHING, OUTSIDE = 0, 1, 2  # a heading's place relative to a sector's HS codes
+
+
+def _place(index: RuleIndex, sector: Sector, code: str) -> int:
+    """INSIDE the sector's strong HS codes, TOUCHING them (a weak code, a broader or narrower
+    match), or OUTSIDE all of them; memoised per rule index (retrieval asks for the same few
+    hundred headings over and over)."""
+    places = index.hs_places.setdefault(sector.id, {})
+    place = places.get(code)
+    if place is None:
+        matches = match_hs([HsCode(code)], sector.hs + sector.hs_weak)
+        if any(s == "strong" and p not in sector.hs_weak for _, p, s in matches):
+            place = INSIDE
+        else:
+            place = TOUCHING if matches else OUTSIDE
+        places[code] = place
+    return place
+
+
+def _inside_sectors(index: RuleIndex, code: str) -> frozenset[str]:
+    """The sectors whose strong HS codes hold this heading (memoised per rule index)."""
+    found = index.hs_inside.get(code)
+    if found is None:
+        found = frozenset(s.id for s in index.rules.sectors if _place(index, s, code) == INSIDE)
+        index.hs_inside[code] = found
+    return found
+
+
+def _best_hits(
+    index: RuleIndex, sector: Sector, hits: list[HsHit]
+) -> tuple[HsHit | None, HsHit | None]:
     """The best retrieved heading inside the sector's (strong) HS codes, and the best one that
     matches none of its codes."""
     best_in: HsHit | None = None
     best_out: HsHit | None = None
     for h in hits:
-        matches = match_hs([HsCode(h.code)], sector.hs + sector.hs_weak)
-        inside = any(s == "strong" and p not in sector.hs_weak for _, p, s in matches)
-        if inside and best_in is None:
+        place = _place(index, sector, h.code)
+        if place == INSIDE and best_in is None:
             best_in = h
-        elif not matches and best_out is None:
+        elif place == OUTSIDE and best_out is None:
             best_out = h
+        if best_in is not None and best_out is not None:
+            break
     return best_in, best_out
 
 
@@ -387,6 +428,7 @@ def _retrieved_reason(sector: Sector, hit: HsHit, other: HsHit | None, against: 
 
 
 def _retrieved_evidence(
+    index: RuleIndex,
     sector: Sector,
     hits: list[HsHit],
     own_hs: list[HsCode],
@@ -399,25 +441,36 @@ def _retrieved_evidence(
     coding of the products is then better evidence than a resemblance of words."""
     if own_hs and not match_hs(own_hs, sector.hs + sector.hs_weak):
         return 0.0
-    best_in, best_out = _best_hits(sector, hits)
+    best_in, best_out = _best_hits(index, sector, hits)
     if best_in is None or not _clearly_ahead(best_in, best_out, RETRIEVAL_MIN_SIM):
         return 0.0
     ev.reasons.append(_retrieved_reason(sector, best_in, best_out, against=False))
     return w["hs_retrieved"]
 
 
-def _retrieved_against(sector: Sector, hits: list[HsHit], ev: SectorEvidence) -> bool:
+def _retrieved_against(
+    index: RuleIndex, sector: Sector, hits: list[HsHit], ev: SectorEvidence
+) -> bool:
     """The products clearly read like a heading outside every code of the sector (the best
-    retrieved heading is outside, ahead of the sector's best by the margin): weak evidence for the
-    sector (a phrase in the body, a weak word, a chapter-level code) then likely belongs to that
-    other heading ('electric vehicles', chapter 87, are cars, not vehicle parts)."""
+    retrieved heading is outside, ahead of the sector's best by the margin) and every phrase that
+    claimed the sector is made of that heading's words: weak evidence for the sector (a phrase in
+    the body, a weak word, a chapter-level code) then belongs to that other heading ('electric
+    vehicles', chapter 87, are cars, not vehicle parts; paper 'tablecloths' are 4818, not linen)."""
     if not hits:
         return False
-    best_in, best_out = _best_hits(sector, hits)
+    best_in, best_out = _best_hits(index, sector, hits)
     if best_out is None or best_out is not hits[0]:
         return False
     if not _clearly_ahead(best_out, best_in, RETRIEVAL_AGAINST_MIN_SIM):
         return False
+    # the sector's own words must be that heading's words ('tablecloths' of paper, 4818), not
+    # words the heading lacks ('electrical appliances' against 'industrial appliances', 8479)
+    shared = set(best_out.words)
+    for r in ev.reasons:
+        if r.kind in _PHRASE_KINDS:
+            words = phrase_words(r.value)
+            if not words or not words <= shared:
+                return False
     ev.reasons.append(_retrieved_reason(sector, best_out, best_in, against=True))
     return True
 
@@ -450,6 +503,10 @@ def collect_evidence(
         for role, sid in index.roles.get(h.phrase, ())
         if role in ("kw", "weak")
     }
+    # sectors with a retrieved heading inside their codes: the only ones retrieval can speak for
+    candidates: set[str] = set()
+    for h in retrieved:
+        candidates |= _inside_sectors(index, h.code)
     out: dict[str, SectorEvidence] = {}
     for sector in index.rules.sectors:
         ev = SectorEvidence()
@@ -465,8 +522,12 @@ def collect_evidence(
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code)
         found = 0.0
-        if retrieved and code < w["hs_retrieved"] and not _trap_named(sector.id, hits, index):
-            found = _retrieved_evidence(sector, retrieved, own_hs, w, ev)
+        if (
+            sector.id in candidates
+            and code < w["hs_retrieved"]
+            and not _trap_named(sector.id, hits, index)
+        ):
+            found = _retrieved_evidence(index, sector, retrieved, own_hs, w, ev)
             code = max(code, found)
         c = cross.get(sector.id)
         if c is not None and c.score > text:
@@ -475,7 +536,7 @@ def collect_evidence(
             ev.text = True
         weak_only = not (found or ev.strong_code or ev.title_text)
         weak_only = weak_only and 0 < code + text < w["keyword_title"]
-        if weak_only and _retrieved_against(sector, retrieved, ev):
+        if weak_only and _retrieved_against(index, sector, retrieved, ev):
             code, text = code / 2, text / 2
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:

@@ -35,6 +35,8 @@ from tbt_alert.text.lexicon import DATA
 # Words that say nothing about which product: grammar, the nomenclature's own connectives and the
 # vocabulary every TBT notification uses whatever its products (regulation, draft, safety, ...);
 # "part" is both "Part 2" of a standard and the generic "parts" of anything: no product either.
+# The forms' own sentences too ("Burundi, Kenya, ... would like to inform WTO Members that ...",
+# "This regulation specifies the following: Terms and Definitions, Scope, Objectives, ...").
 _STOP_WORDS = """
     and the with for not whether than their such including excluding nes n.e.c but being which its
     thereof those this that from other others into kind kinds used use having any all are has
@@ -52,11 +54,20 @@ _STOP_WORDS = """
     government federal state republic implementing application applicable scope measure measures
     provision provisions concerning relating related respect set sets establishing establishes
     part first second third fourth fifth
+    wto member members inform would east african africa gulf gcc mercosur states parties party
+    territory burundi kenya rwanda tanzania uganda definition definitions term terms objective
+    objectives obligation obligations supplier suppliers responsibility responsibilities authority
+    authorities surveillance preamble document proposes adoption prepared updated specifies specify
+    applies apply establishes concerned intended purpose purposes following hereinafter referred
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _WORD = re.compile(r"[a-z]{3,}")
 _CODES = re.compile(r"\([^)]*\d[^)]*\)|\b\d[\d.,\s/-]*\b")
 MAX_QUERY_CHARS = 600  # title + products + the head of the description
+
+
+_GRAMMAR_WORDS = "and the with for from not than such their whether into other"
+_GRAMMAR = frozenset(_GRAMMAR_WORDS.split())
 
 
 @functools.lru_cache(maxsize=65536)
@@ -65,13 +76,25 @@ def stem(word: str) -> str:
     the empty string for a stop word."""
     if word in _STOP:
         return ""
+    word = _plural_off(word)
+    return "" if word in _STOP else word
+
+
+def _plural_off(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
         word = word[:-2]
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
-    return "" if word in _STOP else word
+    return word
+
+
+def phrase_words(text: str) -> frozenset[str]:
+    """Every word of a (short) phrase that could name a product, stemmed like :func:`terms` but
+    keeping the words retrieval ignores ("vehicle parts" -> vehicle, part): for asking whether a
+    phrase is made of a heading's words."""
+    return frozenset(_plural_off(w) for w in _WORD.findall(text.lower()) if w not in _GRAMMAR)
 
 
 def terms(text: str) -> list[str]:
