@@ -215,6 +215,7 @@ def train_model(
         intercepts.append(clf.intercept_[0])
         platts.append(_platt(oof, y))
     coef = np.array(coefs, dtype=np.float32).T if coefs else np.zeros((x.shape[1], 0), np.float32)
+    coef = np.ascontiguousarray(coef)  # the sparse product reads it row-major: no copy per call
     return TextModel(
         trained,
         word,
@@ -333,6 +334,8 @@ def load_model(
         )
         return build_default_model(sector_ids, rules)
     model: TextModel = joblib.load(path)  # our own file, written by save_model
+    # row-major, as the sparse product reads it (the same values; saves a copy at every predict)
+    model.coef = np.ascontiguousarray(model.coef)
     if model.meta.get("training_data_sha256_16") != data_hash():
         log.warning("model file %s was trained on other labelled data; run 'tbt-alert train'", path)
     return model
