@@ -13,7 +13,9 @@ evidence -> one calibrated logistic regression per sector.
 * Per sector: ``LogisticRegression`` (liblinear, class-balanced, fixed seed), then Platt scaling fitted
   on out-of-fold decision values (deterministic 3-fold split), so scores read as probabilities.
   Sectors with fewer than ``MIN_POSITIVES`` examples (pseudo-documents included) get no model.
-* Prediction is one sparse matrix product over all sectors (no per-sector sklearn calls).
+* Prediction is one sparse matrix product over all sectors (no per-sector sklearn calls); the
+  batch's n-grams are counted with numpy (:mod:`tbt_alert.classify.ngramcounts`), giving exactly
+  the vectorisers' own features.
 * The model file (joblib) has a JSON sidecar: model version, scikit-learn version, training-data
   hash. A missing file or one written by another scikit-learn version is retrained from the bundled
   data, with a log warning.
