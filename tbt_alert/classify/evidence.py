@@ -509,10 +509,13 @@ def collect_evidence(
         candidates |= _inside_sectors(index, h.code)
     out: dict[str, SectorEvidence] = {}
     for sector in index.rules.sectors:
-        ev = SectorEvidence()
         hs_heads, ics_heads = index.heads[sector.id]
+        coded = not hs_heads.isdisjoint(chapters) or not ics_heads.isdisjoint(fields)
+        if not (coded or sector.id in named or sector.id in cross):
+            continue  # no code, phrase or cross-cutting evidence: score 0, no reasons
+        ev = SectorEvidence()
         code = 0.0
-        if (hs_heads & chapters) or (ics_heads & fields):
+        if coded:
             code = _code_evidence(sector, hs, ics, w, ev)
         text = 0.0
         if sector.id in named:

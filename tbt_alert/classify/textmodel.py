@@ -13,7 +13,9 @@ evidence -> one calibrated logistic regression per sector.
 * Per sector: ``LogisticRegression`` (liblinear, class-balanced, fixed seed), then Platt scaling fitted
   on out-of-fold decision values (deterministic 3-fold split), so scores read as probabilities.
   Sectors with fewer than ``MIN_POSITIVES`` examples (pseudo-documents included) get no model.
-* Prediction is one sparse matrix product over all sectors (no per-sector sklearn calls).
+* Prediction is one sparse matrix product over all sectors (no per-sector sklearn calls); the
+  batch's n-grams are counted with numpy (:mod:`tbt_alert.classify.ngramcounts`), giving exactly
+  the vectorisers' own features.
 * The model file (joblib) has a JSON sidecar: model version, scikit-learn version, training-data
   hash. A missing file or one written by another scikit-learn version is retrained from the bundled
   data, with a log warning.
@@ -222,6 +224,7 @@ def train_model(
         intercepts.append(clf.intercept_[0])
         platts.append(_platt(oof, y))
     coef = np.array(coefs, dtype=np.float32).T if coefs else np.zeros((x.shape[1], 0), np.float32)
+    coef = np.ascontiguousarray(coef)  # the sparse product reads it row-major: no copy per call
     return TextModel(
         trained,
         word,
@@ -340,6 +343,8 @@ def load_model(
         )
         return build_default_model(sector_ids, rules)
     model: TextModel = joblib.load(path)  # our own file, written by save_model
+    # row-major, as the sparse product reads it (the same values; saves a copy at every predict)
+    model.coef = np.ascontiguousarray(model.coef)
     if model.meta.get("training_data_sha256_16") != data_hash():
         log.warning("model file %s was trained on other labelled data; run 'tbt-alert train'", path)
     return model

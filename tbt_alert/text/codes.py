@@ -11,6 +11,7 @@ digits, the internationally harmonised part) and dotted ICS prefixes, then compa
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -192,11 +193,25 @@ def ics_in_text(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def _by_chapter(prefixes: tuple[str, ...]) -> dict[str, tuple[str, ...]] | None:
+    """The prefixes by their first two digits, in their order (None: a prefix is shorter). A code
+    of two digits or more can only match the prefixes of its own chapter."""
+    if any(len(p) < 2 for p in prefixes):
+        return None
+    out: dict[str, list[str]] = {}
+    for p in prefixes:
+        out.setdefault(p[:2], []).append(p)
+    return {chapter: tuple(ps) for chapter, ps in out.items()}
+
+
 def match_hs(codes: list[HsCode], prefixes: tuple[str, ...]) -> list[tuple[HsCode, str, Strength]]:
     """Each (notification code, sector prefix, strength) pair that matches."""
     out: list[tuple[HsCode, str, Strength]] = []
+    chapters = _by_chapter(prefixes)
     for c in codes:
-        for p in prefixes:
+        same = prefixes if chapters is None or len(c.code) < 2 else chapters.get(c.code[:2], ())
+        for p in same:
             if c.code.startswith(p):
                 out.append((c, p, "weak" if c.broad else "strong"))
             elif p.startswith(c.code):

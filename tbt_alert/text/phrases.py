@@ -45,6 +45,9 @@ _LATIN = "0-9a-zà-öø-ÿœ\u0100-\u024f\u1e00-\u1eff\u0400-\u04ff"  # Latin (V
 _SEP = "\x00"  # placeholder for 'any run of spaces/hyphens' inside a phrase
 _END = "\x01"  # placeholder for 'end of a Latin word' after a phrase
 _SEP_RE = re.compile(r"[\s\-‐‑–]+")
+# 'no _LATIN character next', written as four look-aheads of at most two ranges each: the same
+# test, but each set compiles quickly (it is in the pattern once per Latin phrase)
+_NO_LATIN_NEXT = "(?![0-9a-z])(?![à-öø-ÿ])(?![\u0100-\u024f])(?![\u1e00-\u1eff\u0400-\u04ff])"
 _IS_LATIN = re.compile(f"[{_LATIN}]")
 
 
@@ -101,7 +104,7 @@ def _trie_regex(node: Trie) -> str:
         if part == _SEP:
             head = r"[\s\-‐‑–]+"
         elif part == _END:
-            head = f"(?![{_LATIN}])"
+            head = _NO_LATIN_NEXT
         else:
             head = re.escape(part)
         branches.append(head + _trie_regex(child))
