@@ -511,8 +511,8 @@ def collect_evidence(
     for sector in index.rules.sectors:
         hs_heads, ics_heads = index.heads[sector.id]
         coded = not hs_heads.isdisjoint(chapters) or not ics_heads.isdisjoint(fields)
-        if not (coded or sector.id in named or sector.id in cross):
-            continue  # no code, phrase or cross-cutting evidence: score 0, no reasons
+        if not (coded or sector.id in named or sector.id in cross or sector.id in candidates):
+            continue  # no code, phrase, cross-cutting or retrieved evidence: score 0, no reasons
         ev = SectorEvidence()
         code = 0.0
         if coded:
