@@ -13,6 +13,7 @@ import random
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -20,7 +21,7 @@ from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import quote
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from tbt_alert.config import DEFAULT_SECRET_KEY
@@ -148,7 +149,7 @@ class _Run:
         self.translator = translator
         self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
-        self.records: Connection | None = None
+        self.recorder: _Recorder
         self.placeholder = new_placeholder()
         self.bulletins: dict[int, Bulletin | None] = {}
         self.templates: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
@@ -185,9 +186,10 @@ class _Run:
 
     def go(self) -> Counter[str]:
         tried = 0
-        with record_connection(self.engine) as self.records:  # kept for the many records
+        with _Recorder(self.engine, self.worker, self.counts) as self.recorder:
             while tried < self.settings.limit and self.stop_reason() is None:
                 size = min(self.settings.batch, self.settings.limit - tried)
+                self.recorder.settle()
                 ids = claim(
                     self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
                 )
@@ -203,6 +205,7 @@ class _Run:
             reason = self.stop_reason()
             if reason is not None:
                 rest = [d.id or 0 for d, _ in jobs[index:]]
+                self.recorder.settle()
                 self.counts[reason] += release(self.engine, self.worker, rest)
                 return
             if isinstance(job, _Finish):
@@ -302,7 +305,12 @@ class _Run:
     def _send(self, delivery: Delivery, msg: Sendable) -> None:
         try:
             timeout = min(self.settings.message_timeout_s, self.remaining())
-            outcome = self.mailer.send(msg, timeout=timeout, return_path=self.return_path(delivery))
+            outcome = self.mailer.send(
+                msg,
+                timeout=timeout,
+                return_path=self.return_path(delivery),
+                ready=self.recorder.settle,  # the previous outcome is recorded before this leaves
+            )
         except (DeliveryError, MessageError, ValueError) as e:
             outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
         attempts = delivery.attempts + 1
@@ -321,10 +329,55 @@ class _Run:
         self._record(delivery, Outcome(status, delivery.attempts, why))
 
     def _record(self, delivery: Delivery, outcome: Outcome) -> None:
-        if record(self.records or self.engine, delivery.id or 0, self.worker, outcome):
-            self.counts[outcome.status.value] += 1
+        self.recorder.submit(delivery.id or 0, outcome)
+
+
+class _Recorder:
+    """Writes outcomes one at a time, on its own thread and connection, so that the database
+    writes message N's outcome while the mail server reads message N+1's envelope (MAIL, RCPT,
+    DATA). :meth:`settle` waits for the outcome in flight; the sender calls it through the
+    mailer's ``ready`` just before the next message's content leaves, and before anything else
+    it writes. So at any moment at most one message the server accepted is not yet recorded: a
+    sender killed at any point duplicates at most one message (sent again after its lease with
+    the same Message-ID). Each record is still one UPDATE keyed on the sender's claim, its own
+    transaction (:func:`tbt_alert.mail.claims.record`)."""
+
+    def __init__(self, engine: Engine, worker: str, counts: Counter[str]) -> None:
+        self.worker, self.counts = worker, counts
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="tbt-alert-record")
+        try:  # made and used on the recording thread only (SQLite connections like that)
+            self._conn = self._thread.submit(record_connection, engine).result()
+        except BaseException:
+            self._thread.shutdown()
+            raise
+        self._pending: tuple[int, DeliveryStatus, Future[bool]] | None = None
+
+    def __enter__(self) -> _Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.settle()
+        finally:
+            self._thread.submit(self._conn.close).exception()
+            self._thread.shutdown()
+
+    def submit(self, delivery_id: int, outcome: Outcome) -> None:
+        """Record ``outcome`` once the previous one is written; returns without waiting."""
+        self.settle()
+        future = self._thread.submit(record, self._conn, delivery_id, self.worker, outcome)
+        self._pending = (delivery_id, outcome.status, future)
+
+    def settle(self) -> None:
+        """Wait until the outcome in flight is written, and count it; its error is raised."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        delivery_id, status, future = pending
+        if future.result():
+            self.counts[status.value] += 1
         else:  # the lease ran out and another sender took over: its record stands
-            log.warning("delivery %s: claim lost before its outcome was recorded", delivery.id)
+            log.warning("delivery %s: claim lost before its outcome was recorded", delivery_id)
             self.counts["claim_lost"] += 1
 
 

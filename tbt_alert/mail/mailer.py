@@ -15,6 +15,7 @@ import re
 import smtplib
 import socket
 import ssl
+from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -80,6 +81,15 @@ def _status_for(code: int) -> SendStatus:
 
 
 def _dot_stuffed(data: bytes) -> bytes:
+    # CRLF line ends only and no line starting with a dot: what a built message usually is,
+    # checked without copying it through two regular expressions
+    crlf = data.count(b"\r\n")
+    if (
+        data.count(b"\n") == crlf == data.count(b"\r")
+        and not data.startswith(b".")
+        and b"\n." not in data
+    ):
+        return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
     data = re.sub(rb"\r\n|\n|\r", b"\r\n", data)
     data = re.sub(rb"(?m)^\.", b"..", data)
     if not data.endswith(b"\r\n"):
@@ -150,12 +160,20 @@ class SmtpMailer(Closing):
     consecutive_connect_failures = consecutive_failures  # the name callers used first
 
     def send(
-        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
+        self,
+        msg: Sendable,
+        *,
+        timeout: float | None = None,
+        return_path: str | None = None,
+        ready: Callable[[], object] | None = None,
     ) -> SendOutcome:
         """Send one message within ``timeout`` seconds overall (default ``message_timeout``):
         a server that stalls or trickles is cut off at the deadline; before the end of DATA
         that is ``failed_temp``, after it ``unknown``. ``return_path`` is the envelope sender
-        (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender."""
+        (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender.
+        ``ready`` is called after the server agreed to take the content (DATA 354), just before
+        it is transmitted; when it raises, the connection is dropped with nothing transmitted
+        (the server discards the transaction) and the exception propagates."""
         recipient, _, data = wire(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
@@ -166,7 +184,7 @@ class SmtpMailer(Closing):
         limit = self.message_timeout if timeout is None else min(timeout, self.message_timeout)
         before = self._failures
         with self._watchdog.arm(max(limit, 0.001)) as dog:
-            outcome = self._send_once(recipient, envelope_from, payload, dog)
+            outcome = self._send_once(recipient, envelope_from, payload, dog, ready)
         if dog.fired:
             self._failures = before + 1  # a deadline counts once, like a failed connection
             self._drop()
@@ -179,7 +197,12 @@ class SmtpMailer(Closing):
         return outcome
 
     def _send_once(
-        self, recipient: str, envelope_from: str, payload: bytes, dog: Watchdog
+        self,
+        recipient: str,
+        envelope_from: str,
+        payload: bytes,
+        dog: Watchdog,
+        ready: Callable[[], object] | None,
     ) -> SendOutcome:
         for _ in range(2):
             reused = self._smtp is not None
@@ -187,7 +210,7 @@ class SmtpMailer(Closing):
             if isinstance(smtp, SendOutcome):
                 return smtp
             try:
-                return self._transaction(smtp, envelope_from, recipient, payload)
+                return self._transaction(smtp, envelope_from, recipient, payload, ready)
             except _LostBeforeData as e:
                 self._drop()
                 if reused and not dog.fired:  # an idle connection the server closed: once more
@@ -262,7 +285,12 @@ class SmtpMailer(Closing):
     # -- transaction
 
     def _transaction(
-        self, smtp: smtplib.SMTP, envelope_from: str, recipient: str, payload: bytes
+        self,
+        smtp: smtplib.SMTP,
+        envelope_from: str,
+        recipient: str,
+        payload: bytes,
+        ready: Callable[[], object] | None,
     ) -> SendOutcome:
         try:
             code, reply = smtp.mail(envelope_from)
@@ -275,6 +303,15 @@ class SmtpMailer(Closing):
             code, reply = smtp.docmd("DATA")
             if code != 354:
                 return self._refused(smtp, "DATA", code, reply, _status_for(code))
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            raise _LostBeforeData(self._describe(e)) from e
+        if ready is not None:
+            try:
+                ready()
+            except BaseException:
+                self._drop()  # the content never comes: the server discards the transaction
+                raise
+        try:
             smtp.send(payload)
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             raise _LostBeforeData(self._describe(e)) from e
