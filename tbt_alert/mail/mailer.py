@@ -80,6 +80,17 @@ def _status_for(code: int) -> SendStatus:
     return SendStatus.FAILED_PERM if 500 <= code < 600 else SendStatus.FAILED_TEMP
 
 
+_DOT_ATOM = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$"
+)
+
+
+def _path(address: str) -> str:
+    """``<address>`` for MAIL FROM and RCPT TO; a plain address without a parser's help."""
+    return f"<{address}>" if _DOT_ATOM.match(address) else smtplib.quoteaddr(address)
+
+
 def _dot_stuffed(data: bytes) -> bytes:
     # CRLF line ends only and no line starting with a dot: what a built message usually is,
     # checked without copying it through two regular expressions
@@ -293,11 +304,11 @@ class SmtpMailer(Closing):
         ready: Callable[[], object] | None,
     ) -> SendOutcome:
         try:
-            code, reply = smtp.mail(envelope_from)
+            code, reply = smtp.docmd("mail", f"FROM:{_path(envelope_from)}")
             if code != 250:
                 # A refused sender is our problem, never the recipient's: retry later.
                 return self._refused(smtp, "MAIL", code, reply, SendStatus.FAILED_TEMP)
-            code, reply = smtp.rcpt(recipient)
+            code, reply = smtp.docmd("rcpt", f"TO:{_path(recipient)}")
             if code not in (250, 251):
                 return self._refused(smtp, "RCPT", code, reply, _status_for(code))
             code, reply = smtp.docmd("DATA")

@@ -31,7 +31,7 @@ _ADDRESS = re.compile(
 _MSG_ID = re.compile(r"^<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,150}@[A-Za-z0-9.-]{1,100}>$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _BYTES_PER_LINE = 57  # what email.contentmanager puts on one 76-character base64 line
-_CHARS_PER_LINE = _BYTES_PER_LINE // 3 * 4
+_LINES = re.compile(b".{1,%d}" % (_BYTES_PER_LINE // 3 * 4))  # base64 has no line breaks
 
 
 def new_placeholder() -> str:
@@ -44,9 +44,7 @@ def base64_body(text: str) -> bytes:
     data = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
     # 57 is a multiple of 3: the whole encoded at once, cut every 76 characters, is the same
     encoded = binascii.b2a_base64(data, newline=False)
-    return b"".join(
-        encoded[i : i + _CHARS_PER_LINE] + b"\r\n" for i in range(0, len(encoded), _CHARS_PER_LINE)
-    )
+    return b"\r\n".join(_LINES.findall(encoded)) + b"\r\n"
 
 
 class MessageTemplate:
