@@ -1,8 +1,11 @@
 """Send due deliveries; record each outcome only after the mail server answered.
 
 Deliveries are claimed a batch at a time (:mod:`tbt_alert.mail.claims`), so any number of
-senders can share the work without sending one delivery twice. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is retried with the
-same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
+senders can share the work without sending one delivery twice. Each outcome is written while
+the server reads the next envelope, and always before the next message's content leaves
+(:class:`_Recorder`): a sender killed at any point leaves at most one accepted message
+unrecorded. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is
+retried with the same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
 delivery that is too late to help (comment deadline passed, or older than max_age) expires.
 """
 

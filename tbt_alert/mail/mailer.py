@@ -204,7 +204,8 @@ class SmtpMailer(Closing):
                 f"deadline of {limit:.1f}s passed: {outcome.detail}",
                 outcome.code,
             )
-        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
+        if log.isEnabledFor(logging.INFO):
+            log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
         return outcome
 
     def _send_once(
