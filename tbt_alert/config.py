@@ -94,6 +94,10 @@ class MailConfig:
     # VERP: each message's return path is bounce+<token>@bounce_domain (empty: the sender)
     bounce_domain: str = ""
     bounce_threshold: Annotated[int, Field(ge=1)] = 3  # hard bounces that suspend an address
+    # days an accepted message must go without a bounce to prove the address works again (its
+    # older hard bounces stop counting); 0: acceptance alone (only when sending straight to
+    # the recipients' servers: a relay accepts what bounces later)
+    bounce_quiet_days: NonNegativeInt = 7
 
     @field_validator("smtp_url")
     @classmethod

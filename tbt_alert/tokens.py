@@ -15,6 +15,7 @@ read back in any case. A forged, altered, truncated, wrong-purpose or expired to
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import struct
@@ -68,6 +69,7 @@ class Token:
     issued_at: datetime
 
 
+@functools.lru_cache(maxsize=8)  # one derivation per secret, not one per token
 def _key(secret: str) -> bytes:
     if len(secret) < MIN_SECRET_LENGTH:
         raise TbtAlertError(f"the secret key must be at least {MIN_SECRET_LENGTH} characters")

@@ -7,6 +7,7 @@ import io
 import json
 import random
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -49,11 +50,11 @@ def dsn(status: str, action: str = "failed", recipient: str = "gone@example.com"
     ).encode()
 
 
-def add_second_notification(session: Session) -> None:
+def add_second_notification(session: Session, number: int = 1098) -> None:
     record = {
-        "symbol": "G/TBT/N/EU/1098",
+        "symbol": f"G/TBT/N/EU/{number}",
         "member": "European Union",
-        "title": "Draft regulation on footwear soles",
+        "title": f"Draft regulation {number} on footwear soles",
         "distribution_date": "2026-11-21",
         "comment_deadline": "2027-01-20",
         "hs_codes": ["6406"],
@@ -167,3 +168,42 @@ def test_a_dsn_mailed_to_the_return_path_reaches_the_inbound_listener(engine, sm
         person = session.exec(select(Subscriber)).one()
         assert person.hard_bounces == 1 and person.status == SubscriberStatus.SUPPRESSED
         assert session.exec(select(Delivery)).one().status == DeliveryStatus.BOUNCED
+
+
+@pytest.mark.parametrize(
+    ("quiet_days", "suspended"),
+    [
+        (7, False),  # the second message went 8 days without a bounce: the address works
+        (0, False),  # acceptance alone proves it
+        (30, True),  # not proven yet: both bounces count
+    ],
+)
+def test_an_address_that_worked_again_forgets_its_old_bounces(
+    engine, smtp_sink, quiet_days, suspended
+):
+    settings = replace(SETTINGS, bounce_domain=DOMAIN, secret_key=SECRET)
+    config = replace(CONFIG, mail=MailConfig(bounce_threshold=2, bounce_quiet_days=quiet_days))
+    with Session(engine) as session:
+        seed(session, "flaky@example.com")
+        add_second_notification(session, 1098)
+        add_second_notification(session, 1099)
+        plan(session)
+        with SmtpMailer(smtp_sink.url, timeout=5, sender=settings.sender) as mailer:
+            counts = send_due(
+                session, mailer, settings, now=NOW, sector_names=NAMES, rng=random.Random(1)
+            )
+        assert counts == {"sent": 3}
+    first, _accepted, third = (
+        r.mail_from.split("+", 1)[1].split("@", 1)[0] for r in smtp_sink.received
+    )
+    assert "1 of 2" in handle_bounce(engine, first, dsn("5.1.1"), config, now=NOW)
+    later = NOW + timedelta(days=8)  # the second message has gone 8 days without a bounce
+    answer = handle_bounce(engine, third, dsn("5.1.1"), config, now=later)
+    with Session(engine) as session:
+        person = session.exec(select(Subscriber)).one()
+    if suspended:
+        assert "address suspended after 2 hard bounces" in answer
+        assert (person.hard_bounces, person.status) == (2, SubscriberStatus.SUPPRESSED)
+    else:
+        assert "1 of 2" in answer
+        assert (person.hard_bounces, person.status) == (1, SubscriberStatus.ACTIVE)

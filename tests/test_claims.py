@@ -9,18 +9,21 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from tbt_alert.mail.claims import Outcome, backlog, claim, record, worker_id
+from tbt_alert.mail.deliver import DeliverySettings, deliver_due
+from tbt_alert.mail.mailer import SmtpMailer
 from tbt_alert.status import DeliveryStatus
 from tbt_alert.store.tables import Delivery
-from tests.test_deliver import NOW, plan, seed, send
+from tests.test_deliver import NAMES, NOW, SETTINGS, plan, seed, send
 
 ROOT = Path(__file__).resolve().parent.parent
 LEASE = timedelta(minutes=15)
@@ -165,3 +168,52 @@ def test_kill_9_during_sends_then_rerun_loses_nothing_and_duplicates_at_most_one
     with Session(engine) as session:
         rows = session.exec(select(Delivery)).all()
     assert {d.status for d in rows} == {DeliveryStatus.SENT}
+
+
+def hold_delivery_writes(engine, seconds: float) -> None:
+    """Take the database's write lock on the delivery table for ``seconds`` (on a thread);
+    returns once it is held."""
+    held = threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as conn, conn.begin():
+            if engine.dialect.name == "postgresql":  # reads go on, writes wait
+                conn.exec_driver_sql("LOCK TABLE delivery IN SHARE ROW EXCLUSIVE MODE")
+            else:  # one writer at a time: a write takes the lock until the commit
+                conn.exec_driver_sql("UPDATE delivery SET attempts = attempts")
+            held.set()
+            time.sleep(seconds)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(10)
+
+
+def test_each_accepted_message_is_recorded_before_the_next_one_leaves(engine, smtp_sink):
+    """Outcomes are written while the next envelope is read, never later than the next
+    content, however slow the write: a kill at any point leaves at most one accepted message
+    unrecorded."""
+    emails = [f"r{i:02d}@example.com" for i in range(8)]
+    with Session(engine) as session:
+        seed(session, *emails)
+        plan(session)
+    seen: list[tuple[int, int]] = []
+    plain = smtp_sink.handler.handle_DATA
+
+    async def observing(server, session, envelope):  # the content has arrived, not yet accepted
+        with Session(engine) as db:
+            sent = db.exec(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status == DeliveryStatus.SENT)
+            ).one()
+        seen.append((len(smtp_sink.received), sent))
+        reply = await plain(server, session, envelope)
+        hold_delivery_writes(engine, 0.2)  # this message's record waits a while
+        return reply
+
+    smtp_sink.handler.handle_DATA = observing
+    settings = DeliverySettings(**{**SETTINGS.__dict__, "batch": 3})
+    with SmtpMailer(smtp_sink.url, timeout=5, sender=SETTINGS.sender) as mailer:
+        counts = deliver_due(engine, mailer, settings, now=NOW, sector_names=NAMES)
+    assert counts == {"sent": 8}
+    assert seen == [(k, k) for k in range(8)]  # every earlier message recorded, this one not

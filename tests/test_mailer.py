@@ -259,3 +259,32 @@ def test_starttls_missing_at_the_server_never_means_logging_in_in_clear():
         sink.stop()
     assert outcome.status == SendStatus.FAILED_TEMP and "STARTTLS" in outcome.detail
     assert sink.received == []
+
+
+def test_ready_runs_just_before_the_content_leaves_and_when_it_fails_nothing_leaves(smtp_sink):
+    smtp_sink.handler.at_rcpt("full@example.com", "452 4.2.2 Mailbox full")
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(len(smtp_sink.received))
+        raise RuntimeError("the previous outcome could not be written")
+
+    with smtp_mailer(smtp_sink) as mailer:
+        with pytest.raises(RuntimeError):
+            mailer.send(make_msg("first@example.com"), ready=failing)
+        # refused before DATA: the content would never leave, so there is nothing to wait for
+        refused = mailer.send(make_msg("full@example.com"), ready=failing)
+        assert refused.status == SendStatus.FAILED_TEMP
+        ok = mailer.send(make_msg("second@example.com"), ready=lambda: calls.append(-1))
+    assert ok.status == SendStatus.SENT
+    assert calls == [0, -1]  # once before the first content (which never left), once for the next
+    assert [r.rcpt_tos for r in smtp_sink.received] == [("second@example.com",)]
+
+
+def test_outbox_ready_failing_writes_nothing(tmp_path):
+    def failing() -> None:
+        raise RuntimeError("the previous outcome could not be written")
+
+    with pytest.raises(RuntimeError):
+        OutboxMailer(tmp_path).send(make_msg("a@example.com"), ready=failing)
+    assert list(tmp_path.iterdir()) == []

@@ -259,6 +259,7 @@ def inbound_cmd(obj: Context, host: str, port: int, lmtp: bool) -> None:
     stopped (Ctrl-C or SIGTERM)."""
     import signal
     import threading
+    from datetime import timedelta
 
     from tbt_alert.comments.inbound import Inbound, start_listener
     from tbt_alert.errors import ConfigError
@@ -277,6 +278,7 @@ def inbound_cmd(obj: Context, host: str, port: int, lmtp: bool) -> None:
         clock=now_utc,
         bounce_domain=config.mail.bounce_domain,
         bounce_threshold=config.mail.bounce_threshold,
+        bounce_quiet=timedelta(days=config.mail.bounce_quiet_days),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -52,6 +52,7 @@ class Inbound:
     clock: Callable[[], datetime]
     bounce_domain: str = ""  # VERP return paths; may be the reply domain
     bounce_threshold: int = 3  # hard bounces that suspend an address
+    bounce_quiet: timedelta = timedelta(days=7)  # a message unbounced this long: address works
 
     def domains(self) -> set[str]:
         return {d.lower() for d in (self.reply_domain, self.bounce_domain) if d}
@@ -157,9 +158,15 @@ def handle_bounce(inbound: Inbound, token: Token, mail: ParsedMail) -> Verdict:
     """A delivery status notification (RFC 3464) or a 5xx report for one delivery."""
     from tbt_alert.mail.bounces import record_bounce
 
-    return Verdict(
-        250, "2.0.0 " + record_bounce(inbound.engine, token, mail.raw, inbound.bounce_threshold)
+    said = record_bounce(
+        inbound.engine,
+        token,
+        mail.raw,
+        inbound.bounce_threshold,
+        quiet=inbound.bounce_quiet,
+        now=inbound.clock(),
     )
+    return Verdict(250, "2.0.0 " + said)
 
 
 HANDLERS: dict[Purpose, Handler] = {

@@ -7,7 +7,11 @@ at such an address to :func:`handle_bounce` with the token. A delivery status no
 ``Action: failed`` with a ``5.x.x`` status is a hard bounce; a message that is not a DSN counts
 only when its text holds an SMTP 5xx reply with a 5.x.x enhanced code. Each delivery counts at
 most once (it becomes ``bounced``); after ``[mail] bounce_threshold`` hard bounces the address is
-suspended (subscriber status ``suppressed``). Everything received is hostile: nothing here
+suspended (subscriber status ``suppressed``). Old bounces are forgotten once the address proved
+to work again: the count holds only the bounced messages sent after the last message the
+address accepted that did not bounce within ``[mail] bounce_quiet_days`` (a report can come
+days after the relay accepted the message; 0: acceptance alone proves it, right only when
+sending straight to the recipients' servers). Everything received is hostile: nothing here
 raises for bad input, the answer says what was done.
 """
 
@@ -15,12 +19,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from tbt_alert.config import Config
@@ -30,6 +34,7 @@ from tbt_alert.tokens import Purpose, Token, TokenError, read_token
 
 MAX_BYTES = 1_000_000  # a report is small; anything bigger is read only this far
 _STATUS = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})")
+QUIET = timedelta(days=7)  # default of [mail] bounce_quiet_days
 _REPLY_5XX = re.compile(r"\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b")
 _D = Delivery.__table__  # type: ignore[attr-defined]
 _S = Subscriber.__table__  # type: ignore[attr-defined]
@@ -107,22 +112,44 @@ def handle_bounce(
         token = read_token(config.web.secret_key, token_str, Purpose.BOUNCE, now=now)
     except TokenError as e:
         return f"ignored: bounce address {e.reason} ({e})"
-    return record_bounce(engine, token, raw_message_bytes, config.mail.bounce_threshold)
+    return record_bounce(
+        engine,
+        token,
+        raw_message_bytes,
+        config.mail.bounce_threshold,
+        quiet=timedelta(days=config.mail.bounce_quiet_days),
+        now=now,
+    )
 
 
-def record_bounce(engine: Engine, token: Token, raw_message_bytes: bytes, threshold: int) -> str:
+def record_bounce(
+    engine: Engine,
+    token: Token,
+    raw_message_bytes: bytes,
+    threshold: int,
+    *,
+    quiet: timedelta = QUIET,
+    now: datetime | None = None,
+) -> str:
     """Count a report received for the delivery a genuine bounce token names; one line saying
-    what was done (the inbound listener's answer)."""
+    what was done (the inbound listener's answer). ``quiet``: how long an accepted message must
+    go without a bounce to prove the address works (older bounces then stop counting)."""
     verdict = read_report(raw_message_bytes)
     if verdict is None:
         return "ignored: not a report of a failed delivery"
     if not verdict.hard:
         return f"not counted: temporary failure {verdict.status} for delivery {token.ref_id}"
-    return _count_hard(engine, token.subscriber_id, token.ref_id, verdict, threshold)
+    proven_by = (now or datetime.now(UTC)) - quiet
+    return _count_hard(engine, token.subscriber_id, token.ref_id, verdict, threshold, proven_by)
 
 
 def _count_hard(
-    engine: Engine, subscriber_id: int, delivery_id: int, verdict: Verdict, threshold: int
+    engine: Engine,
+    subscriber_id: int,
+    delivery_id: int,
+    verdict: Verdict,
+    threshold: int,
+    proven_by: datetime,
 ) -> str:
     with engine.begin() as conn:
         marked = conn.execute(
@@ -139,12 +166,25 @@ def _count_hard(
         ).rowcount
         if marked != 1:
             return f"not counted: delivery {delivery_id} unknown or already counted"
+        # the last message the address accepted that did not bounce within the quiet period
+        worked = (
+            select(func.max(_D.c.sent_at))
+            .where(
+                _D.c.subscriber_id == subscriber_id,
+                _D.c.status == DeliveryStatus.SENT.value,
+                _D.c.sent_at <= proven_by,
+            )
+            .scalar_subquery()
+        )
+        since = func.coalesce(_D.c.sent_at, _D.c.created_at)
         count = conn.execute(
-            update(_S)
-            .where(_S.c.id == subscriber_id)
-            .values(hard_bounces=_S.c.hard_bounces + 1)
-            .returning(_S.c.hard_bounces)
+            select(func.count()).where(
+                _D.c.subscriber_id == subscriber_id,
+                _D.c.status == DeliveryStatus.BOUNCED.value,
+                or_(worked.is_(None), since > worked),
+            )
         ).scalar_one()
+        conn.execute(update(_S).where(_S.c.id == subscriber_id).values(hard_bounces=count))
         if count < threshold:
             return (
                 f"hard bounce {verdict.status} for delivery {delivery_id}: {count} of {threshold}"

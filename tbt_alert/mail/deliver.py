@@ -1,8 +1,11 @@
 """Send due deliveries; record each outcome only after the mail server answered.
 
 Deliveries are claimed a batch at a time (:mod:`tbt_alert.mail.claims`), so any number of
-senders can share the work without sending one delivery twice. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is retried with the
-same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
+senders can share the work without sending one delivery twice. Each outcome is written while
+the server reads the next envelope, and always before the next message's content leaves
+(:class:`_Recorder`): a sender killed at any point leaves at most one accepted message
+unrecorded. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is
+retried with the same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
 delivery that is too late to help (comment deadline passed, or older than max_age) expires.
 """
 
@@ -13,6 +16,7 @@ import random
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -20,8 +24,9 @@ from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import quote
 
-from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from tbt_alert.config import DEFAULT_SECRET_KEY
 from tbt_alert.errors import DeliveryError
@@ -148,14 +153,14 @@ class _Run:
         self.translator = translator
         self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
-        self.records: Connection | None = None
+        self.recorder: _Recorder
         self.placeholder = new_placeholder()
         self.bulletins: dict[int, Bulletin | None] = {}
         self.templates: OrderedDict[tuple, MessageTemplate | None] = OrderedDict()
         if settings.bounce_domain:  # a bad secret is refused before anything is claimed
             make_token(settings.secret_key, Purpose.BOUNCE, 1, now=now, ref_id=1)
 
-    def return_path(self, delivery: Delivery) -> str | None:
+    def return_path(self, delivery: Due) -> str | None:
         """VERP: a return path naming this delivery, so a bounce says which one failed."""
         if not self.settings.bounce_domain:
             return None
@@ -164,7 +169,7 @@ class _Run:
             Purpose.BOUNCE,
             delivery.subscriber_id,
             now=self.now,
-            ref_id=delivery.id or 0,
+            ref_id=delivery.id,
         )
         return f"bounce+{token}@{self.settings.bounce_domain}"
 
@@ -185,9 +190,10 @@ class _Run:
 
     def go(self) -> Counter[str]:
         tried = 0
-        with record_connection(self.engine) as self.records:  # kept for the many records
+        with _Recorder(self.engine, self.worker, self.counts) as self.recorder:
             while tried < self.settings.limit and self.stop_reason() is None:
                 size = min(self.settings.batch, self.settings.limit - tried)
+                self.recorder.settle()
                 ids = claim(
                     self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
                 )
@@ -202,7 +208,8 @@ class _Run:
         for index, (delivery, job) in enumerate(jobs):
             reason = self.stop_reason()
             if reason is not None:
-                rest = [d.id or 0 for d, _ in jobs[index:]]
+                rest = [d.id for d, _ in jobs[index:]]
+                self.recorder.settle()
                 self.counts[reason] += release(self.engine, self.worker, rest)
                 return
             if isinstance(job, _Finish):
@@ -210,35 +217,30 @@ class _Run:
             else:
                 self._send(delivery, job)
 
-    def _prepare(self, ids: list[int]) -> list[tuple[Delivery, _Finish | Sendable]]:
-        """The claimed deliveries with what to do with each, read in one short transaction."""
+    def _prepare(self, ids: list[int]) -> list[tuple[Due, _Finish | Sendable]]:
+        """The claimed deliveries with what to do with each, read in one short transaction
+        (plain rows: an ORM object per message costs more than its database work)."""
         with Session(self.engine, expire_on_commit=False) as session:
-            rows = session.exec(
-                select(Delivery, Subscriber)
-                .join(Subscriber, col(Subscriber.id) == col(Delivery.subscriber_id), isouter=True)
-                .where(col(Delivery.id).in_(ids))
-                .order_by(col(Delivery.id))
-            ).all()
-            return [(d, self._job(session, d, s)) for d, s in rows]
+            rows = session.execute(_DUE.where(_D.c.id.in_(ids)).order_by(_D.c.id)).all()
+            dues = [Due(*row) for row in rows]
+            return [(due, self._job(session, due)) for due in dues]
 
-    def _job(
-        self, session: Session, delivery: Delivery, subscriber: Subscriber | None
-    ) -> _Finish | Sendable:
+    def _job(self, session: Session, delivery: Due) -> _Finish | Sendable:
         bulletin = self._bulletin(session, delivery.bulletin_id)
-        if bulletin is None or subscriber is None:
+        if bulletin is None or delivery.email is None:
             return _Finish(DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
-        if subscriber.status != SubscriberStatus.ACTIVE:
-            return _Finish(DeliveryStatus.SKIPPED, f"subscriber {subscriber.status}")
+        if delivery.subscriber_status != SubscriberStatus.ACTIVE:
+            return _Finish(DeliveryStatus.SKIPPED, f"subscriber {delivery.subscriber_status}")
         if self.now - delivery.created_at > self.settings.max_age:
             return _Finish(DeliveryStatus.EXPIRED, "not sent within max_age")
-        lang: Literal["zh", "en"] = "en" if subscriber.language == Language.EN else "zh"
+        lang: Literal["zh", "en"] = "en" if delivery.language == Language.EN else "zh"
         try:
             template = self._template(session, bulletin, delivery, lang)
             if template is None:
                 return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
-            tokens = reader_tokens(bulletin, delivery, subscriber, self.settings, self.now)
+            tokens = reader_tokens(bulletin, delivery, self.settings, self.now)
             prepared = template.personalise(
-                recipient=subscriber.email, message_id=delivery.message_id, values=tokens
+                recipient=delivery.email, message_id=delivery.message_id, values=tokens
             )
             if prepared is not None:
                 return prepared
@@ -250,7 +252,7 @@ class _Run:
             return build_message(
                 rendered,
                 sender=self.settings.sender,
-                recipient=subscriber.email,
+                recipient=delivery.email,
                 message_id=delivery.message_id,
                 list_id=self._list_id(bulletin),
                 unsubscribe_url=reader.link("unsubscribe"),
@@ -270,7 +272,7 @@ class _Run:
         return f"tbt-alert {bulletin.kind}s <{bulletin.kind}s.{self.settings.domain}>"
 
     def _template(
-        self, session: Session, bulletin: Bulletin, delivery: Delivery, lang: Literal["zh", "en"]
+        self, session: Session, bulletin: Bulletin, delivery: Due, lang: Literal["zh", "en"]
     ) -> MessageTemplate | None:
         """Rendered and built once per (bulletin, language, sectors, items) in a run."""
         key = (bulletin.id, lang, tuple(delivery.sectors), tuple(delivery.items))
@@ -299,10 +301,15 @@ class _Run:
             self.templates.popitem(last=False)
         return template
 
-    def _send(self, delivery: Delivery, msg: Sendable) -> None:
+    def _send(self, delivery: Due, msg: Sendable) -> None:
         try:
             timeout = min(self.settings.message_timeout_s, self.remaining())
-            outcome = self.mailer.send(msg, timeout=timeout, return_path=self.return_path(delivery))
+            outcome = self.mailer.send(
+                msg,
+                timeout=timeout,
+                return_path=self.return_path(delivery),
+                ready=self.recorder.settle,  # the previous outcome is recorded before this leaves
+            )
         except (DeliveryError, MessageError, ValueError) as e:
             outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
         attempts = delivery.attempts + 1
@@ -317,15 +324,96 @@ class _Run:
             result = Outcome(status, attempts, outcome.detail, next_attempt_at=at + wait)
         self._record(delivery, result)
 
-    def _finish(self, delivery: Delivery, status: DeliveryStatus, why: str) -> None:
+    def _finish(self, delivery: Due, status: DeliveryStatus, why: str) -> None:
         self._record(delivery, Outcome(status, delivery.attempts, why))
 
-    def _record(self, delivery: Delivery, outcome: Outcome) -> None:
-        if record(self.records or self.engine, delivery.id or 0, self.worker, outcome):
-            self.counts[outcome.status.value] += 1
+    def _record(self, delivery: Due, outcome: Outcome) -> None:
+        self.recorder.submit(delivery.id, outcome)
+
+
+class _Recorder:
+    """Writes outcomes one at a time, on its own thread and connection, so that the database
+    writes message N's outcome while the mail server reads message N+1's envelope (MAIL, RCPT,
+    DATA). :meth:`settle` waits for the outcome in flight; the sender calls it through the
+    mailer's ``ready`` just before the next message's content leaves, and before anything else
+    it writes. So at any moment at most one message the server accepted is not yet recorded: a
+    sender killed at any point duplicates at most one message (sent again after its lease with
+    the same Message-ID). Each record is still one UPDATE keyed on the sender's claim, its own
+    transaction (:func:`tbt_alert.mail.claims.record`)."""
+
+    def __init__(self, engine: Engine, worker: str, counts: Counter[str]) -> None:
+        self.worker, self.counts = worker, counts
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="tbt-alert-record")
+        try:  # made and used on the recording thread only (SQLite connections like that)
+            self._conn = self._thread.submit(record_connection, engine).result()
+        except BaseException:
+            self._thread.shutdown()
+            raise
+        self._pending: tuple[int, DeliveryStatus, Future[bool]] | None = None
+
+    def __enter__(self) -> _Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.settle()
+        finally:
+            self._thread.submit(self._conn.close).exception()
+            self._thread.shutdown()
+
+    def submit(self, delivery_id: int, outcome: Outcome) -> None:
+        """Record ``outcome`` once the previous one is written; returns without waiting."""
+        self.settle()
+        future = self._thread.submit(record, self._conn, delivery_id, self.worker, outcome)
+        self._pending = (delivery_id, outcome.status, future)
+
+    def settle(self) -> None:
+        """Wait until the outcome in flight is written, and count it; its error is raised."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        delivery_id, status, future = pending
+        if future.result():
+            self.counts[status.value] += 1
         else:  # the lease ran out and another sender took over: its record stands
-            log.warning("delivery %s: claim lost before its outcome was recorded", delivery.id)
+            log.warning("delivery %s: claim lost before its outcome was recorded", delivery_id)
             self.counts["claim_lost"] += 1
+
+
+_D = Delivery.__table__  # type: ignore[attr-defined]
+_S = Subscriber.__table__  # type: ignore[attr-defined]
+# the columns of Due, in its order; the subscriber's are None when it is gone
+_DUE = select(
+    _D.c.id,
+    _D.c.bulletin_id,
+    _D.c.subscriber_id,
+    _D.c.sectors,
+    _D.c["items"],  # not .items: the collection has a method of that name
+    _D.c.message_id,
+    _D.c.attempts,
+    _D.c.created_at,
+    _S.c.email,
+    _S.c.language,
+    _S.c.status,
+).select_from(_D.outerjoin(_S, _S.c.id == _D.c.subscriber_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A claimed delivery with what sending reads of its subscriber (None: the subscriber is
+    gone)."""
+
+    id: int
+    bulletin_id: int
+    subscriber_id: int
+    sectors: list[str]
+    items: list[int]
+    message_id: str
+    attempts: int
+    created_at: datetime
+    email: str | None
+    language: str | None
+    subscriber_status: str | None
 
 
 @dataclass(frozen=True)
@@ -337,14 +425,14 @@ class _Finish:
 PERSONAL_LINKS = ("unsubscribe", "preferences")  # pages every message links to
 
 
-def message_items(bulletin: Bulletin, delivery: Delivery) -> list[int]:
+def message_items(bulletin: Bulletin, delivery: Due) -> list[int]:
     """The notifications one message speaks of: a warning's own, or a digest's items."""
     if bulletin.kind == BulletinKind.DIGEST:
         return list(delivery.items)
     return [bulletin.notification_id] if bulletin.notification_id else []
 
 
-def token_names(bulletin: Bulletin, delivery: Delivery, settings: DeliverySettings) -> list[str]:
+def token_names(bulletin: Bulletin, delivery: Due, settings: DeliverySettings) -> list[str]:
     """The personal tokens one message carries, by use: the pages every message links to, the
     comment form of each notification in it and, for a warning when a reply domain is set, the
     reply address."""
@@ -355,15 +443,11 @@ def token_names(bulletin: Bulletin, delivery: Delivery, settings: DeliverySettin
 
 
 def reader_tokens(
-    bulletin: Bulletin,
-    delivery: Delivery,
-    subscriber: Subscriber,
-    settings: DeliverySettings,
-    now: datetime,
+    bulletin: Bulletin, delivery: Due, settings: DeliverySettings, now: datetime
 ) -> dict[str, str]:
     """One reader's signed tokens by use (:func:`token_names`). They hold the subscriber's id,
     never the address; the unsubscribe token also makes the mailto unsubscribe address."""
-    sid, key = subscriber.id or 0, settings.secret_key
+    sid, key = delivery.subscriber_id, settings.secret_key
     tokens: dict[str, str] = {}
     for name in token_names(bulletin, delivery, settings):
         if name in PERSONAL_LINKS:
@@ -383,7 +467,7 @@ class Reader:
     (or a template's placeholders, replaced per recipient)."""
 
     tokens: Mapping[str, str]
-    delivery: Delivery
+    delivery: Due
     settings: DeliverySettings
     now: datetime
     names: dict[str, tuple[str, str]]

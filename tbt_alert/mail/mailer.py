@@ -15,6 +15,7 @@ import re
 import smtplib
 import socket
 import ssl
+from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -79,7 +80,27 @@ def _status_for(code: int) -> SendStatus:
     return SendStatus.FAILED_PERM if 500 <= code < 600 else SendStatus.FAILED_TEMP
 
 
+_DOT_ATOM = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$"
+)
+
+
+def _path(address: str) -> str:
+    """``<address>`` for MAIL FROM and RCPT TO; a plain address without a parser's help."""
+    return f"<{address}>" if _DOT_ATOM.match(address) else smtplib.quoteaddr(address)
+
+
 def _dot_stuffed(data: bytes) -> bytes:
+    # CRLF line ends only and no line starting with a dot: what a built message usually is,
+    # checked without copying it through two regular expressions
+    crlf = data.count(b"\r\n")
+    if (
+        data.count(b"\n") == crlf == data.count(b"\r")
+        and not data.startswith(b".")
+        and b"\n." not in data
+    ):
+        return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
     data = re.sub(rb"\r\n|\n|\r", b"\r\n", data)
     data = re.sub(rb"(?m)^\.", b"..", data)
     if not data.endswith(b"\r\n"):
@@ -150,12 +171,20 @@ class SmtpMailer(Closing):
     consecutive_connect_failures = consecutive_failures  # the name callers used first
 
     def send(
-        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
+        self,
+        msg: Sendable,
+        *,
+        timeout: float | None = None,
+        return_path: str | None = None,
+        ready: Callable[[], object] | None = None,
     ) -> SendOutcome:
         """Send one message within ``timeout`` seconds overall (default ``message_timeout``):
         a server that stalls or trickles is cut off at the deadline; before the end of DATA
         that is ``failed_temp``, after it ``unknown``. ``return_path`` is the envelope sender
-        (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender."""
+        (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender.
+        ``ready`` is called after the server agreed to take the content (DATA 354), just before
+        it is transmitted; when it raises, the connection is dropped with nothing transmitted
+        (the server discards the transaction) and the exception propagates."""
         recipient, _, data = wire(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
@@ -166,7 +195,7 @@ class SmtpMailer(Closing):
         limit = self.message_timeout if timeout is None else min(timeout, self.message_timeout)
         before = self._failures
         with self._watchdog.arm(max(limit, 0.001)) as dog:
-            outcome = self._send_once(recipient, envelope_from, payload, dog)
+            outcome = self._send_once(recipient, envelope_from, payload, dog, ready)
         if dog.fired:
             self._failures = before + 1  # a deadline counts once, like a failed connection
             self._drop()
@@ -175,11 +204,17 @@ class SmtpMailer(Closing):
                 f"deadline of {limit:.1f}s passed: {outcome.detail}",
                 outcome.code,
             )
-        log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
+        if log.isEnabledFor(logging.INFO):
+            log.info("smtp %s -> %s: %s %s", self._where, recipient, outcome.status, outcome.detail)
         return outcome
 
     def _send_once(
-        self, recipient: str, envelope_from: str, payload: bytes, dog: Watchdog
+        self,
+        recipient: str,
+        envelope_from: str,
+        payload: bytes,
+        dog: Watchdog,
+        ready: Callable[[], object] | None,
     ) -> SendOutcome:
         for _ in range(2):
             reused = self._smtp is not None
@@ -187,7 +222,7 @@ class SmtpMailer(Closing):
             if isinstance(smtp, SendOutcome):
                 return smtp
             try:
-                return self._transaction(smtp, envelope_from, recipient, payload)
+                return self._transaction(smtp, envelope_from, recipient, payload, ready)
             except _LostBeforeData as e:
                 self._drop()
                 if reused and not dog.fired:  # an idle connection the server closed: once more
@@ -262,19 +297,33 @@ class SmtpMailer(Closing):
     # -- transaction
 
     def _transaction(
-        self, smtp: smtplib.SMTP, envelope_from: str, recipient: str, payload: bytes
+        self,
+        smtp: smtplib.SMTP,
+        envelope_from: str,
+        recipient: str,
+        payload: bytes,
+        ready: Callable[[], object] | None,
     ) -> SendOutcome:
         try:
-            code, reply = smtp.mail(envelope_from)
+            code, reply = smtp.docmd("mail", f"FROM:{_path(envelope_from)}")
             if code != 250:
                 # A refused sender is our problem, never the recipient's: retry later.
                 return self._refused(smtp, "MAIL", code, reply, SendStatus.FAILED_TEMP)
-            code, reply = smtp.rcpt(recipient)
+            code, reply = smtp.docmd("rcpt", f"TO:{_path(recipient)}")
             if code not in (250, 251):
                 return self._refused(smtp, "RCPT", code, reply, _status_for(code))
             code, reply = smtp.docmd("DATA")
             if code != 354:
                 return self._refused(smtp, "DATA", code, reply, _status_for(code))
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            raise _LostBeforeData(self._describe(e)) from e
+        if ready is not None:
+            try:
+                ready()
+            except BaseException:
+                self._drop()  # the content never comes: the server discards the transaction
+                raise
+        try:
             smtp.send(payload)
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             raise _LostBeforeData(self._describe(e)) from e

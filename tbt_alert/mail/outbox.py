@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from tbt_alert.errors import DeliveryError
@@ -27,16 +28,24 @@ class OutboxMailer(Closing):
         self.directory = Path(directory)
 
     def send(
-        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
+        self,
+        msg: Sendable,
+        *,
+        timeout: float | None = None,
+        return_path: str | None = None,
+        ready: Callable[[], object] | None = None,
     ) -> SendOutcome:
         """Write the message (``timeout`` does not apply to a local file; ``return_path`` is
-        written as a Return-Path header, as a delivering server would)."""
+        written as a Return-Path header, as a delivering server would). ``ready`` is called
+        just before the file is written; when it raises, nothing is written."""
         _, message_id, data = wire(msg)
         if return_path is not None:
             if any(c in return_path for c in "<>\r\n "):
                 raise DeliveryError("the return path must be one plain address")
             data = f"Return-Path: <{return_path}>\r\n".encode() + data
         path = self.directory / outbox_name(message_id)
+        if ready is not None:
+            ready()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, data.replace(b"\r\n", b"\n"))

@@ -31,6 +31,7 @@ _ADDRESS = re.compile(
 _MSG_ID = re.compile(r"^<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,150}@[A-Za-z0-9.-]{1,100}>$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _BYTES_PER_LINE = 57  # what email.contentmanager puts on one 76-character base64 line
+_LINES = re.compile(b".{1,%d}" % (_BYTES_PER_LINE // 3 * 4))  # base64 has no line breaks
 
 
 def new_placeholder() -> str:
@@ -41,11 +42,9 @@ def new_placeholder() -> str:
 def base64_body(text: str) -> bytes:
     """A text part's body as ``email`` writes it with ``cte="base64"``, CRLF line ends."""
     data = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
-    lines = (
-        binascii.b2a_base64(data[i : i + _BYTES_PER_LINE])
-        for i in range(0, len(data), _BYTES_PER_LINE)
-    )
-    return b"".join(lines).replace(b"\n", b"\r\n")
+    # 57 is a multiple of 3: the whole encoded at once, cut every 76 characters, is the same
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"\r\n".join(_LINES.findall(encoded)) + b"\r\n"
 
 
 class MessageTemplate:
@@ -91,8 +90,13 @@ class MessageTemplate:
             and not any(p.encode() in body for p in self.placeholders.values())
             and body.count(self._text) == 1
             and body.count(self._html) == 1
+            and body.find(self._text) < body.find(self._html)
         )
-        self._head, self._body = head + sep, body
+        self._head = head + sep
+        # the body around its two encoded parts (text first: multipart/alternative order)
+        before, _, rest = body.partition(self._text)
+        between, _, after = rest.partition(self._html)
+        self._body = (before, between, after)
 
     def personalise(
         self, *, recipient: str, message_id: str, values: Mapping[str, str]
@@ -117,7 +121,6 @@ class MessageTemplate:
                 text.replace(placeholder, values[key]),
                 html.replace(placeholder, values[key]),
             )
-        body = self._body.replace(self._text, base64_body(text)).replace(
-            self._html, base64_body(html)
-        )
+        before, between, after = self._body
+        body = b"".join((before, base64_body(text), between, base64_body(html), after))
         return PreparedMessage(recipient=recipient, message_id=message_id, data=head + body)

@@ -3,6 +3,7 @@ recipient per message. See :mod:`tbt_alert.mail.mailer` (SMTP) and :mod:`tbt_ale
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
@@ -41,8 +42,16 @@ Sendable = EmailMessage | PreparedMessage
 
 class Mailer(Protocol):
     def send(
-        self, msg: Sendable, *, timeout: float | None = None, return_path: str | None = None
-    ) -> SendOutcome: ...
+        self,
+        msg: Sendable,
+        *,
+        timeout: float | None = None,
+        return_path: str | None = None,
+        ready: Callable[[], object] | None = None,
+    ) -> SendOutcome:
+        """Send one message; ``ready`` is called just before its content leaves (after the
+        server agreed to take it), and when it raises nothing is transmitted."""
+        ...
 
     def close(self) -> None: ...
 
