@@ -54,12 +54,22 @@ def linear_head() -> str | None:
     return next(iter(heads)) if len(heads) == 1 else None
 
 
-def _head() -> str:
-    head = linear_head()
-    if head is None:  # branches or merges: Alembic reads the history
-        from tbt_alert.store.engine import head_revision
+@cache
+def head_revision() -> str:
+    """The newest revision: read from the migration files (one linear history), else asked of
+    Alembic (branches, merges)."""
+    return linear_head() or _alembic_head()
 
-        head = head_revision()
+
+def _alembic_head() -> str:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise StorageError("no migration revisions are installed")
     return head
 
 
@@ -171,10 +181,6 @@ def _connect(url: str) -> Reader:
         except psycopg.Error as e:
             raise StorageError(f"cannot reach the database: {_first_line(e)}") from e
         return Reader(pg, "postgresql")
-    # another form: the engine's own checks say what is wrong with it
-    from tbt_alert.store.engine import make_engine
-
-    make_engine(url).dispose()
     raise StorageError(
         f"database URL {shown(unquote(url))!r} is not one analysts' commands read: use "
         "sqlite:///PATH or postgresql://USER@HOST/DB"
@@ -198,7 +204,7 @@ def current_revision(reader: Reader) -> str | None:
 def require_current(reader: Reader) -> None:
     """Refuse a database whose schema is not at the newest revision (as the engine's check)."""
     current = current_revision(reader)
-    head = _head()
+    head = head_revision()
     if current is not None and current == head:
         return
     if current is not None and current not in migration_revisions()[0]:

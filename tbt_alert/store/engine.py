@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from tbt_alert.errors import StorageError
-from tbt_alert.store.dbapi import MIGRATIONS, linear_head, migration_revisions
+from tbt_alert.store.dbapi import MIGRATIONS, head_revision, migration_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -130,23 +129,6 @@ def refuse_newer(engine: Engine) -> None:
             f"(this version knows up to {head_revision()}): install the newer tbt-alert, "
             "or restore a backup made before the upgrade"
         )
-
-
-@cache
-def head_revision() -> str:
-    """The newest revision: read from the migration files (one linear history), else asked of
-    Alembic (branches, merges)."""
-    return linear_head() or _alembic_head()
-
-
-def _alembic_head() -> str:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config_for_scripts())
-    head = script.get_current_head()
-    if head is None:
-        raise StorageError("no migration revisions are installed")
-    return head
 
 
 def alembic_config_for_scripts() -> AlembicConfig:
