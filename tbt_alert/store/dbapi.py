@@ -201,23 +201,28 @@ def current_revision(reader: Reader) -> str | None:
     return versions[0] if versions else None
 
 
-def require_current(reader: Reader) -> None:
-    """Refuse a database whose schema is not at the newest revision (as the engine's check)."""
-    current = current_revision(reader)
+def schema_problem(current: str | None, *, newer_only: bool = False) -> str | None:
+    """What is wrong with a database at schema revision ``current``, in one line, or None: a
+    revision these migration files do not know (written by a newer tbt-alert) or, unless
+    ``newer_only``, any revision but the newest."""
     head = head_revision()
-    if current is not None and current == head:
-        return
     if current is not None and current not in migration_revisions()[0]:
-        raise StorageError(
+        return (
             f"database schema {current} was written by a newer version of tbt-alert "
             f"(this version knows up to {head}): install the newer tbt-alert, "
             "or restore a backup made before the upgrade"
         )
-    if current != head:
+    if current != head and not newer_only:
         found = current or "no schema"
-        raise StorageError(
-            f"database schema is at {found}, this version needs {head}: run 'tbt-alert init'"
-        )
+        return f"database schema is at {found}, this version needs {head}: run 'tbt-alert init'"
+    return None
+
+
+def require_current(reader: Reader) -> None:
+    """Refuse a database whose schema is not at the newest revision (as the engine's check)."""
+    problem = schema_problem(current_revision(reader))
+    if problem is not None:
+        raise StorageError(problem)
 
 
 @contextmanager

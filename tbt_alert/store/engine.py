@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from tbt_alert.errors import StorageError
-from tbt_alert.store.dbapi import MIGRATIONS, head_revision, migration_revisions
+from tbt_alert.store.dbapi import MIGRATIONS, head_revision, migration_revisions, schema_problem
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -122,13 +122,9 @@ def known_revisions() -> set[str]:
 
 def refuse_newer(engine: Engine) -> None:
     """A schema written by a newer tbt-alert cannot be used, nor migrated down: say so."""
-    current = current_revision(engine)
-    if current is not None and current not in known_revisions():
-        raise StorageError(
-            f"database schema {current} was written by a newer version of tbt-alert "
-            f"(this version knows up to {head_revision()}): install the newer tbt-alert, "
-            "or restore a backup made before the upgrade"
-        )
+    problem = schema_problem(current_revision(engine), newer_only=True)
+    if problem is not None:
+        raise StorageError(problem)
 
 
 def alembic_config_for_scripts() -> AlembicConfig:
@@ -154,13 +150,9 @@ def current_revision(engine: Engine) -> str | None:
 
 def require_current(engine: Engine) -> None:
     """Refuse to work on a database whose schema is not at the newest revision."""
-    refuse_newer(engine)
-    current, head = current_revision(engine), head_revision()
-    if current != head:
-        found = current or "no schema"
-        raise StorageError(
-            f"database schema is at {found}, this version needs {head}: run 'tbt-alert init'"
-        )
+    problem = schema_problem(current_revision(engine))
+    if problem is not None:
+        raise StorageError(problem)
 
 
 @contextmanager
