@@ -165,11 +165,14 @@ def plan_warnings(
             continue
         group, relevance = led
         first = _bulletin(session, row, group, relevance.alert_sectors, now, report)
-        reached = _reached(session, row)
-        late, newly = _late_or_newly_concerned(session, first, relevance.alert_sectors, targets, reached)
+        sectors = relevance.alert_sectors
+        added = sectors - set(read_warning_snapshot(first.snapshot)["sectors"])
+        late, newly = _late_or_newly_concerned(
+            session, first, added, targets, _reached(session, row)
+        )
         report.deliveries += _deliveries(session, first, late, now=now, domain=domain)
         if newly:
-            fix = _correction(session, row, group, first, relevance.alert_sectors, now, report)
+            fix = _correction(session, row, group, sectors, added, now, report)
             report.deliveries += _deliveries(session, fix, newly, now=now, domain=domain)
     session.flush()
     return report
@@ -189,7 +192,7 @@ def _reached(session: Session, row: Notification) -> set[int]:
 def _late_or_newly_concerned(
     session: Session,
     first: Bulletin,
-    sectors: frozenset[str],
+    added: frozenset[str],
     targets: dict[int, list[str]],
     reached: set[int],
 ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
@@ -202,7 +205,6 @@ def _late_or_newly_concerned(
             Delivery.bulletin_id == first.id, Delivery.status != DeliveryStatus.PLANNED
         )
     ).first()
-    added = sectors - set(read_warning_snapshot(first.snapshot)["sectors"])
     if went_out is None or not added:
         return todo, {}
     late = {sid: secs for sid, secs in todo.items() if not added & set(secs)}
@@ -268,19 +270,18 @@ def _correction(
     session: Session,
     row: Notification,
     group: list[Notification],
-    first: Bulletin,
     sectors: frozenset[str],
+    added: frozenset[str],
     now: datetime,
     report: PlanReport,
 ) -> Bulletin:
-    """The correction for the sectors analysts added since ``first`` went out: one per set of
-    sectors, so reruns plan nothing new and a later addition makes another."""
-    added = sectors - set(read_warning_snapshot(first.snapshot)["sectors"])
+    """The correction for ``added``, the sectors analysts added since the first warning went
+    out: one per set of sectors, so reruns plan nothing new and a later addition makes another."""
     key = f"{BulletinKind.CORRECTION.value}:{row.symbol}:{','.join(sorted(sectors))}"
     existing = session.exec(select(Bulletin).where(Bulletin.key == key)).first()
     if existing is not None:
         return existing
-    said = snapshot(row, BulletinKind.CORRECTION, group, sectors, frozenset(added))
+    said = snapshot(row, BulletinKind.CORRECTION, group, sectors, added)
     return _add_bulletin(session, key, BulletinKind.CORRECTION, row, said, now, report)
 
 
