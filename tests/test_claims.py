@@ -217,3 +217,35 @@ def test_each_accepted_message_is_recorded_before_the_next_one_leaves(engine, sm
         counts = deliver_due(engine, mailer, settings, now=NOW, sector_names=NAMES)
     assert counts == {"sent": 8}
     assert seen == [(k, k) for k in range(8)]  # every earlier message recorded, this one not
+
+
+def test_the_record_writer_writes_what_record_writes(engine):
+    """The writer a sender keeps (the statement compiled once, run on the DB-API connection)
+    stores the same values as record(), and changes nothing without the claim."""
+    from tbt_alert.mail.claims import RecordWriter
+
+    with Session(engine) as session:
+        seed(session, "a@example.com", "b@example.com", "c@example.com")
+        plan(session)
+    worker = worker_id(3)
+    a, b, c = claim(engine, worker, now=NOW, lease=LEASE, limit=10)
+    at = NOW + timedelta(seconds=1, microseconds=250)
+    sent = Outcome(DeliveryStatus.SENT, 1, sent_at=at)
+    later = Outcome(DeliveryStatus.FAILED_TEMP, 2, "x" * 600, next_attempt_at=at + LEASE)
+    writer = RecordWriter(engine)
+    try:
+        assert writer.write(a, worker, sent)
+        assert writer.write(b, worker, later)
+        assert not writer.write(c, worker_id(4), sent)  # not this sender's claim
+        assert not writer.write(a, worker, later)  # already recorded: the claim has ended
+    finally:
+        writer.close()
+    assert record(engine, c, worker, sent)
+    with Session(engine) as session:
+        rows = {d.id: d for d in session.exec(select(Delivery)).all()}
+    assert (rows[a].status, rows[a].attempts, rows[a].sent_at) == (DeliveryStatus.SENT, 1, at)
+    assert rows[a].sent_at.tzinfo is not None and rows[a].last_error is None
+    assert (rows[b].status, rows[b].attempts) == (DeliveryStatus.FAILED_TEMP, 2)
+    assert rows[b].last_error == "x" * 500 and rows[b].next_attempt_at == at + LEASE
+    assert all(r.claimed_by is None and r.lease_until is None for r in rows.values())
+    assert (rows[c].status, rows[c].sent_at) == (rows[a].status, rows[a].sent_at)

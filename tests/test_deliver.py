@@ -226,3 +226,55 @@ def test_mail_server_down_nothing_marked_sent_and_sending_pauses(engine, smtp_si
         assert all(d.status != DeliveryStatus.SENT for d in deliveries(session).values())
         smtp_sink.start()
         assert send(session, smtp_sink, NOW + timedelta(hours=2))["sent"] == 5
+
+
+def test_each_reader_gets_their_own_links_and_id_across_batches(engine, smtp_sink):
+    """Each message is personalised while the server reads the one before: every reader's
+    links must still be their own, in both languages and across batch boundaries."""
+    import re
+    from dataclasses import replace
+
+    from tbt_alert.tokens import Purpose, read_token
+
+    zh = [f"zh{i}@example.com" for i in range(4)]
+    en = [f"en{i}@example.com" for i in range(3)]
+    with Session(engine) as session:
+        seed(session, *zh)
+        for email in en:
+            add_subscriber(
+                session,
+                email,
+                sectors=["footwear_leather"],
+                known_sectors=SECTORS,
+                language="en",
+                confirmed=True,
+                now=NOW,
+            )
+        session.commit()
+        plan(session)
+        planned = {
+            email: (d.subscriber_id, d.message_id) for email, d in deliveries(session).items()
+        }
+        settings = replace(SETTINGS, batch=3)
+        with SmtpMailer(smtp_sink.url, timeout=5, sender=SETTINGS.sender) as mailer:
+            counts = send_due(session, mailer, settings, now=NOW, sector_names=NAMES)
+    assert counts["sent"] == 7
+    seen = set()
+    for received in smtp_sink.received:
+        (email,) = received.rcpt_tos
+        msg = received.message
+        subscriber_id, message_id = planned[email]
+        assert msg["To"] == email and msg["Message-ID"] == message_id
+        links = re.findall(
+            r"https://tbt\.example/(unsubscribe|preferences)/([a-z0-9]+)",
+            msg.get_body(("plain",)).get_content(),
+        )
+        assert {page for page, _ in links} == {"unsubscribe", "preferences"}
+        for page, token in links:
+            purpose = Purpose.UNSUBSCRIBE if page == "unsubscribe" else Purpose.PREFERENCES
+            assert read_token(SETTINGS.secret_key, token, purpose, now=NOW).subscriber_id == (
+                subscriber_id
+            )
+        assert ("鞋革" in msg["Subject"]) == (email in zh)
+        seen.add(email)
+    assert seen == set(zh + en)

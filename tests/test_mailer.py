@@ -288,3 +288,44 @@ def test_outbox_ready_failing_writes_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         OutboxMailer(tmp_path).send(make_msg("a@example.com"), ready=failing)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_meanwhile_runs_after_the_content_left_and_before_the_final_reply(smtp_sink):
+    smtp_sink.handler.stall_at_data("slow@example.com", 0.5)
+    smtp_sink.handler.at_rcpt("full@example.com", "452 4.2.2 Mailbox full")
+    seen: list[tuple[int, float]] = []
+
+    def meanwhile() -> None:  # the server has the whole message but has not answered yet
+        deadline = time.monotonic() + 2
+        while not smtp_sink.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append((len(smtp_sink.received), time.monotonic()))
+
+    with smtp_mailer(smtp_sink) as mailer:
+        refused = mailer.send(make_msg("full@example.com"), meanwhile=meanwhile)
+        assert refused.status == SendStatus.FAILED_TEMP and seen == []  # no content left
+        slow = mailer.send(make_msg("slow@example.com"), meanwhile=meanwhile)
+        answered = time.monotonic()
+    assert slow.status == SendStatus.SENT
+    assert [count for count, _ in seen] == [1]
+    assert answered - seen[0][1] >= 0.3  # the reply came after the stall, well after meanwhile
+
+
+def test_meanwhile_failing_drops_the_connection_and_the_next_send_reconnects(smtp_sink):
+    def failing() -> None:
+        raise RuntimeError("the next message could not be prepared")
+
+    with smtp_mailer(smtp_sink) as mailer:
+        with pytest.raises(RuntimeError):
+            mailer.send(make_msg("first@example.com"), meanwhile=failing)
+        ok = mailer.send(make_msg("second@example.com"))
+    assert ok.status == SendStatus.SENT
+    assert [r.rcpt_tos for r in smtp_sink.received][-1] == ("second@example.com",)
+
+
+def test_outbox_calls_meanwhile_once_the_file_is_written(tmp_path):
+    written: list[int] = []
+    outcome = OutboxMailer(tmp_path).send(
+        make_msg("a@example.com"), meanwhile=lambda: written.append(len(list(tmp_path.iterdir())))
+    )
+    assert outcome.status == SendStatus.SENT and written == [1]

@@ -113,19 +113,21 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
+_OUTCOME_PARAMS = ("new_status", "new_attempts", "new_error", "new_sent_at", "new_next")
+
+
+def _outcome_values(outcome: Outcome) -> tuple[Any, ...]:
+    """The values of an outcome, in the order of ``_OUTCOME_PARAMS``."""
+    error = outcome.last_error[:500] if outcome.last_error else None
+    return (outcome.status.value, outcome.attempts, error, outcome.sent_at, outcome.next_attempt_at)
+
+
 def record(bind: Engine | Connection, delivery_id: int, worker: str, outcome: Outcome) -> bool:
     """Write an outcome and end the claim, only while ``worker`` still holds it; False otherwise.
     One statement, its own transaction; ``bind`` may be a connection from
     :func:`record_connection`, kept by a sender for its many records."""
-    params = {
-        "delivery_id": delivery_id,
-        "worker": worker,
-        "new_status": outcome.status.value,
-        "new_attempts": outcome.attempts,
-        "new_error": outcome.last_error[:500] if outcome.last_error else None,
-        "new_sent_at": outcome.sent_at,
-        "new_next": outcome.next_attempt_at,
-    }
+    params = {"delivery_id": delivery_id, "worker": worker}
+    params.update(zip(_OUTCOME_PARAMS, _outcome_values(outcome), strict=True))
     if isinstance(bind, Connection) and _autocommit(bind):
         return bool(bind.execute(_RECORD, params).rowcount == 1)
     if isinstance(bind, Connection):
@@ -152,6 +154,69 @@ def record_connection(engine: Engine) -> Connection:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql("SET synchronous_commit TO OFF")
     return conn
+
+
+class RecordWriter:
+    """:func:`record` for one sender's many outcomes, on a :func:`record_connection`: the same
+    UPDATE and values, each its own transaction, but compiled once for the database and run on
+    the DB-API connection underneath. SQLAlchemy's work per execution was about 0.13 ms of
+    Python per record, held while the sending thread waited to read the mail server's reply;
+    here it is about a tenth of that. Make and use it on one thread (SQLite's rule)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._conn = record_connection(engine)
+        try:
+            dialect = engine.dialect
+            compiled = _RECORD.compile(dialect=dialect)
+            names = ("delivery_id", "worker", *_OUTCOME_PARAMS)
+            fixed = compiled.construct_params(dict.fromkeys(names))
+            # each value goes through its column type's conversion, as SQLAlchemy would do
+            self._convert = {
+                name: compiled.binds[name].type.bind_processor(dialect) for name in fixed
+            }
+            self._fixed = {
+                name: self._process(name, value)
+                for name, value in fixed.items()
+                if name not in names
+            }
+            self._sql = compiled.string
+            self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            raw = self._conn.connection.driver_connection
+            if raw is None:
+                raise RuntimeError("no DB-API connection under the record connection")
+            self._raw = raw
+            # SQLite connections are made in autocommit mode (store.engine), PostgreSQL's by
+            # record_connection; otherwise each record is committed here
+            self._autocommit = getattr(raw, "autocommit", None) is True or (
+                getattr(raw, "isolation_level", "") is None
+            )
+            self._cursor = raw.cursor()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _process(self, name: str, value: Any) -> Any:
+        convert = self._convert[name]
+        return value if convert is None or value is None else convert(value)
+
+    def write(self, delivery_id: int, worker: str, outcome: Outcome) -> bool:
+        """:func:`record`: True when this sender still held the claim and the outcome is written."""
+        values = dict(self._fixed)
+        values["delivery_id"], values["worker"] = delivery_id, worker
+        for name, value in zip(_OUTCOME_PARAMS, _outcome_values(outcome), strict=True):
+            values[name] = self._process(name, value)
+        params = values if self._order is None else tuple(values[n] for n in self._order)
+        self._cursor.execute(self._sql, params)
+        written = self._cursor.rowcount == 1
+        if not self._autocommit:
+            self._raw.commit()
+        return bool(written)
+
+    def close(self) -> None:
+        try:
+            self._cursor.close()
+        finally:
+            self._conn.close()
 
 
 def release(engine: Engine, worker: str, ids: list[int]) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.errors import MessageError
 from email.utils import parseaddr
+from functools import partial
 from typing import Literal
 from urllib.parse import quote
 
@@ -31,7 +32,7 @@ from sqlmodel import Session
 from tbt_alert.config import DEFAULT_SECRET_KEY
 from tbt_alert.errors import DeliveryError
 from tbt_alert.links import PAGES
-from tbt_alert.mail.claims import Outcome, claim, record, record_connection, release, worker_id
+from tbt_alert.mail.claims import Outcome, RecordWriter, claim, release, worker_id
 from tbt_alert.mail.language import Localised, Translator, localise
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -212,20 +213,29 @@ class _Run:
                 self.recorder.settle()
                 self.counts[reason] += release(self.engine, self.worker, rest)
                 return
-            if isinstance(job, _Finish):
-                self._finish(delivery, job.status, job.why)
+            message = self._personalise(delivery, job)
+            if isinstance(message, _Finish):
+                self._finish(delivery, message.status, message.why)
             else:
-                self._send(delivery, job)
+                self._send(delivery, message, partial(self._ahead, jobs, index + 1))
 
-    def _prepare(self, ids: list[int]) -> list[tuple[Due, _Finish | Sendable]]:
+    def _ahead(self, jobs: list[tuple[Due, _Job]], index: int) -> None:
+        """Personalise the next message while the server reads this one."""
+        if index < len(jobs):
+            delivery, job = jobs[index]
+            jobs[index] = (delivery, self._personalise(delivery, job))
+
+    def _prepare(self, ids: list[int]) -> list[tuple[Due, _Job]]:
         """The claimed deliveries with what to do with each, read in one short transaction
-        (plain rows: an ORM object per message costs more than its database work)."""
+        (plain rows: an ORM object per message costs more than its database work). What needs
+        no database (a reader's tokens and links put into the built message) is left for
+        :meth:`_personalise`, done while the server reads the message before."""
         with Session(self.engine, expire_on_commit=False) as session:
             rows = session.execute(_DUE.where(_D.c.id.in_(ids)).order_by(_D.c.id)).all()
             dues = [Due(*row) for row in rows]
             return [(due, self._job(session, due)) for due in dues]
 
-    def _job(self, session: Session, delivery: Due) -> _Finish | Sendable:
+    def _job(self, session: Session, delivery: Due) -> _Job:
         bulletin = self._bulletin(session, delivery.bulletin_id)
         if bulletin is None or delivery.email is None:
             return _Finish(DeliveryStatus.SKIPPED, "bulletin or subscriber gone")
@@ -238,30 +248,54 @@ class _Run:
             template = self._template(session, bulletin, delivery, lang)
             if template is None:
                 return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
-            tokens = reader_tokens(bulletin, delivery, self.settings, self.now)
-            prepared = template.personalise(
-                recipient=delivery.email, message_id=delivery.message_id, values=tokens
+            if template.fits(recipient=delivery.email, message_id=delivery.message_id):
+                return _Personal(bulletin, template, delivery.email, lang)
+            # an address outside the fast path's patterns: this reader's own build
+            return self._build(session, bulletin, delivery, delivery.email, lang)
+        except (DeliveryError, MessageError, ValueError) as e:
+            return _Finish(DeliveryStatus.FAILED_PERM, f"message cannot be written: {e}")
+
+    def _personalise(self, delivery: Due, job: _Job) -> _Finish | Sendable:
+        """The message of a :class:`_Personal` job: the template with this reader's tokens."""
+        if not isinstance(job, _Personal):
+            return job
+        try:
+            tokens = reader_tokens(job.bulletin, delivery, self.settings, self.now)
+            prepared = job.template.personalise(
+                recipient=job.email, message_id=delivery.message_id, values=tokens
             )
             if prepared is not None:
                 return prepared
-            # an address or token outside the fast path's patterns: this reader's own build
-            reader = Reader(tokens, delivery, self.settings, self.now, self.names, lang)
-            rendered = _render(session, bulletin, reader, self.translator)
-            if rendered is None:
-                return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
-            return build_message(
-                rendered,
-                sender=self.settings.sender,
-                recipient=delivery.email,
-                message_id=delivery.message_id,
-                list_id=self._list_id(bulletin),
-                unsubscribe_url=reader.link("unsubscribe"),
-                unsubscribe_mailto=reader.unsubscribe_mailto(),
-                date=self.now,
-                reply_to=reader.reply_to(),
-            )
+            with Session(self.engine, expire_on_commit=False) as session:  # the general way
+                return self._build(session, job.bulletin, delivery, job.email, job.lang)
         except (DeliveryError, MessageError, ValueError) as e:
             return _Finish(DeliveryStatus.FAILED_PERM, f"message cannot be written: {e}")
+
+    def _build(
+        self,
+        session: Session,
+        bulletin: Bulletin,
+        delivery: Due,
+        email: str,
+        lang: Literal["zh", "en"],
+    ) -> _Finish | Sendable:
+        """One reader's message rendered and built on its own (no template)."""
+        tokens = reader_tokens(bulletin, delivery, self.settings, self.now)
+        reader = Reader(tokens, delivery, self.settings, self.now, self.names, lang)
+        rendered = _render(session, bulletin, reader, self.translator)
+        if rendered is None:
+            return _Finish(DeliveryStatus.EXPIRED, "comment period over: too late")
+        return build_message(
+            rendered,
+            sender=self.settings.sender,
+            recipient=email,
+            message_id=delivery.message_id,
+            list_id=self._list_id(bulletin),
+            unsubscribe_url=reader.link("unsubscribe"),
+            unsubscribe_mailto=reader.unsubscribe_mailto(),
+            date=self.now,
+            reply_to=reader.reply_to(),
+        )
 
     def _bulletin(self, session: Session, bulletin_id: int) -> Bulletin | None:
         if bulletin_id not in self.bulletins:
@@ -301,7 +335,7 @@ class _Run:
             self.templates.popitem(last=False)
         return template
 
-    def _send(self, delivery: Due, msg: Sendable) -> None:
+    def _send(self, delivery: Due, msg: Sendable, meanwhile: Callable[[], object]) -> None:
         try:
             timeout = min(self.settings.message_timeout_s, self.remaining())
             outcome = self.mailer.send(
@@ -309,6 +343,7 @@ class _Run:
                 timeout=timeout,
                 return_path=self.return_path(delivery),
                 ready=self.recorder.settle,  # the previous outcome is recorded before this leaves
+                meanwhile=meanwhile,
             )
         except (DeliveryError, MessageError, ValueError) as e:
             outcome = SendOutcome(SendStatus.FAILED_PERM, f"message cannot be written: {e}")
@@ -339,13 +374,13 @@ class _Recorder:
     it writes. So at any moment at most one message the server accepted is not yet recorded: a
     sender killed at any point duplicates at most one message (sent again after its lease with
     the same Message-ID). Each record is still one UPDATE keyed on the sender's claim, its own
-    transaction (:func:`tbt_alert.mail.claims.record`)."""
+    transaction (:class:`tbt_alert.mail.claims.RecordWriter`)."""
 
     def __init__(self, engine: Engine, worker: str, counts: Counter[str]) -> None:
         self.worker, self.counts = worker, counts
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="tbt-alert-record")
         try:  # made and used on the recording thread only (SQLite connections like that)
-            self._conn = self._thread.submit(record_connection, engine).result()
+            self._writer = self._thread.submit(RecordWriter, engine).result()
         except BaseException:
             self._thread.shutdown()
             raise
@@ -358,13 +393,13 @@ class _Recorder:
         try:
             self.settle()
         finally:
-            self._thread.submit(self._conn.close).exception()
+            self._thread.submit(self._writer.close).exception()
             self._thread.shutdown()
 
     def submit(self, delivery_id: int, outcome: Outcome) -> None:
         """Record ``outcome`` once the previous one is written; returns without waiting."""
         self.settle()
-        future = self._thread.submit(record, self._conn, delivery_id, self.worker, outcome)
+        future = self._thread.submit(self._writer.write, delivery_id, self.worker, outcome)
         self._pending = (delivery_id, outcome.status, future)
 
     def settle(self) -> None:
@@ -420,6 +455,19 @@ class Due:
 class _Finish:
     status: DeliveryStatus
     why: str
+
+
+@dataclass(frozen=True)
+class _Personal:
+    """A message still to personalise: the built template, for this reader's tokens."""
+
+    bulletin: Bulletin
+    template: MessageTemplate
+    email: str
+    lang: Literal["zh", "en"]
+
+
+_Job = _Finish | _Personal | Sendable
 
 
 PERSONAL_LINKS = ("unsubscribe", "preferences")  # pages every message links to

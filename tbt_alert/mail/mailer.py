@@ -177,6 +177,7 @@ class SmtpMailer(Closing):
         timeout: float | None = None,
         return_path: str | None = None,
         ready: Callable[[], object] | None = None,
+        meanwhile: Callable[[], object] | None = None,
     ) -> SendOutcome:
         """Send one message within ``timeout`` seconds overall (default ``message_timeout``):
         a server that stalls or trickles is cut off at the deadline; before the end of DATA
@@ -184,7 +185,10 @@ class SmtpMailer(Closing):
         (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender.
         ``ready`` is called after the server agreed to take the content (DATA 354), just before
         it is transmitted; when it raises, the connection is dropped with nothing transmitted
-        (the server discards the transaction) and the exception propagates."""
+        (the server discards the transaction) and the exception propagates. ``meanwhile`` is
+        called after the content is written and before the server's final reply is read, so the
+        caller's work overlaps the server's; when it raises, the connection is dropped (the
+        outcome is unknown) and the exception propagates."""
         recipient, _, data = wire(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
@@ -195,7 +199,7 @@ class SmtpMailer(Closing):
         limit = self.message_timeout if timeout is None else min(timeout, self.message_timeout)
         before = self._failures
         with self._watchdog.arm(max(limit, 0.001)) as dog:
-            outcome = self._send_once(recipient, envelope_from, payload, dog, ready)
+            outcome = self._send_once(recipient, envelope_from, payload, dog, ready, meanwhile)
         if dog.fired:
             self._failures = before + 1  # a deadline counts once, like a failed connection
             self._drop()
@@ -215,6 +219,7 @@ class SmtpMailer(Closing):
         payload: bytes,
         dog: Watchdog,
         ready: Callable[[], object] | None,
+        meanwhile: Callable[[], object] | None,
     ) -> SendOutcome:
         for _ in range(2):
             reused = self._smtp is not None
@@ -222,7 +227,7 @@ class SmtpMailer(Closing):
             if isinstance(smtp, SendOutcome):
                 return smtp
             try:
-                return self._transaction(smtp, envelope_from, recipient, payload, ready)
+                return self._transaction(smtp, envelope_from, recipient, payload, ready, meanwhile)
             except _LostBeforeData as e:
                 self._drop()
                 if reused and not dog.fired:  # an idle connection the server closed: once more
@@ -303,6 +308,7 @@ class SmtpMailer(Closing):
         recipient: str,
         payload: bytes,
         ready: Callable[[], object] | None,
+        meanwhile: Callable[[], object] | None,
     ) -> SendOutcome:
         try:
             code, reply = smtp.docmd("mail", f"FROM:{_path(envelope_from)}")
@@ -327,6 +333,12 @@ class SmtpMailer(Closing):
             smtp.send(payload)
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             raise _LostBeforeData(self._describe(e)) from e
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except BaseException:
+                self._drop()
+                raise
         return self._final_reply(smtp)
 
     def _final_reply(self, smtp: smtplib.SMTP) -> SendOutcome:

@@ -34,10 +34,12 @@ class OutboxMailer(Closing):
         timeout: float | None = None,
         return_path: str | None = None,
         ready: Callable[[], object] | None = None,
+        meanwhile: Callable[[], object] | None = None,
     ) -> SendOutcome:
         """Write the message (``timeout`` does not apply to a local file; ``return_path`` is
         written as a Return-Path header, as a delivering server would). ``ready`` is called
-        just before the file is written; when it raises, nothing is written."""
+        just before the file is written; when it raises, nothing is written. ``meanwhile`` is
+        called after the file is written."""
         _, message_id, data = wire(msg)
         if return_path is not None:
             if any(c in return_path for c in "<>\r\n "):
@@ -51,6 +53,8 @@ class OutboxMailer(Closing):
             _write_atomically(path, data.replace(b"\r\n", b"\n"))
         except OSError as e:
             return SendOutcome(SendStatus.FAILED_TEMP, f"cannot write {path}: {e}")
+        if meanwhile is not None:
+            meanwhile()
         return SendOutcome(SendStatus.SENT, f"written to {path}")
 
 

@@ -98,15 +98,18 @@ class MessageTemplate:
         between, _, after = rest.partition(self._html)
         self._body = (before, between, after)
 
+    def fits(self, *, recipient: str, message_id: str) -> bool:
+        """Whether :meth:`personalise` can write this recipient's message (given tokens of the
+        expected form)."""
+        return bool(self.usable and _ADDRESS.match(recipient) and _MSG_ID.match(message_id))
+
     def personalise(
         self, *, recipient: str, message_id: str, values: Mapping[str, str]
     ) -> PreparedMessage | None:
         """The message for one recipient, ``values`` giving each placeholder's real token by the
         same key; None when a value needs the general path."""
         if not (
-            self.usable
-            and _ADDRESS.match(recipient)
-            and _MSG_ID.match(message_id)
+            self.fits(recipient=recipient, message_id=message_id)
             and values.keys() == self.placeholders.keys()
             and all(_TOKEN.match(v) for v in values.values())
         ):
