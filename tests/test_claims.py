@@ -189,7 +189,7 @@ def hold_delivery_writes(engine, seconds: float) -> None:
 
 
 def test_each_accepted_message_is_recorded_before_the_next_one_leaves(engine, smtp_sink):
-    """Outcomes are written while the next envelope is read, never later than the next
+    """Outcomes are written while the server answers the next MAIL FROM, never later than the next
     content, however slow the write: a kill at any point leaves at most one accepted message
     unrecorded."""
     emails = [f"r{i:02d}@example.com" for i in range(8)]

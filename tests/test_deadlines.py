@@ -114,11 +114,21 @@ def test_a_stalling_server_ends_the_run_at_its_deadline(engine, smtp_sink):
             counts = send_due(session, mailer, settings, now=NOW, sector_names=NAMES)
         elapsed = time.monotonic() - started
         # Each stalled send takes at least its 0.8 s deadline, so at most three fit the 2 s run
-        # (fewer under load); the rest stay due. How fast: bench/deadlines.
-        sent_into_stall = counts["unknown"]
-        assert 1 <= sent_into_stall <= 3 and counts["deadline"] == 5 - sent_into_stall
-        assert elapsed < 10 * 2.0  # catches a hang only
-        assert statuses(session) == {
-            DeliveryStatus.UNKNOWN: sent_into_stall,
-            DeliveryStatus.PLANNED: 5 - sent_into_stall,
+        # (fewer under load); the rest stay due. A try whose content had left is unknown; the
+        # last may have so little time left that it is cut before (failed_temp, nothing
+        # delivered). How fast: bench/deadlines.
+        sent_into_stall, cut_short = counts["unknown"], counts["failed_temp"]
+        tried = sent_into_stall + cut_short
+        assert sent_into_stall >= 1 and cut_short <= 1 and tried <= 3
+        assert counts["deadline"] == 5 - tried and set(counts) <= {
+            "unknown",
+            "failed_temp",
+            "deadline",
         }
+        assert elapsed < 10.0  # less than one stall: no send outlived its own deadline
+        expected = {
+            DeliveryStatus.UNKNOWN: sent_into_stall,
+            DeliveryStatus.FAILED_TEMP: cut_short,
+            DeliveryStatus.PLANNED: 5 - tried,
+        }
+        assert statuses(session) == {k: v for k, v in expected.items() if v}

@@ -261,7 +261,7 @@ def test_starttls_missing_at_the_server_never_means_logging_in_in_clear():
     assert sink.received == []
 
 
-def test_ready_runs_just_before_the_content_leaves_and_when_it_fails_nothing_leaves(smtp_sink):
+def test_ready_runs_before_any_content_leaves_and_when_it_fails_nothing_leaves(smtp_sink):
     smtp_sink.handler.at_rcpt("full@example.com", "452 4.2.2 Mailbox full")
     calls: list[int] = []
 
@@ -272,12 +272,12 @@ def test_ready_runs_just_before_the_content_leaves_and_when_it_fails_nothing_lea
     with smtp_mailer(smtp_sink) as mailer:
         with pytest.raises(RuntimeError):
             mailer.send(make_msg("first@example.com"), ready=failing)
-        # refused before DATA: the content would never leave, so there is nothing to wait for
-        refused = mailer.send(make_msg("full@example.com"), ready=failing)
+        # ready runs as the transaction begins, before the server's answers are known
+        refused = mailer.send(make_msg("full@example.com"), ready=lambda: calls.append(-2))
         assert refused.status == SendStatus.FAILED_TEMP
         ok = mailer.send(make_msg("second@example.com"), ready=lambda: calls.append(-1))
     assert ok.status == SendStatus.SENT
-    assert calls == [0, -1]  # once before the first content (which never left), once for the next
+    assert calls == [0, -2, -1]  # the first content never left; once for each later send
     assert [r.rcpt_tos for r in smtp_sink.received] == [("second@example.com",)]
 
 
@@ -329,3 +329,23 @@ def test_outbox_calls_meanwhile_once_the_file_is_written(tmp_path):
         make_msg("a@example.com"), meanwhile=lambda: written.append(len(list(tmp_path.iterdir())))
     )
     assert outcome.status == SendStatus.SENT and written == [1]
+
+
+class SlowLookup(SmtpMailer):
+    """A mailer whose connection takes a while before any socket exists, as a slow name
+    lookup does: the deadline's watchdog has nothing to cut then."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        return super()._open()
+
+
+def test_a_deadline_passing_before_the_socket_exists_still_ends_the_send(smtp_sink):
+    smtp_sink.handler.stall_at_data("slow@example.com", 10.0)
+    with SlowLookup(smtp_sink.url, sender=SENDER, timeout=30) as mailer:
+        started = time.monotonic()
+        outcome = mailer.send(make_msg("slow@example.com"), timeout=0.1)
+        elapsed = time.monotonic() - started
+    assert outcome.status == SendStatus.FAILED_TEMP and "deadline" in outcome.detail
+    assert elapsed < 5  # not the server's 10 s stall
+    assert smtp_sink.received == []  # nothing was sent after the deadline

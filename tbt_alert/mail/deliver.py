@@ -2,7 +2,7 @@
 
 Deliveries are claimed a batch at a time (:mod:`tbt_alert.mail.claims`), so any number of
 senders can share the work without sending one delivery twice. Each outcome is written while
-the server reads the next envelope, and always before the next message's content leaves
+the server answers the next message's MAIL FROM, and always before that message's content leaves
 (:class:`_Recorder`): a sender killed at any point leaves at most one accepted message
 unrecorded. At-least-once: a delivery whose outcome is unknown (connection lost after DATA) is
 retried with the same Message-ID. Temporary failures back off exponentially; permanent ones are never retried; a
@@ -16,7 +16,6 @@ import random
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -342,7 +341,7 @@ class _Run:
                 msg,
                 timeout=timeout,
                 return_path=self.return_path(delivery),
-                ready=self.recorder.settle,  # the previous outcome is recorded before this leaves
+                ready=self.recorder.settle,  # the previous outcome, before this content leaves
                 meanwhile=meanwhile,
             )
         except (DeliveryError, MessageError, ValueError) as e:
@@ -367,24 +366,19 @@ class _Run:
 
 
 class _Recorder:
-    """Writes outcomes one at a time, on its own thread and connection, so that the database
-    writes message N's outcome while the mail server reads message N+1's envelope (MAIL, RCPT,
-    DATA). :meth:`settle` waits for the outcome in flight; the sender calls it through the
-    mailer's ``ready`` just before the next message's content leaves, and before anything else
-    it writes. So at any moment at most one message the server accepted is not yet recorded: a
-    sender killed at any point duplicates at most one message (sent again after its lease with
-    the same Message-ID). Each record is still one UPDATE keyed on the sender's claim, its own
+    """Holds the last outcome until the sender is waiting on the mail server: the mailer's
+    ``ready`` writes it while the server answers the next message's MAIL FROM, so the database
+    write overlaps the server's work instead of adding to it, with no second thread. It is
+    always written before the next message's content leaves, and before anything else the
+    sender writes: at any moment at most one message the server accepted is not yet recorded,
+    and a sender killed at any point duplicates at most one message (sent again after its lease
+    with the same Message-ID). Each record is one UPDATE keyed on the sender's claim, its own
     transaction (:class:`tbt_alert.mail.claims.RecordWriter`)."""
 
     def __init__(self, engine: Engine, worker: str, counts: Counter[str]) -> None:
         self.worker, self.counts = worker, counts
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="tbt-alert-record")
-        try:  # made and used on the recording thread only (SQLite connections like that)
-            self._writer = self._thread.submit(RecordWriter, engine).result()
-        except BaseException:
-            self._thread.shutdown()
-            raise
-        self._pending: tuple[int, DeliveryStatus, Future[bool]] | None = None
+        self._writer = RecordWriter(engine)
+        self._pending: tuple[int, Outcome] | None = None
 
     def __enter__(self) -> _Recorder:
         return self
@@ -393,23 +387,21 @@ class _Recorder:
         try:
             self.settle()
         finally:
-            self._thread.submit(self._writer.close).exception()
-            self._thread.shutdown()
+            self._writer.close()
 
     def submit(self, delivery_id: int, outcome: Outcome) -> None:
-        """Record ``outcome`` once the previous one is written; returns without waiting."""
+        """Keep ``outcome`` to write at the next :meth:`settle` (the previous one first)."""
         self.settle()
-        future = self._thread.submit(self._writer.write, delivery_id, self.worker, outcome)
-        self._pending = (delivery_id, outcome.status, future)
+        self._pending = (delivery_id, outcome)
 
     def settle(self) -> None:
-        """Wait until the outcome in flight is written, and count it; its error is raised."""
+        """Write the outcome kept, and count it; a database error is raised."""
         pending, self._pending = self._pending, None
         if pending is None:
             return
-        delivery_id, status, future = pending
-        if future.result():
-            self.counts[status.value] += 1
+        delivery_id, outcome = pending
+        if self._writer.write(delivery_id, self.worker, outcome):
+            self.counts[outcome.status.value] += 1
         else:  # the lease ran out and another sender took over: its record stands
             log.warning("delivery %s: claim lost before its outcome was recorded", delivery_id)
             self.counts["claim_lost"] += 1

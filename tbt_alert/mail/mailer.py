@@ -183,9 +183,10 @@ class SmtpMailer(Closing):
         a server that stalls or trickles is cut off at the deadline; before the end of DATA
         that is ``failed_temp``, after it ``unknown``. ``return_path`` is the envelope sender
         (MAIL FROM) of this message, e.g. a VERP bounce address; default: the sender.
-        ``ready`` is called after the server agreed to take the content (DATA 354), just before
-        it is transmitted; when it raises, the connection is dropped with nothing transmitted
-        (the server discards the transaction) and the exception propagates. ``meanwhile`` is
+        ``ready`` is called once the transaction has begun (MAIL FROM written, while the server
+        answers it), before any content leaves; when it raises, the connection is dropped with
+        nothing transmitted (the server discards the transaction) and the exception propagates.
+        ``meanwhile`` is
         called after the content is written and before the server's final reply is read, so the
         caller's work overlaps the server's; when it raises, the connection is dropped (the
         outcome is unknown) and the exception propagates."""
@@ -226,6 +227,9 @@ class SmtpMailer(Closing):
             smtp = self._smtp or self._connect()
             if isinstance(smtp, SendOutcome):
                 return smtp
+            if dog.fired:  # it fired before the connection had a socket to cut (a slow lookup)
+                self._drop()
+                return SendOutcome(SendStatus.FAILED_TEMP, "no time left once connected", None)
             try:
                 return self._transaction(smtp, envelope_from, recipient, payload, ready, meanwhile)
             except _LostBeforeData as e:
@@ -311,7 +315,17 @@ class SmtpMailer(Closing):
         meanwhile: Callable[[], object] | None,
     ) -> SendOutcome:
         try:
-            code, reply = smtp.docmd("mail", f"FROM:{_path(envelope_from)}")
+            smtp.putcmd("mail", f"FROM:{_path(envelope_from)}")
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            raise _LostBeforeData(self._describe(e)) from e
+        if ready is not None:  # the caller's work overlaps the server's first answer
+            try:
+                ready()
+            except BaseException:
+                self._drop()  # the content never comes: the server discards the transaction
+                raise
+        try:
+            code, reply = smtp.getreply()
             if code != 250:
                 # A refused sender is our problem, never the recipient's: retry later.
                 return self._refused(smtp, "MAIL", code, reply, SendStatus.FAILED_TEMP)
@@ -323,12 +337,6 @@ class SmtpMailer(Closing):
                 return self._refused(smtp, "DATA", code, reply, _status_for(code))
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             raise _LostBeforeData(self._describe(e)) from e
-        if ready is not None:
-            try:
-                ready()
-            except BaseException:
-                self._drop()  # the content never comes: the server discards the transaction
-                raise
         try:
             smtp.send(payload)
         except (smtplib.SMTPServerDisconnected, OSError) as e:

@@ -50,8 +50,8 @@ class Mailer(Protocol):
         ready: Callable[[], object] | None = None,
         meanwhile: Callable[[], object] | None = None,
     ) -> SendOutcome:
-        """Send one message; ``ready`` is called just before its content leaves (after the
-        server agreed to take it), and when it raises nothing is transmitted. ``meanwhile`` is
+        """Send one message; ``ready`` is called before its content leaves (once the transaction
+        has begun), and when it raises nothing is transmitted. ``meanwhile`` is
         called once the content has left, while the server reads it and before its answer is
         read: work the caller would otherwise do between two messages (not called when the
         content never left)."""
