@@ -189,19 +189,23 @@ class _Run:
         return "deadline" if self.remaining() <= 0 else None
 
     def go(self) -> Counter[str]:
-        tried = 0
+        tried, after = 0, 0
         with _Recorder(self.engine, self.worker, self.counts) as self.recorder:
             while tried < self.settings.limit and self.stop_reason() is None:
                 size = min(self.settings.batch, self.settings.limit - tried)
                 self.recorder.settle()
-                ids = claim(
-                    self.engine, self.worker, now=self.now, lease=self.settings.lease, limit=size
-                )
+                ids = self._claim(size, after)
+                if not ids and after:  # once more from the start: retries, expired leases
+                    ids = self._claim(size, 0)
                 if not ids:
                     break
-                tried += len(ids)
+                tried, after = tried + len(ids), ids[-1]
                 self._batch(ids)
         return self.counts
+
+    def _claim(self, size: int, after: int) -> list[int]:
+        lease = self.settings.lease
+        return claim(self.engine, self.worker, now=self.now, lease=lease, limit=size, after=after)
 
     def _batch(self, ids: list[int]) -> None:
         jobs = self._prepare(ids)
