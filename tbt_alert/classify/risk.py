@@ -167,16 +167,33 @@ def _dates(facts: Facts) -> list[Reason]:
     return reasons
 
 
-def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> Risk:
+def assess(
+    record: CanonicalRecord,
+    sector: str,
+    facts: Facts | None = None,
+    content: Content | None = None,
+) -> Risk:
     """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day.
     Member, deadline and entry into force are those ingest read (``facts``, else the record's own, else read the
-    way ingest reads them)."""
+    way ingest reads them). ``content``: :func:`content_points` of the record, when the caller
+    has it (the same for every sector of a record)."""
     facts = facts or read_facts(record)
+    content_pts, content_reasons = content or content_points(record)
+    points, market = _market_points(facts, sector)
+    return Risk(points + content_pts, [market, *content_reasons, *_dates(facts)])
+
+
+Content = tuple[int, tuple[Reason, ...]]
+
+
+def content_points(record: CanonicalRecord) -> Content:
+    """The points and reasons the record's text gives whatever the sector: legal status (mandatory
+    or voluntary) and the kinds of measure."""
     text = normalise_text(
         " ".join(t for t in (record.title, record.products_text, record.description) if t)
     )
-    points, market = _market_points(facts, sector)
-    reasons = [market]
+    points = 0
+    reasons = []
     if _MANDATORY.search(text) and not _VOLUNTARY.search(text):
         points += 1
         reasons.append(Reason(ReasonKind.MANDATORY))
@@ -186,4 +203,4 @@ def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> 
         if rx.search(text):
             points += pts
             reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
-    return Risk(points, reasons + _dates(facts))
+    return points, tuple(reasons)
