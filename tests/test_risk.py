@@ -182,3 +182,19 @@ def test_content_points_given_once_per_record_give_the_same_risk() -> None:
     for sector in ("footwear_leather", "pumps_valves"):
         assert assess(r, sector, read_facts(r), content) == assess(r, sector)
     assert assess(r, "footwear_leather").points == assess(r, "pumps_valves").points + 1
+
+
+@pytest.mark.parametrize(
+    ("title", "mandatory", "ban"),
+    [
+        ("Regulation on toys; ban on lead", True, True),
+        ("Regulations (EU) banning lead", True, False),  # 'banning' is not the word 'ban'
+        ("Deregulation of the urban taxi market", False, False),  # words inside other words
+        ("Mandatory-labelling decree, Bans", True, False),  # 'bans' is not 'ban' either
+        ("Quality control order: ban", True, True),
+    ],
+)
+def test_mandatory_and_ban_are_whole_words(title: str, mandatory: bool, ban: bool) -> None:
+    reasons = assess(rec(title=title), "toys_playground").reasons
+    assert (Reason(ReasonKind.MANDATORY) in reasons) == mandatory
+    assert (Reason(ReasonKind.MEASURE_KIND, "ban") in reasons) == ban

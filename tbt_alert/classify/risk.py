@@ -59,7 +59,9 @@ _KINDS = (
     (
         "ban",
         2,
-        r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
+        # "ban" written as ban\b(?<=\bban): the same test as \bban\b, but opening with a plain
+        # character as every alternative does, so the engine skips to the first characters
+        r"ban\b(?<=\bban)|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
         r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可",
     ),
     (
@@ -72,10 +74,26 @@ _KINDS = (
     ("labelling", 0, r"label|marking|étiquetage|etiquetado|rotulado|标签|标识|标志"),
 )
 _KIND_RES = tuple((name, pts, re.compile(rx)) for name, pts, rx in _KINDS)
+_MANDATORY_WORDS = (
+    "technical regulation",
+    "mandatory",
+    "compulsory",
+    "regulations?",
+    "decree",
+    "executive order",
+    "ministerial order",
+    "control order",
+    "quality control order",
+    "reglamento",
+    "règlement",
+    "obligatoire",
+    "obligatorio",
+)
+# each word as w(?<=\bw)ord\b: whole words, every alternative opening with a plain character
+# (the engine then skips to the positions of the first characters)
 _MANDATORY = re.compile(
-    r"\b(?:technical regulation|mandatory|compulsory|regulations?|decree|"
-    r"(?:executive|ministerial|control) order|quality control order|reglamento|"
-    r"règlement|obligatoire|obligatorio)\b|强制|法规|法令|法案|条例|部颁法案"
+    "|".join(f"{w[0]}(?<=\\b{w[0]}){w[1:]}\\b" for w in _MANDATORY_WORDS)
+    + "|强制|法规|法令|法案|条例|部颁法案"
 )
 _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 
