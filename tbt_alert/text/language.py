@@ -39,15 +39,17 @@ _FUNCTION_LANGS: dict[str, tuple[str, ...]] = {
 }
 # ASCII bytes that are not letters ([\W\d_] of an ASCII text): deleted to count its letters
 _ASCII_NOT_LETTER = bytes(b for b in range(128) if not chr(b).isalpha())
-# letters and endings one of the four uses and the others (almost) never do
-# (each opens with a look-ahead at its first letters: one set test at most positions)
-_MARKS = {
-    "pt": re.compile(r"(?=[ãõnla])(?:[ãõ]|nh|lh|agem\b)"),
-    "es": re.compile(r"(?=[ñcl])(?:ñ|ción\b|\bll)"),
-    "fr": re.compile(r"(?=[èœeldq])(?:[èœ]|eaux?\b|\b[ldq]')"),
+# letters and endings one of the four uses and the others (almost) never do; every alternative
+# opens with a plain character (a word start is checked behind it: l(?<=\bl)l is \bll), so the
+# engine skips to the positions of the first characters
+_MARK_ALTERNATIVES = {
+    "pt": ("ã", "õ", "nh", "lh", r"agem\b"),
+    "es": ("ñ", r"ción\b", r"l(?<=\bl)l"),
+    "fr": ("è", "œ", r"eaux?\b", r"l(?<=\bl)'", r"d(?<=\bd)'", r"q(?<=\bq)'"),
 }
+_MARKS = {lang: re.compile("|".join(alts)) for lang, alts in _MARK_ALTERNATIVES.items()}
 # any of the marks: most text has none, and one scan then stands for the three
-_ANY_MARK = re.compile("|".join(f"(?:{rx.pattern})" for rx in _MARKS.values()))
+_ANY_MARK = re.compile("|".join(a for alts in _MARK_ALTERNATIVES.values() for a in alts))
 
 
 def detect(text: str | None) -> str | None:
