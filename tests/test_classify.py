@@ -97,6 +97,11 @@ TRAPS = [
     ),
     ("Azodicarbonamide purity specification", {"hs_codes": ["2927.00"]}, "apparel_textiles"),
     ("Safety matches", {"hs_codes": ["3605"], "ics_codes": ["97.180"]}, "lighters"),
+    # 'of textile materials' names the material of another product: the product is the head noun
+    ("Travel bags with outer surface of textile materials", {}, "apparel_textiles"),
+    ("Mattresses of textile materials: flammability", {}, "apparel_textiles"),
+    ("Sacs à main en matières textiles", {}, "apparel_textiles"),
+    ("Bolsos de materias textiles", {}, "apparel_textiles"),
 ]
 
 
@@ -118,6 +123,7 @@ POSITIVES = [
         "footwear_leather",
     ),
     ("Chromium VI in leather articles coming into contact with the skin", {}, "footwear_leather"),
+    ("Labelling of textiles: garments of textile materials", {}, "apparel_textiles"),
     ("门锁安全技术要求", {}, "locks"),
     ("离心泵能效限定值及节能评价值", {}, "pumps_valves"),
     ("水彩笔安全要求", {}, "pens_stationery"),
