@@ -102,6 +102,7 @@ TRAPS = [
     ("Mattresses of textile materials: flammability", {}, "apparel_textiles"),
     ("Sacs à main en matières textiles", {}, "apparel_textiles"),
     ("Bolsos de materias textiles", {}, "apparel_textiles"),
+    ("Lighter weight vehicles: fuel economy", {}, "lighters"),  # 'lighter' alone is no product
     # spare parts are parts of anything: not vehicle parts unless a vehicle is named
     ("Spare parts and components for machinery", {}, "auto_moto_parts"),
     ("Replacement parts for household appliances", {}, "auto_moto_parts"),
@@ -130,6 +131,8 @@ POSITIVES = [
     ("Chromium VI in leather articles coming into contact with the skin", {}, "footwear_leather"),
     ("Labelling of textiles: garments of textile materials", {}, "apparel_textiles"),
     ("Spare parts for motor vehicles: brake pads and brake linings", {}, "auto_moto_parts"),
+    ("Safety requirements for the refillable lighter", {}, "lighters"),
+    ("Flint lighter and piezo lighter: safety specification", {}, "lighters"),
     ("汽车零部件通用技术要求", {}, "auto_moto_parts"),
     ("门锁安全技术要求", {}, "locks"),
     ("离心泵能效限定值及节能评价值", {}, "pumps_valves"),
