@@ -133,6 +133,8 @@ POSITIVES = [
     ("Spare parts for motor vehicles: brake pads and brake linings", {}, "auto_moto_parts"),
     ("Safety requirements for the refillable lighter", {}, "lighters"),
     ("Flint lighter and piezo lighter: safety specification", {}, "lighters"),
+    ("Safety of extension cords and power strips", {}, "low_voltage_electrical"),
+    ("电源线和延长线安全技术要求", {}, "low_voltage_electrical"),
     ("汽车零部件通用技术要求", {}, "auto_moto_parts"),
     ("门锁安全技术要求", {}, "locks"),
     ("离心泵能效限定值及节能评价值", {}, "pumps_valves"),
