@@ -97,6 +97,17 @@ TRAPS = [
     ),
     ("Azodicarbonamide purity specification", {"hs_codes": ["2927.00"]}, "apparel_textiles"),
     ("Safety matches", {"hs_codes": ["3605"], "ics_codes": ["97.180"]}, "lighters"),
+    # 'of textile materials' names the material of another product: the product is the head noun
+    ("Travel bags with outer surface of textile materials", {}, "apparel_textiles"),
+    ("Mattresses of textile materials: flammability", {}, "apparel_textiles"),
+    ("Sacs à main en matières textiles", {}, "apparel_textiles"),
+    ("Bolsos de materias textiles", {}, "apparel_textiles"),
+    ("Lighter weight vehicles: fuel economy", {}, "lighters"),  # 'lighter' alone is no product
+    # spare parts are parts of anything: not vehicle parts unless a vehicle is named
+    ("Spare parts and components for machinery", {}, "auto_moto_parts"),
+    ("Replacement parts for household appliances", {}, "auto_moto_parts"),
+    ("零部件通用技术要求", {}, "auto_moto_parts"),
+    ("Repuestos para maquinaria agrícola", {}, "auto_moto_parts"),
 ]
 
 
@@ -118,6 +129,13 @@ POSITIVES = [
         "footwear_leather",
     ),
     ("Chromium VI in leather articles coming into contact with the skin", {}, "footwear_leather"),
+    ("Labelling of textiles: garments of textile materials", {}, "apparel_textiles"),
+    ("Spare parts for motor vehicles: brake pads and brake linings", {}, "auto_moto_parts"),
+    ("Safety requirements for the refillable lighter", {}, "lighters"),
+    ("Flint lighter and piezo lighter: safety specification", {}, "lighters"),
+    ("Safety of extension cords and power strips", {}, "low_voltage_electrical"),
+    ("电源线和延长线安全技术要求", {}, "low_voltage_electrical"),
+    ("汽车零部件通用技术要求", {}, "auto_moto_parts"),
     ("门锁安全技术要求", {}, "locks"),
     ("离心泵能效限定值及节能评价值", {}, "pumps_valves"),
     ("水彩笔安全要求", {}, "pens_stationery"),

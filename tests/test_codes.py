@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tbt_alert.text.codes import (
     HsCode,
+    codes_in_text,
     hs_in_text,
     ics_in_text,
     match_hs,
@@ -96,3 +97,31 @@ def test_code_parsers_never_crash(text: str) -> None:
         assert c.code.isdigit() and len(c.code) in (2, 4, 6)
     for code in ics_in_text(text):
         assert code[:2].isdigit()
+
+
+_MARKER_PIECES = [
+    "HS", "h.s.", "hs编码", "SA", "Sa ", "CCCN", "ncm", "NALADISA", "tariff lines", "partidas",
+    "FRACCIÓN", "海关编码", "税则号", "稅目號", "Chapters", "CHAPITRE", "capítulo", "第", "章",
+    "ICS", "ics编码", "ICS代碼", "usa", "safety", "plastics", "widths", "İ", "ı", "ſ", "\u212a",
+    " ", ",", "(", ")", "to", "8536", "85.36", "64", "6403.99", "13.220", "43.040.10",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Safety of toys; plastics and widths of USA products",  # no marker: the quick answer
+        "NALADISA,SA964",  # NALADISA, then a code
+        "Footwear (HS 6403.99) and ICS 61.060",
+        "Toys, Chapter 95; 第64章",
+        "İCS 13.220 and Hſ 8536",  # folds to ICS / HS ignoring case: read with the markers
+        "\u212aeys HS 8301",
+    ],
+)
+def test_codes_in_text_is_hs_and_ics_in_text(text: str) -> None:
+    assert codes_in_text(text) == (hs_in_text(text), ics_in_text(text))
+
+
+@given(st.lists(st.sampled_from(_MARKER_PIECES), max_size=12).map("".join))
+def test_codes_in_text_quick_scan_misses_no_marker(text: str) -> None:
+    assert codes_in_text(text) == (hs_in_text(text), ics_in_text(text))

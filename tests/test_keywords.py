@@ -59,3 +59,17 @@ def test_find_never_crashes_and_spans_are_valid(text: str) -> None:
     norm = normalise_text(text)
     for h in M.find(norm):
         assert 0 <= h.start < h.end <= len(norm)
+
+
+def test_matcher_pickled_with_one_pattern_is_compiled_again() -> None:
+    """A saved model's rules index holds a matcher pickled by an earlier version (one pattern
+    for Latin and other phrases): it is rebuilt in the current form and finds the same hits."""
+    import pickle
+
+    m = PhraseMatcher(["toys", "children's toys", "玩具", "lighters"])
+    old = PhraseMatcher.__new__(PhraseMatcher)
+    old.__dict__.update({"segmenter": None, "phrases": m.phrases, "_re": None})
+    restored = pickle.loads(pickle.dumps(old))
+    text = "children's toys, 玩具 and lighters"
+    assert restored.find(text) == m.find(text)
+    assert [h.phrase for h in m.find(text)] == ["children's toys", "toys", "玩具", "lighters"]

@@ -79,3 +79,24 @@ def test_cyrillic_phrases_match_whole_words(clf: Classifier) -> None:
         symbol="G/TBT/N/XXX/1", member="Test", title="Контрольные точки измерения шума"
     )
     assert "eyewear" not in {m.sector for m in clf.classify(record).sectors}
+
+
+def test_ascii_letter_count_is_the_patterns() -> None:
+    """The byte deletion that counts an ASCII text's letters deletes exactly [\\W\\d_]."""
+    from tbt_alert.text.language import _ASCII_NOT_LETTER, _NOT_LETTER
+
+    for b in range(128):
+        assert (bytes([b]) in _ASCII_NOT_LETTER) == (_NOT_LETTER.fullmatch(chr(b)) is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("la la la eaux", "fr"),  # a mark (eaux) breaks the fr/es tie of 'la'
+        ("la la la llave", "es"),
+        ("o a the", "en"),  # one function word each: English wins ties
+        ("d'un l'article", "fr"),  # marks alone, no function word
+    ],
+)
+def test_detect_function_words_and_marks(text: str, lang: str) -> None:
+    assert detect(text) == lang

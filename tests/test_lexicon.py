@@ -108,3 +108,46 @@ def test_quoted_description_alone_gives_its_code(clf: Classifier) -> None:
         r.kind == ReasonKind.HS and r.value == "6404" and r.detail.get("why") == "quoted"
         for r in reasons
     )
+
+
+def _best_by_every_candidate(segment: str) -> tuple[str, int] | None:
+    """Lexicon.best without its bound on candidates: every description sharing two rare words."""
+    from tbt_alert.text import lexicon as lx
+
+    lex = lx.load_lexicon()
+    seg = content_words(segment)
+    if len(seg) < lx.MIN_SHARED:
+        return None
+    rare: dict[str, int] = {}
+    for w in seg:
+        codes = lex.postings.get(w, ())
+        if len(codes) <= lx.MAX_POSTINGS:
+            for c in codes:
+                rare[c] = rare.get(c, 0) + 1
+    keys = []
+    for code, n in rare.items():
+        desc = lex.words[code]
+        shared = len(seg & desc)
+        enough = shared >= lx.MIN_SHARED and shared >= lx.MIN_SEGMENT_SHARE * len(seg)
+        if n >= 2 and enough and shared >= lx.MIN_DESCRIPTION_SHARE * len(desc):
+            keys.append((shared / len(seg | desc), len(code), code, shared))
+    return (max(keys)[2], max(keys)[3]) if keys else None
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        CASES,
+        "footwear with outer soles and uppers of rubber or plastics, waterproof",
+        "electrical apparatus for switching or protecting electrical circuits, for a voltage "
+        "not exceeding 1000 volts, fuses, switches, relays, plugs and sockets",
+        "taps, cocks, valves and similar appliances for pipes, boiler shells, tanks or vats",
+        "parts and accessories of the motor vehicles of headings 8701 to 8705, brakes",
+        "safety of children's toys and playground equipment made of plastics and wood",
+        "articles of apparel and clothing accessories, knitted or crocheted, of cotton",
+    ],
+)
+def test_best_passes_over_no_candidate_that_could_win(segment: str) -> None:
+    from tbt_alert.text.lexicon import load_lexicon
+
+    assert load_lexicon().best(segment) == _best_by_every_candidate(segment)

@@ -73,3 +73,19 @@ def test_other_settings_use_the_vectoriser() -> None:
     ):
         assert compile_counter(vectoriser) is None
     assert compile_counter(TfidfVectorizer()) is None  # not fitted
+
+
+@pytest.mark.parametrize(("n_docs", "n_features"), [(3, 50), (70_000, 50), (3, 70_000), (0, 5)])
+def test_cell_counts_equal_unique(n_docs: int, n_features: int) -> None:
+    """The 16-bit radix path and the np.unique fallback give np.unique's cells and counts."""
+    from tbt_alert.classify.ngramcounts import _cell_counts
+
+    rng = np.random.default_rng(7)
+    size = 0 if n_docs == 0 else 5000
+    docs = rng.integers(0, max(n_docs, 1), size).astype(np.int64)
+    columns = rng.integers(0, n_features, size).astype(np.int64)
+    cells, counts = _cell_counts(docs, columns, n_docs, n_features)
+    want_cells, want_counts = np.unique(docs * n_features + columns, return_counts=True)
+    assert np.array_equal(cells, want_cells)
+    assert np.array_equal(counts, want_counts)
+    assert counts.sum() == size

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tbt_alert.classify.reasons import Reason, ReasonKind
-from tbt_alert.classify.risk import assess, risk_from_json
+from tbt_alert.classify.risk import assess, content_points, risk_from_json
 from tbt_alert.record import CanonicalRecord, Facts
 from tbt_alert.store.ingest import read_facts
 from tbt_alert.text.dates import parse_date
@@ -167,3 +167,34 @@ def test_a_stored_notification_s_entry_into_force_reaches_risk(engine) -> None:
     stored = assess(record, "toys_playground")
     assert Reason(ReasonKind.ENTRY_INTO_FORCE, "2025-12-01") in stored.reasons
     assert stored.at(date(2025, 7, 1)).points == stored.points + 1
+
+
+def test_content_points_given_once_per_record_give_the_same_risk() -> None:
+    """The classifier reads the text's points once per record and passes them to every sector."""
+    r = rec(
+        symbol="G/TBT/N/RUS/5",
+        member="Russian Federation",
+        title="Technical regulation prohibiting lead in footwear; labelling and certification",
+        comment_deadline="2025-03-20",
+    )
+    content = content_points(r)
+    assert content[0] == 1 + 2 + 1  # mandatory, ban, testing (labelling weighs nothing)
+    for sector in ("footwear_leather", "pumps_valves"):
+        assert assess(r, sector, read_facts(r), content) == assess(r, sector)
+    assert assess(r, "footwear_leather").points == assess(r, "pumps_valves").points + 1
+
+
+@pytest.mark.parametrize(
+    ("title", "mandatory", "ban"),
+    [
+        ("Regulation on toys; ban on lead", True, True),
+        ("Regulations (EU) banning lead", True, False),  # 'banning' is not the word 'ban'
+        ("Deregulation of the urban taxi market", False, False),  # words inside other words
+        ("Mandatory-labelling decree, Bans", True, False),  # 'bans' is not 'ban' either
+        ("Quality control order: ban", True, True),
+    ],
+)
+def test_mandatory_and_ban_are_whole_words(title: str, mandatory: bool, ban: bool) -> None:
+    reasons = assess(rec(title=title), "toys_playground").reasons
+    assert (Reason(ReasonKind.MANDATORY) in reasons) == mandatory
+    assert (Reason(ReasonKind.MEASURE_KIND, "ban") in reasons) == ban

@@ -27,7 +27,7 @@ from tbt_alert.classify.evidence import (
     collect_evidence_many,
 )
 from tbt_alert.classify.reasons import Reason, ReasonKind
-from tbt_alert.classify.risk import Risk, assess
+from tbt_alert.classify.risk import Risk, assess, content_points
 from tbt_alert.classify.rules import Rules, load_rules
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.store.ingest import read_facts
@@ -166,6 +166,9 @@ def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> Record
     return RecordEvidence(merged, own.horizontal or parent.horizontal, reasons)
 
 
+_NO_EVIDENCE = SectorEvidence()  # a sector nothing spoke for (read only)
+
+
 class Classifier:
     """Stateless after construction: rules compiled once, model loaded once."""
 
@@ -272,8 +275,9 @@ class Classifier:
     ) -> Classification:
         matches = []
         facts = None  # read once per record, when a sector is given: the store's, or as ingest
+        content = None  # the risk points of the text, the same for every sector
         for sector in self.rules.sectors:
-            ev = evidence.sectors.get(sector.id) or SectorEvidence()
+            ev = evidence.sectors.get(sector.id) or _NO_EVIDENCE
             prob = probs.get(sector.id)
             tier = decide(ev.score, prob, self.rules.thresholds)
             if tier is None:
@@ -283,13 +287,14 @@ class Classifier:
                 reasons.append(Reason(ReasonKind.MODEL, f"{prob:.2f}", sector.id))
             if facts is None:
                 facts = read_facts(record)
+                content = content_points(record)
             matches.append(
                 SectorMatch(
                     sector.id,
                     tier,
                     combined_score(ev.score, prob),
                     reasons,
-                    assess(record, sector.id, facts),
+                    assess(record, sector.id, facts, content),
                 )
             )
         matches.sort(key=lambda m: (m.tier != "alert", -m.score, m.sector))

@@ -19,8 +19,7 @@ from tbt_alert.classify.userdict import user_words
 from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.codes import (
     HsCode,
-    hs_in_text,
-    ics_in_text,
+    codes_in_text,
     match_hs,
     match_ics,
     normalise_hs,
@@ -115,8 +114,9 @@ def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
     ics = [c for c in (normalise_ics(raw) for raw in record.ics_codes) if c]
     for text in (record.products_text, record.title, record.description):
         if text:
-            hs += hs_in_text(text)
-            ics += ics_in_text(text)
+            in_text = codes_in_text(text)
+            hs += in_text[0]
+            ics += in_text[1]
     return hs, ics
 
 

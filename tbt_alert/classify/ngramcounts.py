@@ -34,6 +34,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 _SHIFT = 21  # code points are below 2**21
 _TRIGRAM = np.uint64(1 << 63)  # marks a trigram key, so no bigram key equals a trigram key
+_RADIX = 1 << 16  # documents or columns up to this many: counted by 16-bit radix sorts
 _WHITE_SPACES = re.compile(r"\s\s+")  # the char_wb analyser's own white-space normalisation
 
 
@@ -41,7 +42,7 @@ def _counts_matrix(
     docs: np.ndarray, columns: np.ndarray, n_docs: int, n_features: int
 ) -> sp.csr_matrix:
     """The count matrix of the (document, column) pairs, one per n-gram occurrence."""
-    cells, counts = np.unique(docs * n_features + columns, return_counts=True)
+    cells, counts = _cell_counts(docs, columns, n_docs, n_features)
     rows = cells // n_features
     indptr = np.searchsorted(rows, np.arange(n_docs + 1, dtype=np.int64))
     matrix = sp.csr_matrix(
@@ -51,6 +52,25 @@ def _counts_matrix(
     )
     matrix.has_sorted_indices = True
     return matrix
+
+
+def _cell_counts(
+    docs: np.ndarray, columns: np.ndarray, n_docs: int, n_features: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(docs * n_features + columns, return_counts=True)``. When documents and columns
+    fit 16 bits (every batch the classifier makes), two stable sorts of 16-bit keys (numpy sorts
+    those by radix, in linear time: columns, then documents) give the same order at a fraction of
+    the cost of sorting the 64-bit cells."""
+    if not len(docs) or n_docs > _RADIX or n_features > _RADIX:
+        return np.unique(docs * n_features + columns, return_counts=True)
+    order = np.argsort(columns.astype(np.uint16), kind="stable")
+    order = order[np.argsort(docs[order].astype(np.uint16), kind="stable")]
+    cells = docs[order] * n_features + columns[order]
+    first = np.empty(len(cells), dtype=bool)
+    first[0] = True
+    np.not_equal(cells[1:], cells[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return cells[starts], np.diff(np.append(starts, len(cells)))
 
 
 def _weigh(tfidf: Any, counts: sp.csr_matrix) -> sp.csr_matrix:

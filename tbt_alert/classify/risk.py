@@ -59,7 +59,9 @@ _KINDS = (
     (
         "ban",
         2,
-        r"\bban\b|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
+        # "ban" written as ban\b(?<=\bban): the same test as \bban\b, but opening with a plain
+        # character as every alternative does, so the engine skips to the first characters
+        r"ban\b(?<=\bban)|prohibit|restriction|restrict|limit values|maximum (?:permitted|"
         r"allowed)|interdiction|interdit|prohib|restricci|禁止|限制|限量|限值|最高许可",
     ),
     (
@@ -72,10 +74,26 @@ _KINDS = (
     ("labelling", 0, r"label|marking|étiquetage|etiquetado|rotulado|标签|标识|标志"),
 )
 _KIND_RES = tuple((name, pts, re.compile(rx)) for name, pts, rx in _KINDS)
+_MANDATORY_WORDS = (
+    "technical regulation",
+    "mandatory",
+    "compulsory",
+    "regulations?",
+    "decree",
+    "executive order",
+    "ministerial order",
+    "control order",
+    "quality control order",
+    "reglamento",
+    "règlement",
+    "obligatoire",
+    "obligatorio",
+)
+# each word as w(?<=\bw)ord\b: whole words, every alternative opening with a plain character
+# (the engine then skips to the positions of the first characters)
 _MANDATORY = re.compile(
-    r"\b(?:technical regulation|mandatory|compulsory|regulations?|decree|"
-    r"(?:executive|ministerial|control) order|quality control order|reglamento|"
-    r"règlement|obligatoire|obligatorio)\b|强制|法规|法令|法案|条例|部颁法案"
+    "|".join(f"{w[0]}(?<=\\b{w[0]}){w[1:]}\\b" for w in _MANDATORY_WORDS)
+    + "|强制|法规|法令|法案|条例|部颁法案"
 )
 _VOLUNTARY = re.compile(r"voluntary|voluntaire|voluntari|自愿|推荐性")
 
@@ -167,16 +185,33 @@ def _dates(facts: Facts) -> list[Reason]:
     return reasons
 
 
-def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> Risk:
+def assess(
+    record: CanonicalRecord,
+    sector: str,
+    facts: Facts | None = None,
+    content: Content | None = None,
+) -> Risk:
     """Risk points of (measure, sector) from the content alone; :meth:`Risk.at` adds the day.
     Member, deadline and entry into force are those ingest read (``facts``, else the record's own, else read the
-    way ingest reads them)."""
+    way ingest reads them). ``content``: :func:`content_points` of the record, when the caller
+    has it (the same for every sector of a record)."""
     facts = facts or read_facts(record)
+    content_pts, content_reasons = content or content_points(record)
+    points, market = _market_points(facts, sector)
+    return Risk(points + content_pts, [market, *content_reasons, *_dates(facts)])
+
+
+Content = tuple[int, tuple[Reason, ...]]
+
+
+def content_points(record: CanonicalRecord) -> Content:
+    """The points and reasons the record's text gives whatever the sector: legal status (mandatory
+    or voluntary) and the kinds of measure."""
     text = normalise_text(
         " ".join(t for t in (record.title, record.products_text, record.description) if t)
     )
-    points, market = _market_points(facts, sector)
-    reasons = [market]
+    points = 0
+    reasons = []
     if _MANDATORY.search(text) and not _VOLUNTARY.search(text):
         points += 1
         reasons.append(Reason(ReasonKind.MANDATORY))
@@ -186,4 +221,4 @@ def assess(record: CanonicalRecord, sector: str, facts: Facts | None = None) -> 
         if rx.search(text):
             points += pts
             reasons.append(Reason(ReasonKind.MEASURE_KIND, name))
-    return Risk(points, reasons + _dates(facts))
+    return points, tuple(reasons)

@@ -34,6 +34,18 @@ _CHAPTER = re.compile(
 _ICS_MARKER = re.compile(
     r"(?=i)(?:\bICS\b|ICS编码|ICS編碼|ICS代码|ICS代碼|ICS分类号)", re.IGNORECASE
 )
+# What every match of the three markers above needs, in the lower-cased text (a necessary
+# condition, not the markers themselves): each alternative opens with a plain character, so the
+# regular expression engine skips to candidate positions by a set test. Most texts hold none, and
+# one fast scan then stands for three slower ones. Lower-casing keeps every position and every
+# word boundary, and lower-cased text matches these plain letters wherever the text matched the
+# markers ignoring case, except for the four characters of _CASE_FOLD_EXTRA (İ ı ſ and the Kelvin
+# sign match i, s, k ignoring case): a text holding one is read with the markers themselves.
+_MARKER_NEEDS = re.compile(
+    r"h\.?s|sa\b(?<=\bsa)|naladisa|cccn|ncm|tariff|partida|fracci|chapter|chapitre|cap[ií]tulo|"
+    r"ics\b(?<=\bics)|ics编|ics編|ics代|ics分|海|税|稅|第"
+)
+_CASE_FOLD_EXTRA = re.compile("[\u0130\u0131\u017f\u212a]")
 _CODE = re.compile(r"(?<![\d.])(\d{2}(?:[. ]?\d){0,10})(?![\d])")
 _RANGE_SEP = re.compile(r"^\s*(?:-|–|to|à|a|al|hasta|到|至)\s*$", re.IGNORECASE)
 _GAP_OK = re.compile(
@@ -164,6 +176,14 @@ def codes_listed(text: str | None) -> list[str]:
 def labelled_codes(text: str, name: str) -> list[str]:
     """What follows "HS code(s):" (``name`` "HS") or "ICS code(s):" ("ICS") in free text."""
     return _LABELS[name].findall(text)
+
+
+def codes_in_text(text: str) -> tuple[list[HsCode], list[str]]:
+    """``(hs_in_text(text), ics_in_text(text))``, with one quick scan for texts that hold no
+    marker of either."""
+    if _CASE_FOLD_EXTRA.search(text) is None and _MARKER_NEEDS.search(text.lower()) is None:
+        return [], []
+    return hs_in_text(text), ics_in_text(text)
 
 
 def normalise_ics(raw: str) -> str | None:

@@ -150,30 +150,37 @@ class HsIndex:
         norms = np.sqrt(np.bincount(row, weights=vals * vals, minlength=len(texts)))
         q = sp.csr_matrix((vals / norms[row], (row, col)), shape=(len(texts), len(self.idf)))
         sims = (q @ self.matrix).tocsr()
+        rank = _specific_first(self.codes)
+        indptr, indices, data = sims.indptr.tolist(), sims.indices, sims.data
         out = []
         for r in range(len(texts)):
-            s, e = sims.indptr[r], sims.indptr[r + 1]
-            idx, val = sims.indices[s:e], sims.data[s:e]
-            if len(idx) > k:
+            s, e = indptr[r], indptr[r + 1]
+            idx, val = indices[s:e], data[s:e]
+            if e - s > k:
                 top = np.argpartition(-val, k - 1)[:k]
                 idx, val = idx[top], val[top]
-            # best first; among equals the more specific code (a subheading over its heading)
-            ranked = sorted(
-                zip(val.tolist(), idx.tolist(), strict=True),
-                key=lambda p: (-p[0], -len(self.codes[p[1]]), self.codes[p[1]]),
-            )
+            # best first; among equals the more specific code (a subheading over its heading):
+            # (-similarity, rank of the code) tuples sort so without a key function
+            ranked = sorted(zip((-val).tolist(), rank[idx].tolist(), idx.tolist(), strict=True))
+            words = frozenset(names[r])
             out.append(
                 [
-                    Hit(
-                        self.codes[i],
-                        round(v, 4),
-                        tuple(sorted(t for t in names[r] if t in self.own_words[i])),
-                    )
-                    for v, i in ranked
-                    if v > 0
+                    Hit(self.codes[i], round(-v, 4), tuple(sorted(words & self.own_words[i])))
+                    for v, _, i in ranked
+                    if v < 0
                 ]
             )
         return out
+
+
+@functools.lru_cache(maxsize=4)
+def _specific_first(codes: tuple[str, ...]) -> np.ndarray:
+    """Each code's place in the order (longer code first, then the code): a sort key as one
+    integer per column."""
+    order = sorted(range(len(codes)), key=lambda i: (-len(codes[i]), codes[i]))
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[order] = np.arange(len(codes), dtype=np.int64)
+    return rank
 
 
 @functools.cache

@@ -32,23 +32,38 @@ _FUNCTION_WORDS = {
         ["o", "os", "as", "do", "da", "dos", "das", "e", "com", "uma", "ao", "em", "no", "na"]
     ),
 }
-# letters and endings one of the four uses and the others (almost) never do
-# (each opens with a look-ahead at its first letters: one set test at most positions)
-_MARKS = {
-    "pt": re.compile(r"(?=[ãõnla])(?:[ãõ]|nh|lh|agem\b)"),
-    "es": re.compile(r"(?=[ñcl])(?:ñ|ción\b|\bll)"),
-    "fr": re.compile(r"(?=[èœeldq])(?:[èœ]|eaux?\b|\b[ldq]')"),
+# each function word -> the languages it counts for (one pass over a text's words for all four)
+_FUNCTION_LANGS: dict[str, tuple[str, ...]] = {
+    w: tuple(lang for lang, fw in _FUNCTION_WORDS.items() if w in fw)
+    for w in sorted(set().union(*_FUNCTION_WORDS.values()))
 }
+# ASCII bytes that are not letters ([\W\d_] of an ASCII text): deleted to count its letters
+_ASCII_NOT_LETTER = bytes(b for b in range(128) if not chr(b).isalpha())
+# letters and endings one of the four uses and the others (almost) never do; every alternative
+# opens with a plain character (a word start is checked behind it: l(?<=\bl)l is \bll), so the
+# engine skips to the positions of the first characters
+_MARK_ALTERNATIVES = {
+    "pt": ("ã", "õ", "nh", "lh", r"agem\b"),
+    "es": ("ñ", r"ción\b", r"l(?<=\bl)l"),
+    "fr": ("è", "œ", r"eaux?\b", r"l(?<=\bl)'", r"d(?<=\bd)'", r"q(?<=\bq)'"),
+}
+_MARKS = {lang: re.compile("|".join(alts)) for lang, alts in _MARK_ALTERNATIVES.items()}
+# any of the marks: most text has none, and one scan then stands for the three
+_ANY_MARK = re.compile("|".join(a for alts in _MARK_ALTERNATIVES.values() for a in alts))
 
 
 def detect(text: str | None) -> str | None:
     """The language of ``text`` as an ISO 639-1 code, or None when it cannot tell."""
     if not text:
         return None
-    letters = len(_NOT_LETTER.sub("", text))
+    ascii_text = text.isascii()
+    if ascii_text:  # the same count as the pattern's, by a byte deletion
+        letters = len(text.encode("ascii").translate(None, _ASCII_NOT_LETTER))
+    else:
+        letters = len(_NOT_LETTER.sub("", text))
     if not letters:
         return None
-    if _BEYOND_GREEK.search(text) is None:
+    if ascii_text or _BEYOND_GREEK.search(text) is None:
         counts = dict.fromkeys(("ja", "ko", "zh", "ru", "ar"), 0)
     else:
         counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPTS}
@@ -57,12 +72,15 @@ def detect(text: str | None) -> str | None:
     for lang in ("ko", "zh", "ru", "ar"):
         if counts[lang] >= 0.3 * letters:
             return lang
-    if len(_VI.findall(text)) >= max(2, 0.03 * letters):
+    if not ascii_text and len(_VI.findall(text)) >= max(2, 0.03 * letters):  # _VI is not ASCII
         return "vi"
     lowered = text.lower()
-    words = _WORD.findall(lowered)
-    scores = {lang: sum(map(fw.__contains__, words)) for lang, fw in _FUNCTION_WORDS.items()}
-    for lang, rx in _MARKS.items():
-        scores[lang] += 2 * len(rx.findall(lowered))
+    scores = dict.fromkeys(_FUNCTION_WORDS, 0)
+    for word in _WORD.findall(lowered):
+        for lang in _FUNCTION_LANGS.get(word, ()):
+            scores[lang] += 1
+    if _ANY_MARK.search(lowered) is not None:
+        for lang, rx in _MARKS.items():
+            scores[lang] += 2 * len(rx.findall(lowered))
     best = max(scores, key=lambda k: (scores[k], k == "en"))
     return best if scores[best] else None

@@ -107,13 +107,19 @@ class Lexicon:
         if len(seg) < MIN_SHARED:
             return None
         counts: Counter[str] = Counter()
+        common = 0  # words of the segment in too many descriptions to select candidates
         for w in seg:
             codes = self.postings.get(w, ())
             if len(codes) <= MAX_POSTINGS:
                 counts.update(codes)
+            else:
+                common += 1
+        # a description shares at most its rare words and the common ones: the candidates that
+        # cannot reach the shares below are passed over without reading their words
+        need = max(2, MIN_SHARED - common, MIN_SEGMENT_SHARE * len(seg) - common)
         best: tuple[float, int, str] | None = None
         for code, rare in counts.items():
-            if rare < 2:
+            if rare < need:
                 continue
             desc = self.words[code]
             shared = len(seg & desc)

@@ -96,7 +96,8 @@ def _tokens(phrase: str) -> list[str]:
 Trie = dict[str, "Trie"]
 
 
-def _trie_regex(node: Trie) -> str:
+def _trie_branches(node: Trie) -> list[str]:
+    """One pattern per child of the node, in order."""
     branches = []
     for part, child in sorted(node.items()):
         if part == "":
@@ -108,6 +109,11 @@ def _trie_regex(node: Trie) -> str:
         else:
             head = re.escape(part)
         branches.append(head + _trie_regex(child))
+    return branches
+
+
+def _trie_regex(node: Trie) -> str:
+    branches = _trie_branches(node)
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -130,19 +136,44 @@ class PhraseMatcher:
             for token in _tokens(key):
                 node = node.setdefault(token, {})
             node[""] = {}
-        # each part opens with a look-ahead at its phrases' first characters: one set test at
-        # each position instead of trying every first character in turn
-        parts = []
-        if latin:
-            parts.append(f"(?<![{_LATIN}])" + _first(latin) + _wrap(_trie_regex(latin)))
-        if other:
-            parts.append(_first(other) + _wrap(_trie_regex(other)))
-        self._re = re.compile("|".join(parts) if parts else r"(?!x)x")
+        # Latin phrases and the others never share a first character: two scans, each finding
+        # what one alternation of both would. The Latin one opens with a look-ahead at its
+        # phrases' first characters (one set test at each position instead of trying every first
+        # character in turn); the other one with one plain-character alternative per first
+        # character, so the engine skips to the positions of those characters (most text holds
+        # none: Latin text is then passed over at the speed of a set test)
+        self._latin = (
+            re.compile(f"(?<![{_LATIN}])" + _first(latin) + _wrap(_trie_regex(latin)))
+            if latin
+            else None
+        )
+        self._other = re.compile("|".join(_trie_branches(other))) if other else None
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """A matcher pickled by an earlier version (one pattern for all phrases, as in a saved
+        model's rules index) is compiled again in the current form."""
+        if "_latin" in state:
+            self.__dict__.update(state)
+        else:
+            self.__init__(state["phrases"], state.get("segmenter"))  # type: ignore[misc]
 
     def find(self, text: str) -> list[Hit]:
         """Hits in already normalised text (see normalise_text): the longest at each start."""
         hits: list[Hit] = []
-        search = self._re.search
+        if self._latin is not None:
+            hits += self._scan(self._latin, text)
+        if self._other is not None:
+            other = self._scan(self._other, text)
+            if other:
+                hits = sorted(hits + other, key=_start) if hits else other
+        if self.segmenter is None or not any(has_han(h.phrase) for h in hits):
+            return hits
+        return _whole_words(hits, text, self.segmenter)
+
+    def _scan(self, pattern: re.Pattern[str], text: str) -> list[Hit]:
+        """The phrases of one pattern at every start (overlapping), the longest at each."""
+        hits: list[Hit] = []
+        search = pattern.search
         pos = 0
         while True:
             m = search(text, pos)
@@ -153,9 +184,11 @@ class PhraseMatcher:
                 if key in self.phrases:
                     hits.append(Hit(key, m.start(), m.end()))
             pos = m.start() + 1
-        if self.segmenter is None or not any(has_han(h.phrase) for h in hits):
-            return hits
-        return _whole_words(hits, text, self.segmenter)
+        return hits
+
+
+def _start(hit: Hit) -> int:
+    return hit.start
 
 
 # jieba cuts each run of these characters on its own (its re_han_default): a run is the context

@@ -70,27 +70,32 @@ class Segmenter:
         own): jieba's dictionary route, read directly, without its generator and block split.
         The same ends as :meth:`words` at every Chinese character."""
         tokenizer = self._get()
-        freq: dict[str, int] = tokenizer.FREQ
-        logtotal = math.log(tokenizer.total)
+        get = tokenizer.FREQ.get
+        log = math.log
+        logtotal = log(tokenizer.total)
+        alone = log(1) - logtotal  # a character that starts no word, before the rest's score
         n = len(run)
         # jieba's get_DAG and calc in one backward pass: for each start, the words of the
-        # dictionary it begins (prefix walk), scored as calc scores them; the best (score, end)
-        # pair wins as in calc's max(), the later end on a tie
+        # dictionary it begins (prefix walk: the dictionary holds every prefix of its words, some
+        # with frequency 0), scored as calc scores them; the best (score, end) pair wins as in
+        # calc's max(), the later end on a tie
         score: list[float] = [0.0] * (n + 1)
         end: list[int] = [0] * (n + 1)
         for k in range(n - 1, -1, -1):
             best_score, best_end = 0.0, -1
-            i, frag = k, run[k]
-            while i < n and frag in freq:
-                f = freq[frag]
+            i = k
+            f = get(run[k])
+            while f is not None:
                 if f:
-                    value = math.log(f) - logtotal + score[i + 1]
+                    value = log(f) - logtotal + score[i + 1]
                     if best_end < 0 or value >= best_score:
                         best_score, best_end = value, i
                 i += 1
-                frag = run[k : i + 1]
+                if i == n:
+                    break
+                f = get(run[k : i + 1])
             if best_end < 0:  # no word starts here: the character alone
-                best_score, best_end = math.log(1) - logtotal + score[k + 1], k
+                best_score, best_end = alone + score[k + 1], k
             score[k], end[k] = best_score, best_end
         out, x = [], 0
         while x < n:
