@@ -249,3 +249,26 @@ def test_the_record_writer_writes_what_record_writes(engine):
     assert rows[b].last_error == "x" * 500 and rows[b].next_attempt_at == at + LEASE
     assert all(r.claimed_by is None and r.lease_until is None for r in rows.values())
     assert (rows[c].status, rows[c].sent_at) == (rows[a].status, rows[a].sent_at)
+
+
+def test_statistics_are_refreshed_when_a_plan_outgrew_them(engine, monkeypatch):
+    """PostgreSQL plans claims by its statistics; a plan that has just added many deliveries
+    leaves them behind (every claim would read and sort all waiting rows) until refreshed."""
+    from sqlalchemy import text
+
+    from tbt_alert.mail import claims
+
+    with Session(engine) as session:
+        seed(session, *(f"s{i:02d}@example.com" for i in range(30)))
+        plan(session)
+    monkeypatch.setattr(claims, "STATISTICS_AFTER", 10)
+    if engine.dialect.name != "postgresql":
+        assert not claims.refresh_statistics(engine)  # SQLite's claims do not depend on them
+        return
+    assert claims.refresh_statistics(engine)
+    with engine.connect() as conn:
+        believed = conn.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'delivery'::regclass")
+        )
+        assert [row[0] for row in believed] == [30]
+    assert not claims.refresh_statistics(engine)  # up to date: nothing to do

@@ -13,6 +13,7 @@ Every transaction here is one statement long: no read stays open while another s
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -20,17 +21,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from tbt_alert.status import DeliveryStatus
-from tbt_alert.store.tables import Delivery
+from tbt_alert.store.tables import Delivery, Subscriber
 
 RETRYABLE = (DeliveryStatus.PLANNED, DeliveryStatus.FAILED_TEMP, DeliveryStatus.UNKNOWN)
 WAITING = (*RETRYABLE, DeliveryStatus.SENDING)
 _T = Delivery.__table__  # type: ignore[attr-defined]
+_ANALYZED = (_T.name, Subscriber.__table__.name)  # type: ignore[attr-defined]
+log = logging.getLogger(__name__)
 
 
 def worker_id(index: int = 0) -> str:
@@ -234,6 +238,37 @@ class RecordWriter:
             self._cursor.close()
         finally:
             self._conn.close()
+
+
+STATISTICS_AFTER = 1000  # deliveries waiting, below which no plan of ours can go far wrong
+
+
+def refresh_statistics(engine: Engine) -> bool:
+    """On PostgreSQL, ANALYZE the delivery and subscriber tables when the planner believes the
+    delivery table holds fewer than half the deliveries waiting (a plan has just added them and
+    autovacuum has not caught up): with such estimates every claim reads and sorts all waiting
+    rows. True when it did; a refusal (say, a role that does not own the tables) is logged and
+    sending goes on."""
+    if engine.dialect.name != "postgresql":
+        return False
+    waiting = func.count().filter(_T.c.status.in_([s.value for s in WAITING]))
+    try:
+        with engine.connect() as conn:
+            believed = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                {"t": _T.name},
+            ).scalar()
+            count = int(conn.execute(select(waiting)).scalar() or 0)
+        if count < STATISTICS_AFTER or float(believed or 0) >= count / 2:
+            return False
+        names = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in _ANALYZED)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ANALYZE {names}")
+    except SQLAlchemyError as e:
+        log.warning("could not refresh the planner's statistics: %s", e)
+        return False
+    log.info("refreshed the planner's statistics: %d deliveries waiting", count)
+    return True
 
 
 def release(engine: Engine, worker: str, ids: list[int]) -> int:

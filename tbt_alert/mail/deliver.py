@@ -31,7 +31,14 @@ from sqlmodel import Session
 from tbt_alert.config import DEFAULT_SECRET_KEY
 from tbt_alert.errors import DeliveryError
 from tbt_alert.links import PAGES
-from tbt_alert.mail.claims import Outcome, RecordWriter, claim, release, worker_id
+from tbt_alert.mail.claims import (
+    Outcome,
+    RecordWriter,
+    claim,
+    refresh_statistics,
+    release,
+    worker_id,
+)
 from tbt_alert.mail.language import Localised, Translator, localise
 from tbt_alert.mail.mailer import Mailer, SendOutcome, SendStatus
 from tbt_alert.mail.message import build_message
@@ -190,6 +197,7 @@ class _Run:
 
     def go(self) -> Counter[str]:
         tried, after = 0, 0
+        refresh_statistics(self.engine)
         with _Recorder(self.engine, self.worker, self.counts) as self.recorder:
             while tried < self.settings.limit and self.stop_reason() is None:
                 size = min(self.settings.batch, self.settings.limit - tried)
@@ -234,8 +242,13 @@ class _Run:
         no database (a reader's tokens and links put into the built message) is left for
         :meth:`_personalise`, done while the server reads the message before."""
         with Session(self.engine, expire_on_commit=False) as session:
+            # two lookups by primary key: a join lets PostgreSQL hash every subscriber when its
+            # statistics are behind a plan that has just added many deliveries
             rows = session.execute(_DUE.where(_D.c.id.in_(ids)).order_by(_D.c.id)).all()
-            dues = [Due(*row) for row in rows]
+            readers = {row.subscriber_id for row in rows}
+            found = session.execute(_READER.where(_S.c.id.in_(readers))).all()
+            subscribers = {sid: tuple(rest) for sid, *rest in found}
+            dues = [Due(*row, *subscribers.get(row.subscriber_id, _GONE)) for row in rows]
             return [(due, self._job(session, due)) for due in dues]
 
     def _job(self, session: Session, delivery: Due) -> _Job:
@@ -413,7 +426,7 @@ class _Recorder:
 
 _D = Delivery.__table__  # type: ignore[attr-defined]
 _S = Subscriber.__table__  # type: ignore[attr-defined]
-# the columns of Due, in its order; the subscriber's are None when it is gone
+# the columns of Due, in its order: the delivery's, then its subscriber's (None when it is gone)
 _DUE = select(
     _D.c.id,
     _D.c.bulletin_id,
@@ -423,10 +436,9 @@ _DUE = select(
     _D.c.message_id,
     _D.c.attempts,
     _D.c.created_at,
-    _S.c.email,
-    _S.c.language,
-    _S.c.status,
-).select_from(_D.outerjoin(_S, _S.c.id == _D.c.subscriber_id))
+)
+_READER = select(_S.c.id, _S.c.email, _S.c.language, _S.c.status)
+_GONE = (None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
