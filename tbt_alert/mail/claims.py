@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -78,7 +78,9 @@ def claim(
     it, it asks once more from 0 for retries and expired leases."""
     if limit <= 0:
         return []
-    due = due_clause(now, _STATUS_UNINDEXED if engine.dialect.name == "sqlite" else None)
+    # from the start (the first claim of a run, the last), the status index is the short way
+    unindexed = engine.dialect.name == "sqlite" and after > 0
+    due = due_clause(now, _STATUS_UNINDEXED if unindexed else None)
     candidates = select(_T.c.id).where(_T.c.id > after, due).order_by(_T.c.id).limit(limit)
     claimed = {
         "status": DeliveryStatus.SENDING.value,
@@ -191,9 +193,11 @@ class RecordWriter:
             compiled = _RECORD.compile(dialect=dialect)
             names = ("delivery_id", "worker", *_OUTCOME_PARAMS)
             fixed = compiled.construct_params(dict.fromkeys(names))
-            # each value goes through its column type's conversion, as SQLAlchemy would do
+            # each value goes through its column type's conversion for this database, as
+            # SQLAlchemy would do (SQLite's DATETIME text, say)
             self._convert = {
-                name: compiled.binds[name].type.bind_processor(dialect) for name in fixed
+                name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in fixed
             }
             self._fixed = {
                 name: self._process(name, value)
@@ -205,12 +209,15 @@ class RecordWriter:
             raw = self._conn.connection.driver_connection
             if raw is None:
                 raise RuntimeError("no DB-API connection under the record connection")
-            self._raw = raw
-            # SQLite connections are made in autocommit mode (store.engine), PostgreSQL's by
-            # record_connection; otherwise each record is committed here
-            self._autocommit = getattr(raw, "autocommit", None) is True or (
-                getattr(raw, "isolation_level", "") is None
-            )
+            self._raw, self._dialect = raw, dialect
+            self._errors = dialect.loaded_dbapi.Error
+            # PostgreSQL's record connection is in autocommit (record_connection), SQLite's
+            # connections are made in autocommit mode (store.engine); otherwise each record is
+            # committed here
+            if dialect.name == "postgresql":
+                self._autocommit = getattr(raw, "autocommit", None) is True
+            else:
+                self._autocommit = getattr(raw, "isolation_level", "") is None
             self._cursor = raw.cursor()
         except BaseException:
             self._conn.close()
@@ -227,10 +234,25 @@ class RecordWriter:
         for name, value in zip(_OUTCOME_PARAMS, _outcome_values(outcome), strict=True):
             values[name] = self._process(name, value)
         params = values if self._order is None else tuple(values[n] for n in self._order)
-        self._cursor.execute(self._sql, params)
-        written = self._cursor.rowcount == 1
-        if not self._autocommit:
-            self._raw.commit()
+        try:
+            self._cursor.execute(self._sql, params)
+            written = self._cursor.rowcount == 1
+            if not self._autocommit:
+                self._raw.commit()
+        except self._errors as e:  # as SQLAlchemy reports it, so callers' handling applies
+            lost = self._dialect.is_disconnect(e, self._raw, self._cursor)
+            if lost:
+                self._conn.invalidate(e)
+            elif not self._autocommit:
+                self._raw.rollback()
+            raise DBAPIError.instance(
+                self._sql,
+                params,
+                e,
+                self._errors,
+                connection_invalidated=lost,
+                dialect=self._dialect,
+            ) from e
         return bool(written)
 
     def close(self) -> None:
@@ -244,31 +266,50 @@ STATISTICS_AFTER = 1000  # deliveries waiting, below which no plan of ours can g
 
 
 def refresh_statistics(engine: Engine) -> bool:
-    """On PostgreSQL, ANALYZE the delivery and subscriber tables when the planner believes the
-    delivery table holds fewer than half the deliveries waiting (a plan has just added them and
-    autovacuum has not caught up): with such estimates every claim reads and sorts all waiting
-    rows. True when it did; a refusal (say, a role that does not own the tables) is logged and
-    sending goes on."""
+    """On PostgreSQL, ANALYZE the delivery and subscriber tables when the planner's statistics
+    put the deliveries waiting at less than half their real number (a plan has just added them
+    and autovacuum has not caught up): with such estimates every claim reads and sorts all
+    waiting rows. True when it asked; a failure (another ANALYZE holding the table for more
+    than two seconds, a role that may not) is logged and sending goes on."""
     if engine.dialect.name != "postgresql":
         return False
-    waiting = func.count().filter(_T.c.status.in_([s.value for s in WAITING]))
+    waiting = [s.value for s in WAITING]
     try:
         with engine.connect() as conn:
-            believed = conn.execute(
-                text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                {"t": _T.name},
-            ).scalar()
-            count = int(conn.execute(select(waiting)).scalar() or 0)
-        if count < STATISTICS_AFTER or float(believed or 0) >= count / 2:
+            count = int(
+                conn.execute(select(func.count()).where(_T.c.status.in_(waiting))).scalar() or 0
+            )
+            if count < STATISTICS_AFTER:
+                return False
+            believed = conn.execute(_BELIEVED, {"table": _T.name, "waiting": waiting}).scalar()
+        if float(believed or 0) >= count / 2:
             return False
         names = ", ".join(engine.dialect.identifier_preparer.quote(t) for t in _ANALYZED)
         with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
             conn.exec_driver_sql(f"ANALYZE {names}")
     except SQLAlchemyError as e:
         log.warning("could not refresh the planner's statistics: %s", e)
         return False
-    log.info("refreshed the planner's statistics: %d deliveries waiting", count)
+    log.info("asked for fresh planner statistics: %d deliveries waiting", count)
     return True
+
+
+# The planner's estimate of the waiting deliveries: the table's row estimate times the share
+# its statistics give the waiting statuses (0 when the table was never analysed).
+_BELIEVED = text(
+    """
+    SELECT greatest(c.reltuples, 0) * coalesce((
+        SELECT sum(f.freq)
+        FROM pg_stats s,
+             unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS f(val, freq)
+        WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'status'
+          AND f.val = ANY(:waiting)
+    ), 0)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = CAST(:table AS regclass)
+    """
+)
 
 
 def release(engine: Engine, worker: str, ids: list[int]) -> int:

@@ -231,10 +231,24 @@ class _Run:
                 self._send(delivery, message, partial(self._ahead, jobs, index + 1))
 
     def _ahead(self, jobs: list[tuple[Due, _Job]], index: int) -> None:
-        """Personalise the next message while the server reads this one."""
-        if index < len(jobs):
-            delivery, job = jobs[index]
-            jobs[index] = (delivery, self._personalise(delivery, job))
+        """Personalise the next message while the server reads this one: the fast path only
+        (tokens put into the built message), and nothing that can fail this message, whose
+        content has left. Anything else (the general build reads the database) is left to the
+        loop, after this message's outcome."""
+        if index >= len(jobs):
+            return
+        delivery, job = jobs[index]
+        if not isinstance(job, _Personal):
+            return
+        try:
+            tokens = reader_tokens(job.bulletin, delivery, self.settings, self.now)
+            message = job.template.personalise(
+                recipient=job.email, message_id=delivery.message_id, values=tokens
+            )
+        except Exception:  # the loop tries again, and reports what fails
+            return
+        if message is not None:
+            jobs[index] = (delivery, message)
 
     def _prepare(self, ids: list[int]) -> list[tuple[Due, _Job]]:
         """The claimed deliveries with what to do with each, read in one short transaction
@@ -412,12 +426,14 @@ class _Recorder:
         self._pending = (delivery_id, outcome)
 
     def settle(self) -> None:
-        """Write the outcome kept, and count it; a database error is raised."""
-        pending, self._pending = self._pending, None
-        if pending is None:
+        """Write the outcome kept, and count it; a database error is raised (and the outcome
+        kept, for the next try)."""
+        if self._pending is None:
             return
-        delivery_id, outcome = pending
-        if self._writer.write(delivery_id, self.worker, outcome):
+        delivery_id, outcome = self._pending
+        written = self._writer.write(delivery_id, self.worker, outcome)
+        self._pending = None
+        if written:
             self.counts[outcome.status.value] += 1
         else:  # the lease ran out and another sender took over: its record stands
             log.warning("delivery %s: claim lost before its outcome was recorded", delivery_id)
