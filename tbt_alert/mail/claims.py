@@ -145,23 +145,14 @@ def _outcome_values(outcome: Outcome) -> tuple[Any, ...]:
     return (outcome.status.value, outcome.attempts, error, outcome.sent_at, outcome.next_attempt_at)
 
 
-def record(bind: Engine | Connection, delivery_id: int, worker: str, outcome: Outcome) -> bool:
+def record(engine: Engine, delivery_id: int, worker: str, outcome: Outcome) -> bool:
     """Write an outcome and end the claim, only while ``worker`` still holds it; False otherwise.
-    One statement, its own transaction; ``bind`` may be a connection from
-    :func:`record_connection`, kept by a sender for its many records."""
+    One statement, its own transaction (a sender with many records keeps a
+    :class:`RecordWriter`)."""
     params = {"delivery_id": delivery_id, "worker": worker}
     params.update(zip(_OUTCOME_PARAMS, _outcome_values(outcome), strict=True))
-    if isinstance(bind, Connection) and _autocommit(bind):
-        return bool(bind.execute(_RECORD, params).rowcount == 1)
-    if isinstance(bind, Connection):
-        with bind.begin():
-            return bool(bind.execute(_RECORD, params).rowcount == 1)
-    with bind.begin() as conn:
+    with engine.begin() as conn:
         return bool(conn.execute(_RECORD, params).rowcount == 1)
-
-
-def _autocommit(conn: Connection) -> bool:
-    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def record_connection(engine: Engine) -> Connection:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from tbt_alert.errors import StorageError
-from tbt_alert.store.dbapi import MIGRATIONS, head_revision, migration_revisions, schema_problem
+from tbt_alert.store.dbapi import MIGRATIONS, head_revision, schema_problem
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -112,12 +112,6 @@ def describe_db_error(e: BaseException) -> str:
     orig = getattr(e, "orig", None)
     text = str(orig if orig is not None else e).strip().splitlines()
     return text[0] if text and text[0] else e.__class__.__name__
-
-
-def known_revisions() -> set[str]:
-    """Every revision the installed migration files define (read from the files: commands that
-    only check the schema do not import Alembic)."""
-    return set(migration_revisions()[0])
 
 
 def refuse_newer(engine: Engine) -> None:
