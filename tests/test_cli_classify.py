@@ -7,8 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, symbol_keys, train_cmd
+from tbt_alert.cli.classify import classify_cmd, evaluate_cmd, train_cmd
 from tbt_alert.cli.main import main
+from tbt_alert.text.symbols import symbol_keys
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
 
@@ -17,7 +18,7 @@ def test_help_texts() -> None:
     runner = CliRunner()
     for cmd, words in (
         (classify_cmd, ["--input", "--output", "error", "exits with"]),
-        (evaluate_cmd, ["--gold", "hs_only", "--part", "--errors", "test part"]),
+        (evaluate_cmd, ["--gold", "--external", "hs_only", "--part", "--errors", "test part"]),
         (train_cmd, ["deterministic", "--output"]),
     ):
         result = runner.invoke(cmd, ["--help"])
@@ -106,3 +107,10 @@ def test_evaluate_refuses_test_part_errors() -> None:
     assert result.exit_code == 1
     assert "development part only" in result.output
     assert "Traceback" not in result.output
+
+
+def test_evaluate_external_refuses_a_split_option(tmp_path: Path) -> None:
+    gold = tmp_path / "set.jsonl"
+    gold.write_text('{"symbol": "G/TBT/N/KEN/1", "title": "x", "gold_sectors": []}\n')
+    result = CliRunner().invoke(evaluate_cmd, ["--external", str(gold), "--part", "test"])
+    assert result.exit_code != 0 and "leave out --gold and --part" in result.output

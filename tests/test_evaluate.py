@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from tbt_alert.classify.classifier import load_classifier
-from tbt_alert.classify.evaluate import SYSTEMS, Tally, dev_errors, is_test, run, summary, wilson
+from tbt_alert.classify.evaluate import (
+    SYSTEMS,
+    Tally,
+    dev_errors,
+    is_test,
+    run,
+    score_external,
+    summary,
+    wilson,
+)
 from tbt_alert.errors import TbtAlertError
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
@@ -57,3 +66,48 @@ def test_run_reports_both_parts_with_intervals() -> None:
 def test_errors_refuse_the_test_part() -> None:
     with pytest.raises(TbtAlertError, match="development part only"):
         dev_errors(load_classifier(), DATA, part="test")
+
+
+def _rec(symbol: str, title: str, gold: list[str], **extra: object) -> str:
+    import json
+
+    data = {"symbol": symbol, "member": "Kenya", "title": title, "gold_sectors": gold}
+    return json.dumps({**data, **extra}, ensure_ascii=False)
+
+
+def test_an_external_set_is_scored_as_shipped_with_in_file_parents(tmp_path: Path) -> None:
+    """Made-up records: a footwear regulation, its thin addendum (which inherits it), a food
+    standard, and a record labelled footwear that names nothing (a miss the errors must show)."""
+    gold = tmp_path / "set.jsonl"
+    gold.write_text(
+        "\n".join(
+            [
+                _rec(
+                    "G/TBT/N/KEN/9001",
+                    "DKS 2950:2026, Leather safety shoes and sandals - Specification",
+                    ["footwear_leather"],
+                    hs_codes=["6403"],
+                ),
+                _rec("G/TBT/N/KEN/9001/Add.1", "Adoption of the final text", ["footwear_leather"]),
+                _rec("G/TBT/N/KEN/9002", "DKS 88:2026, Honey - Specification", []),
+                _rec("G/TBT/N/KEN/9003", "Notice of entry into force", ["footwear_leather"]),
+                _rec("G/TBT/N/KEN/9004", "Borderline", ["apparel_textiles"], ambiguous=True),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    text, figures, errors = score_external(load_classifier(), gold, list_errors=True)
+    head = figures["external"]["headline"]
+    assert figures["records"] == 4  # the ambiguous record is left out
+    assert (head["recall"]["k"], head["recall"]["n"]) == (2, 3)
+    assert (head["false_alarm_rate"]["k"], head["false_alarm_rate"]["n"]) == (0, 1)
+    assert [(e.symbol, e.missed) for e in errors] == [("G/TBT/N/KEN/9003", ("footwear_leather",))]
+    assert "set.jsonl (4 records" in text and "95% CI" in text
+
+
+def test_an_external_set_with_unknown_sectors_is_refused(tmp_path: Path) -> None:
+    gold = tmp_path / "set.jsonl"
+    gold.write_text(_rec("G/TBT/N/KEN/1", "Shoes", ["shoes"]) + "\n", encoding="utf-8")
+    with pytest.raises(TbtAlertError, match=r"unknown sector id.*shoes"):
+        score_external(load_classifier(), gold)

@@ -32,7 +32,9 @@ from tbt_alert.classify.evidence import collect_evidence_many, record_codes
 from tbt_alert.classify.split import held_symbols, part_of
 from tbt_alert.classify.textmodel import Example, read_examples, train_model
 from tbt_alert.errors import TbtAlertError
+from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.codes import match_hs
+from tbt_alert.text.symbols import symbol_keys
 
 SYSTEMS = ("hs_only", "rules", "model", "combined", "queue")
 MODEL_ALONE = 0.5
@@ -133,14 +135,19 @@ def format_headline(head: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def predict(clf: Classifier, examples: Sequence[Example]) -> list[dict[str, set[str]]]:
-    """Per example, the sectors each system alerts."""
+def predict(
+    clf: Classifier,
+    examples: Sequence[Example],
+    parents: Sequence[CanonicalRecord | None] | None = None,
+) -> list[dict[str, set[str]]]:
+    """Per example, the sectors each system alerts. ``parents``: each record's parent notification
+    when the caller has its text (``hs_only``, ``rules`` and ``model`` read the record alone)."""
     records = [e.record for e in examples]
     evidences = collect_evidence_many(clf.index, records)
     probs = clf.model.predict(records, evidences)
     out = []
     for record, result, p, evidence in zip(
-        records, clf.classify_many(records), probs, evidences, strict=True
+        records, clf.classify_many(records, parents), probs, evidences, strict=True
     ):
         hs, _ = record_codes(record)
         out.append(
@@ -185,17 +192,22 @@ class Error:
 
 
 def _errors(
-    fold: Classifier, test: Sequence[Example], preds: Sequence[dict[str, set[str]]]
+    fold: Classifier,
+    test: Sequence[Example],
+    preds: Sequence[dict[str, set[str]]],
+    parents: Sequence[CanonicalRecord | None] | None = None,
 ) -> list[Error]:
     core = set(fold.rules.core_ids)
     out = []
     wrong = [
-        (e, p)
-        for e, p in zip(test, preds, strict=True)
+        (e, p, parents[i] if parents is not None else None)
+        for i, (e, p) in enumerate(zip(test, preds, strict=True))
         if (set(e.sectors) & core) != (p["combined"] & core)
     ]
-    results = fold.classify_many([e.record for e, _ in wrong]) if wrong else []
-    for (e, p), result in zip(wrong, results, strict=True):
+    results = (
+        fold.classify_many([e.record for e, _, _ in wrong], [q for *_, q in wrong]) if wrong else []
+    )
+    for (e, p, _), result in zip(wrong, results, strict=True):
         gold, got = set(e.sectors) & core, p["combined"] & core
         missed, false = tuple(sorted(gold - got)), tuple(sorted(got - gold))
         reasons = [
@@ -247,6 +259,53 @@ def held_out(
         for name in SYSTEMS:
             tallies[name].add(set(e.sectors), preds[name], clf.rules.core_ids)
     return tallies
+
+
+def in_file_parents(examples: Sequence[Example]) -> list[CanonicalRecord | None]:
+    """Each record's parent notification when the same file holds it (an addendum, corrigendum or
+    revision and the measure it amends), as ``tbt-alert classify`` links them."""
+    by_symbol: dict[str, CanonicalRecord] = {}
+    keys = [symbol_keys(e.record.symbol) for e in examples]
+    for (own, _), e in zip(keys, examples, strict=True):
+        by_symbol.setdefault(own, e.record)
+    return [by_symbol.get(parent) if parent else None for _, parent in keys]
+
+
+def score_external(
+    clf: Classifier, gold: Path, list_errors: bool = False
+) -> tuple[str, dict[str, Any], list[Error]]:
+    """Every record of a separately labelled file scored by the rules and model as shipped: no
+    split, no training, parents linked within the file. This is what an outside check of the
+    classifier measures; its errors are listed only on request, for a set one may tune on."""
+    examples = read_examples([gold])
+    if not any(e.sectors for e in examples):
+        raise TbtAlertError(
+            f"{gold} has no gold labels: each line needs 'gold_sectors' (a list of sector ids; "
+            "an empty list for a record that concerns no sector), and some must be non-empty"
+        )
+    unknown = sorted({s for e in examples for s in e.sectors} - set(clf.rules.ids))
+    if unknown:
+        raise TbtAlertError(f"{gold}: unknown sector id(s) in gold_sectors: {', '.join(unknown)}")
+    parents = in_file_parents(examples)
+    preds = predict(clf, examples, parents)
+    core = clf.rules.core_ids
+    tallies = {s: Tally() for s in SYSTEMS}
+    for e, p in zip(examples, preds, strict=True):
+        for name in SYSTEMS:
+            tallies[name].add(set(e.sectors), p[name], core)
+    figures: dict[str, Any] = {
+        "records": len(examples),
+        "external": {"headline": headline(tallies, core), "systems": summary(tallies, core)},
+    }
+    text = _report(
+        f"{gold.name} ({len(examples)} records, ambiguous ones left out; scored by the shipped "
+        f"rules and model {clf.version}, not trained on it)",
+        figures["external"],
+        core,
+        "",
+    )
+    errors = _errors(clf, examples, preds, parents) if list_errors else []
+    return text, figures, sorted(errors, key=lambda e: e.symbol)
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

@@ -14,9 +14,9 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from tbt_alert.cli.context import Context
-from tbt_alert.errors import StorageError, SymbolError, TbtAlertError
+from tbt_alert.errors import StorageError, TbtAlertError
 from tbt_alert.record import CanonicalRecord, decode_lines, parse_line
-from tbt_alert.text.symbols import parse_symbol
+from tbt_alert.text.symbols import symbol_keys
 
 if TYPE_CHECKING:
     from tbt_alert.classify.classifier import Classifier
@@ -26,16 +26,6 @@ if TYPE_CHECKING:
 # them, so that listing or running other commands does not pay for them.
 
 BATCH = 256
-
-
-def symbol_keys(symbol: str) -> tuple[str, str | None]:
-    """(the symbol, normalised; its parent measure's symbol, for an addendum, revision or
-    corrigendum, else None) in any spelling: '.../ADD.1/Corr.1' -> (..., the base symbol)."""
-    try:
-        parsed = parse_symbol(symbol)
-    except SymbolError:
-        return symbol, None
-    return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
 
 
 def classify_stream(
@@ -160,6 +150,12 @@ def classify_cmd(
     "default: the bundled tbt_alert/classify/data/labelled.jsonl.",
 )
 @click.option(
+    "--external",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Score every record of this separately labelled JSON Lines file with the shipped rules "
+    "and model instead (no split, no training).",
+)
+@click.option(
     "--part",
     type=click.Choice(["dev", "test", "all"]),
     default=None,
@@ -184,6 +180,7 @@ def classify_cmd(
 )
 def evaluate_cmd(
     gold: Path | None,
+    external: Path | None,
     part: str | None,
     list_errors: bool,
     folds: int,
@@ -203,14 +200,30 @@ def evaluate_cmd(
     Ambiguous records are left out. Analysts' labels
     (tbt_alert/classify/data/analyst_labels.jsonl) join every training fold, test-part symbols
     excepted. --errors lists the development part's wrong records with their reasons.
+
+    --external FILE scores a separately labelled set as a whole with the rules and model as
+    shipped, linking addenda to parents in the same file, as an outside check would: nothing is
+    split or trained. With --errors it lists that file's wrong records; list them only for a set
+    you tune on, and keep a set you quote untouched.
     """
     from tbt_alert.classify import evaluate as ev
     from tbt_alert.classify.classifier import load_classifier
     from tbt_alert.classify.textmodel import TRAINING_FILES
 
-    gold = gold or TRAINING_FILES[0]
-    part = part or ("dev" if list_errors else "all")
     try:
+        if external is not None:
+            if gold is not None or part is not None:
+                raise TbtAlertError("--external scores its own file: leave out --gold and --part")
+            clf = load_classifier(rules_path)
+            text, figures, errors = ev.score_external(clf, external, list_errors)
+            if list_errors:
+                click.echo("\n".join(e.format() for e in errors) or "no errors")
+                click.echo(f"{len(errors)} wrong record(s) in {external.name}", err=True)
+                return
+            click.echo(ev.to_json(figures) if as_json else text)
+            return
+        gold = gold or TRAINING_FILES[0]
+        part = part or ("dev" if list_errors else "all")
         if list_errors and part != "dev":
             raise TbtAlertError(
                 f"--errors lists the development part only (got --part {part}): "

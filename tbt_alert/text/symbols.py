@@ -228,3 +228,13 @@ def find_symbols(text: str) -> list[Symbol]:
         except SymbolError:
             continue
     return list(dict.fromkeys(found))
+
+
+def symbol_keys(symbol: str) -> tuple[str, str | None]:
+    """(the symbol, normalised; its parent measure's symbol, for an addendum, revision or
+    corrigendum, else None) in any spelling: '.../ADD.1/Corr.1' -> (..., the base symbol)."""
+    try:
+        parsed = parse_symbol(symbol)
+    except SymbolError:
+        return symbol, None
+    return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
