@@ -180,3 +180,28 @@ def test_a_phrase_with_words_the_heading_lacks_keeps_its_weight(clf):
     e = collect_evidence(clf.index, r).sectors["auto_moto_parts"]
     assert not [x for x in e.reasons if x.kind == ReasonKind.HS_RETRIEVED]
     assert e.score == clf.rules.weights["keyword_body"]
+
+
+def test_a_title_naming_another_product_halves_a_sector_named_only_in_the_body(clf):
+    # the title is about household washing machines (8450); the description says what they wash
+    washers = rec(
+        "Household washing machines - Methods for measuring the performance",
+        description="Specifies methods for measuring the performance of electric clothes "
+        "washing machines for household use, including the spin extraction of textiles.",
+    )
+    e = collect_evidence(clf.index, washers).sectors["apparel_textiles"]
+    against = [r for r in e.reasons if r.kind == ReasonKind.HS_RETRIEVED]
+    assert [(r.value[:4], r.strength) for r in against] == [("8450", "against")]
+    assert e.score == clf.rules.weights["keyword_body"] / 2
+    assert "apparel_textiles" not in clf.classify(washers).alerted()
+
+
+def test_a_title_without_another_product_leaves_body_phrases_their_weight(clf):
+    # same description, but the title names no product of its own
+    r = rec(
+        "Draft technical regulation (12 page(s), in Spanish)",
+        description="Specifies labelling requirements for textiles sold to consumers.",
+    )
+    e = collect_evidence(clf.index, r).sectors["apparel_textiles"]
+    assert not [x for x in e.reasons if x.kind == ReasonKind.HS_RETRIEVED]
+    assert e.score >= clf.rules.weights["keyword_body"]

@@ -26,7 +26,7 @@ from tbt_alert.text.codes import (
     normalise_ics,
 )
 from tbt_alert.text.hsretrieval import Hit as HsHit
-from tbt_alert.text.hsretrieval import HsIndex, load_index, phrase_words
+from tbt_alert.text.hsretrieval import HsIndex, load_index, phrase_words, terms
 from tbt_alert.text.language import detect
 from tbt_alert.text.lexicon import Quote, quoted_descriptions
 from tbt_alert.text.phrases import Hit, PhraseMatcher, normalise_text, phrase_key
@@ -449,13 +449,20 @@ def _retrieved_evidence(
 
 
 def _retrieved_against(
-    index: RuleIndex, sector: Sector, hits: list[HsHit], ev: SectorEvidence
+    index: RuleIndex,
+    sector: Sector,
+    hits: list[HsHit],
+    ev: SectorEvidence,
+    title_words: frozenset[str],
 ) -> bool:
     """The products clearly read like a heading outside every code of the sector (the best
-    retrieved heading is outside, ahead of the sector's best by the margin) and every phrase that
-    claimed the sector is made of that heading's words: weak evidence for the sector (a phrase in
-    the body, a weak word, a chapter-level code) then belongs to that other heading ('electric
-    vehicles', chapter 87, are cars, not vehicle parts; paper 'tablecloths' are 4818, not linen)."""
+    retrieved heading is outside, ahead of the sector's best by the margin), and either every
+    phrase that claimed the sector is made of that heading's words, or the heading's words are
+    the title's and the sector's phrases stand only in the body: weak evidence for the sector (a
+    phrase in the body, a weak word, a chapter-level code) then belongs to that other heading
+    ('electric vehicles', chapter 87, are cars, not vehicle parts; paper 'tablecloths' are 4818,
+    not linen; a title on household washing machines, 8450, is not made about the 'textiles'
+    its description says they wash)."""
     if not hits:
         return False
     best_in, best_out = _best_hits(index, sector, hits)
@@ -463,14 +470,17 @@ def _retrieved_against(
         return False
     if not _clearly_ahead(best_out, best_in, RETRIEVAL_AGAINST_MIN_SIM):
         return False
-    # the sector's own words must be that heading's words ('tablecloths' of paper, 4818), not
-    # words the heading lacks ('electrical appliances' against 'industrial appliances', 8479)
     shared = set(best_out.words)
-    for r in ev.reasons:
-        if r.kind in _PHRASE_KINDS:
-            words = phrase_words(r.value)
-            if not words or not words <= shared:
-                return False
+    phrases = [r for r in ev.reasons if r.kind in _PHRASE_KINDS]
+    # the sector's own words are that heading's words ('tablecloths' of paper, 4818), not words
+    # the heading lacks ('electrical appliances' against 'industrial appliances', 8479) ...
+    made_of = all((words := phrase_words(r.value)) and words <= shared for r in phrases)
+    # ... or the title names that heading's product and the sector is claimed in the body only
+    titled = (
+        bool(phrases) and all(r.field in BODY_FIELDS for r in phrases) and shared <= title_words
+    )
+    if not (made_of or titled):
+        return False
     ev.reasons.append(_retrieved_reason(sector, best_out, best_in, against=True))
     return True
 
@@ -491,6 +501,13 @@ def collect_evidence(
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
     thin = any(hits[name] for name in BODY_FIELDS) and thin_title(record)
+    title_words = frozenset(
+        t
+        for name in TITLE_FIELDS
+        if (text := getattr(record, name))
+        for t in terms(text)
+        if " " not in t
+    )
     if thin:
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
@@ -539,7 +556,7 @@ def collect_evidence(
             ev.text = True
         weak_only = not (found or ev.strong_code or ev.title_text)
         weak_only = weak_only and 0 < code + text < w["keyword_title"]
-        if weak_only and _retrieved_against(index, sector, retrieved, ev):
+        if weak_only and _retrieved_against(index, sector, retrieved, ev, title_words):
             code, text = code / 2, text / 2
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
