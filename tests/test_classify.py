@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tbt_alert.classify.classifier import Classification, Classifier, SectorMatch, load_classifier
+from tbt_alert.classify.classifier import (
+    Classification,
+    Classifier,
+    SectorMatch,
+    decide,
+    load_classifier,
+)
+from tbt_alert.classify.evidence import collect_evidence
 from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.record import CanonicalRecord, parse_record
 
@@ -108,6 +115,23 @@ TRAPS = [
     ("Replacement parts for household appliances", {}, "auto_moto_parts"),
     ("零部件通用技术要求", {}, "auto_moto_parts"),
     ("Repuestos para maquinaria agrícola", {}, "auto_moto_parts"),
+    # a sector's word in the description only, where the title names another product: the model
+    # reads the same word and cannot confirm it into an alert
+    (
+        "High-pressure cleaners: safety requirements",
+        {"description": "Covers cleaners in which an electric motor drives the pump."},
+        "pumps_valves",
+    ),
+    (
+        "Labelling of prepackaged foods and non-alcoholic beverages",
+        {"description": "Toys and collectible items may not be offered with the product."},
+        "toys_playground",
+    ),
+    (
+        "Energy conservation standards for residential clothes washers",
+        {"description": "Test loads of textiles of cotton and polyester are specified."},
+        "apparel_textiles",
+    ),
 ]
 
 
@@ -313,3 +337,27 @@ def test_reasons_are_specific(clf: Classifier) -> None:
 def test_sector_names(clf: Classifier) -> None:
     names = clf.sector_names()
     assert names["footwear_leather"][0] == "Footwear and leather" and names["eyewear"][1] == "眼镜"
+
+
+def test_the_model_confirms_only_evidence_the_products_give() -> None:
+    t = {
+        "alert": 3,
+        "possible": 1,
+        "rules_confirm": 1,
+        "model_confirm": 0.7,
+        "model_alert": 1.01,
+        "model_possible": 0.5,
+    }
+    assert decide(1.5, 0.99, t, grounded=True) == "alert"
+    assert decide(1.5, 0.99, t, grounded=False) == "possible"
+    assert decide(3, 0.0, t, grounded=False) == "alert"  # rules alone need no confirmation
+
+
+def test_a_weak_word_in_the_title_is_grounded_a_description_phrase_is_not(clf: Classifier) -> None:
+    title = collect_evidence(clf.index, rec("Leather: determination of chromium VI"))
+    body = collect_evidence(
+        clf.index,
+        rec("Household appliances: methods", description="The load consists of textiles."),
+    )
+    assert title.sectors["footwear_leather"].grounded
+    assert not body.sectors["apparel_textiles"].grounded

@@ -102,12 +102,20 @@ class Classification:
         return {m.sector for m in self.sectors if m.tier == "alert"}
 
 
-def decide(rule: float, prob: float | None, t: dict[str, float]) -> Tier | None:
-    """Tier from the rule score and the model probability (None: no model for this sector)."""
+def decide(
+    rule: float, prob: float | None, t: dict[str, float], grounded: bool = True
+) -> Tier | None:
+    """Tier from the rule score and the model probability (None: no model for this sector).
+    ``grounded``: the rule evidence comes from the products (a code, the title or products
+    covered, retrieval), not only from phrases of the description; only then can the model
+    confirm weak rule evidence into an alert. The model reads the same phrases (its training
+    adds one pseudo-document per phrase, and rule features are stacked), so its confirming a
+    phrase of the description ('pumps' of insulin pumps, 'textiles' washed by washing machines)
+    is the phrase counted twice."""
     p = prob if prob is not None else 0.0
     if rule >= t["alert"]:
         return "alert"
-    if prob is not None and rule >= t["rules_confirm"] and p >= t["model_confirm"]:
+    if grounded and prob is not None and rule >= t["rules_confirm"] and p >= t["model_confirm"]:
         return "alert"
     if prob is not None and p >= t["model_alert"]:
         return "alert"
@@ -148,7 +156,7 @@ def _inherit_scope(own: RecordEvidence, scope: ParentScope, alert: float) -> Rec
             *(ev.reasons if ev else []),
             Reason(ReasonKind.INHERITED, scope.symbol, sid, detail={"from": "stored_sectors"}),
         ]
-        merged[sid] = SectorEvidence(alert, reasons, text=True, title_text=False)
+        merged[sid] = SectorEvidence(alert, reasons, text=True, title_text=False, grounded=True)
     return RecordEvidence(merged, own.horizontal, own.horizontal_reasons)
 
 
@@ -279,7 +287,7 @@ class Classifier:
         for sector in self.rules.sectors:
             ev = evidence.sectors.get(sector.id) or _NO_EVIDENCE
             prob = probs.get(sector.id)
-            tier = decide(ev.score, prob, self.rules.thresholds)
+            tier = decide(ev.score, prob, self.rules.thresholds, ev.grounded)
             if tier is None:
                 continue
             reasons = [Reason(ReasonKind.RULE_SCORE, f"{ev.score:g}", sector.id), *ev.reasons]

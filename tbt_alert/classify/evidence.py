@@ -62,6 +62,10 @@ class SectorEvidence:
     text: bool = False  # a product phrase of the sector was found (not only codes)
     title_text: bool = False  # ... in the title or products-covered field
     strong_code: bool = False
+    # the products themselves speak for the sector: a code, a phrase (weak ones too) in the title
+    # or products covered (or the body of a record whose title names nothing), a retrieved
+    # heading; not a phrase of the description alone, which may name what the products are not
+    grounded: bool = False
 
 
 @dataclass(slots=True)
@@ -258,6 +262,7 @@ def _phrase_evidence(
                     Reason(ReasonKind.VETO, h.phrase, sector_id, name, detail={"by": veto.phrase})
                 )
                 continue
+            ev.grounded |= in_title
             if strong:
                 value = w["keyword_title"] if in_title else w["keyword_body"]
                 ev.text = True
@@ -305,6 +310,7 @@ def _cross_evidence(
                     ev = out[sid]
                     if value > ev.score:
                         ev.score = value
+                        ev.grounded = name in TITLE_FIELDS
                         ev.reasons.append(
                             Reason(
                                 ReasonKind.CROSS,
@@ -534,6 +540,7 @@ def collect_evidence(
         code = 0.0
         if coded:
             code = _code_evidence(sector, hs, ics, w, ev)
+            ev.grounded |= code > 0
         text = 0.0
         if sector.id in named:
             text = _phrase_evidence(
@@ -549,11 +556,13 @@ def collect_evidence(
         ):
             found = _retrieved_evidence(index, sector, retrieved, own_hs, w, ev)
             code = max(code, found)
+            ev.grounded |= found > 0
         c = cross.get(sector.id)
         if c is not None and c.score > text:
             text = c.score
             ev.reasons += c.reasons
             ev.text = True
+            ev.grounded |= c.grounded
         weak_only = not (found or ev.strong_code or ev.title_text)
         weak_only = weak_only and 0 < code + text < w["keyword_title"]
         if weak_only and _retrieved_against(index, sector, retrieved, ev, title_words):
