@@ -361,3 +361,18 @@ def test_a_weak_word_in_the_title_is_grounded_a_description_phrase_is_not(clf: C
     )
     assert title.sectors["footwear_leather"].grounded
     assert not body.sectors["apparel_textiles"].grounded
+
+
+def test_a_code_under_another_sectors_finer_prefix_is_weak_for_the_broader_one(
+    clf: Classifier,
+) -> None:
+    # 8544 (insulated wire, low-voltage) is refined by 8544.30 (vehicle wiring sets, auto parts);
+    # ICS 59.080 (textile products) by 59.080.40 (coated fabrics, synthetic leather)
+    wiring = collect_evidence(clf.index, rec("Requirements", hs_codes=["8544.30"]))
+    assert wiring.sectors["auto_moto_parts"].strong_code
+    assert not wiring.sectors["low_voltage_electrical"].strong_code
+    cables = collect_evidence(clf.index, rec("Requirements", hs_codes=["8544.49"]))
+    assert cables.sectors["low_voltage_electrical"].strong_code
+    coated = collect_evidence(clf.index, rec("Requirements", ics_codes=["59.080.40"]))
+    assert coated.sectors["synthetic_leather"].strong_code
+    assert not coated.sectors["apparel_textiles"].strong_code

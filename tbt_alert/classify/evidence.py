@@ -184,12 +184,45 @@ def sector_phrases(sector: Sector) -> frozenset[str]:
     return frozenset(phrase_key(p) for p in sector.keywords + sector.weak_keywords)
 
 
+@functools.cache
+def finer_codes(
+    sector: Sector, sectors: tuple[Sector, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Other sectors' strong HS and ICS prefixes that refine one of this sector's: 8544 (wires
+    and cables, low-voltage) is refined by 854430 (vehicle wiring sets, auto parts), ICS 59.080
+    (textile products) by 59.080.40 (coated fabrics, synthetic leather)."""
+    hs = {q for t in sectors if t != sector for q in t.hs if q not in t.hs_weak}
+    ics = {q for t in sectors if t != sector for q in t.ics if q not in t.ics_weak}
+    mine_hs, mine_ics = sector.hs + sector.hs_weak, sector.ics + sector.ics_weak
+    return (
+        tuple(sorted(q for q in hs if any(q != p and q.startswith(p) for p in mine_hs))),
+        tuple(sorted(q for q in ics if any(q.startswith(p + ".") for p in mine_ics))),
+    )
+
+
+def _refined(code: str, prefix: str, finer: tuple[str, ...], sep: str = "") -> str | None:
+    """The finer prefix of another sector that this code falls under, if any."""
+    for q in finer:
+        if q.startswith(prefix) and (code == q or code.startswith(q + sep)):
+            return q
+    return None
+
+
 def _code_evidence(
-    sector: Sector, hs: list[HsCode], ics: list[str], w: dict[str, float], ev: SectorEvidence
+    sector: Sector,
+    hs: list[HsCode],
+    ics: list[str],
+    w: dict[str, float],
+    ev: SectorEvidence,
+    finer: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> float:
+    """The best code evidence. A code that falls under another sector's finer prefix is that
+    sector's product first: for this one it counts as a weak code."""
     hs_score = ics_score = 0.0
     for code, prefix, strength in match_hs(hs, sector.hs + sector.hs_weak):
         strong = strength == "strong" and prefix not in sector.hs_weak
+        if strong and finer[0] and _refined(code.code, prefix, finer[0]):
+            strong = False
         value = w["hs_strong"] if strong else w["hs_weak"]
         if value > hs_score:
             hs_score = value
@@ -206,6 +239,8 @@ def _code_evidence(
         ev.strong_code |= strong
     for ics_code, prefix, strength in match_ics(ics, sector.ics + sector.ics_weak):
         strong = strength == "strong" and prefix not in sector.ics_weak
+        if strong and finer[1] and _refined(ics_code, prefix, finer[1], "."):
+            strong = False
         value = w["ics_strong"] if strong else w["ics_weak"]
         if value > ics_score:
             ics_score = value
@@ -539,7 +574,7 @@ def collect_evidence(
         ev = SectorEvidence()
         code = 0.0
         if coded:
-            code = _code_evidence(sector, hs, ics, w, ev)
+            code = _code_evidence(sector, hs, ics, w, ev, finer_codes(sector, index.rules.sectors))
             ev.grounded |= code > 0
         text = 0.0
         if sector.id in named:
