@@ -127,6 +127,20 @@ TRAPS = [
         {"description": "Toys and collectible items may not be offered with the product."},
         "toys_playground",
     ),
+    # a field that usually concerns no sector (sectors.md rule 5) named in the title weighs down
+    # what the title's product phrases do not say
+    (
+        "Medical face masks: requirements and test methods",
+        {"hs_codes": ["6307.90"]},
+        "apparel_textiles",
+    ),
+    ("Mascarillas para dispositivos médicos", {"hs_codes": ["6307.90"]}, "apparel_textiles"),
+    ("一次性使用便携式输注泵", {}, "pumps_valves"),
+    (
+        "Shoe polish: specification",
+        {"description": "Polish for leather footwear."},
+        "footwear_leather",
+    ),
     (
         "Energy conservation standards for residential clothes washers",
         {"description": "Test loads of textiles of cotton and polyester are specified."},
@@ -143,6 +157,8 @@ def test_trap_gives_no_alert(clf: Classifier, title: str, extra: dict, sector: s
 # The same words used for the sector's real products do alert: the traps are not blanket bans.
 POSITIVES = [
     ("Safety of cigarette lighters: child-resistance", {}, "lighters"),
+    # a field that usually concerns no sector leaves the title's own products their weight
+    ("Medical devices: spectacle frames and sunglasses", {}, "eyewear"),
     ("Sunglasses and sunglare filters for general use", {}, "eyewear"),
     ("Energy efficiency requirements for water pumps and circulators", {}, "pumps_valves"),
     ("Industrial valves: gate valves and ball valves", {}, "pumps_valves"),
@@ -376,3 +392,24 @@ def test_a_code_under_another_sectors_finer_prefix_is_weak_for_the_broader_one(
     coated = collect_evidence(clf.index, rec("Requirements", ics_codes=["59.080.40"]))
     assert coated.sectors["synthetic_leather"].strong_code
     assert not coated.sectors["apparel_textiles"].strong_code
+
+
+def test_generic_electrical_products_are_weak_evidence(clf: Classifier) -> None:
+    # 'productos eléctricos' (electrical products) includes appliances, like 'electrical appliances'
+    ev = collect_evidence(clf.index, rec("Protocolo de ensayos de productos eléctricos"))
+    assert ev.sectors["low_voltage_electrical"].score == clf.rules.weights["weak_keyword"]
+
+
+def test_a_no_sector_field_in_the_title_is_named_in_the_reasons(clf: Classifier) -> None:
+    from tbt_alert.mail.wording import word
+
+    masks = rec("Medical face masks: requirements", hs_codes=["6307.90"])
+    ev = collect_evidence(clf.index, masks).sectors["apparel_textiles"]
+    doubted = [r for r in ev.reasons if r.kind == ReasonKind.CODES_DOUBTED]
+    assert [(r.value, r.field, dict(r.detail)) for r in doubted] == [
+        ("medical face masks", "title", {"why": "domain"})
+    ]
+    assert ev.score == clf.rules.weights["hs_strong"] / 2
+    names = clf.sector_names()
+    assert "medical face masks" in (word(doubted[0], "en", names) or "")
+    assert "medical face masks" in (word(doubted[0], "zh", names) or "")

@@ -39,6 +39,7 @@ def test_bundled_rules_load() -> None:
         "ecodesign_energy",
         "conformity_assessment_schemes",
     }
+    assert [c.id for c in rules.cross_cutting if c.no_sector] == ["no_sector_fields"]
 
 
 def _sector(data, sid):
@@ -75,6 +76,10 @@ def _sector(data, sid):
         (
             lambda d: d["cross_cutting"][0]["fan_out"].update(shoes=["no_such_sector"]),
             ["cross_cutting 'chemicals_in_articles'", "no_such_sector"],
+        ),
+        (
+            lambda d: d["cross_cutting"][-1].update(fan_out={"masks": ["apparel_textiles"]}),
+            ["cross_cutting 'no_sector_fields'", "'no_sector' entry", "no 'fan_out'"],
         ),
         (lambda d: d.update(colour="blue"), ["top level", "colour"]),
         (

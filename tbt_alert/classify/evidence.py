@@ -83,6 +83,7 @@ class RuleIndex:
     fan: dict[str, list[tuple[str, tuple[str, ...]]]]  # fan-out phrase -> [(cross id, sectors)]
     heads: dict[str, tuple[frozenset[str], frozenset[str]]]  # sector -> (HS chapters, ICS fields)
     hs_index: HsIndex  # the nomenclature's descriptions, for retrieval
+    domains: frozenset[str]  # ids of the no_sector entries (fields that concern no sector)
     # sector -> retrieved heading -> its place (see _place); filled as retrieval meets headings
     hs_places: dict[str, dict[str, int]] = field(default_factory=dict)
     hs_inside: dict[str, frozenset[str]] = field(default_factory=dict)  # heading -> sectors
@@ -109,7 +110,8 @@ def build_index(rules: Rules) -> RuleIndex:
         )
         for s in rules.sectors
     }
-    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads, load_index())
+    domains = frozenset(c.id for c in rules.cross_cutting if c.no_sector)
+    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads, load_index(), domains)
 
 
 def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
@@ -553,6 +555,7 @@ def collect_evidence(
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
+    domain = _domain_named(hits, index)
     # sectors with a phrase among the hits: for the others phrase evidence is nothing
     named = {
         sid
@@ -602,6 +605,17 @@ def collect_evidence(
         weak_only = weak_only and 0 < code + text < w["keyword_title"]
         if weak_only and _retrieved_against(index, sector, retrieved, ev, title_words):
             code, text = code / 2, text / 2
+        elif domain is not None and not ev.title_text and code + text > 0:
+            code, text = code / 2, text / 2
+            ev.reasons.append(
+                Reason(
+                    ReasonKind.CODES_DOUBTED,
+                    domain.phrase,
+                    sector.id,
+                    domain.field,
+                    detail={"why": "domain"},
+                )
+            )
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
@@ -610,6 +624,27 @@ def collect_evidence(
             if ev.text and any(r.field in BODY_FIELDS for r in ev.reasons):
                 ev.reasons += h_reasons_thin
     return RecordEvidence(out, horizontal, h_reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class _Domain:
+    phrase: str
+    field: str
+
+
+def _domain_named(hits: dict[str, list[Hit]], index: RuleIndex) -> _Domain | None:
+    """The first phrase of a field that usually concerns no sector (a ``no_sector`` entry of the
+    rules: medical devices, foods, cosmetics ...) in the title or products covered, if any."""
+    domains = index.domains
+    if not domains:
+        return None
+    for name in TITLE_FIELDS:
+        for h in hits[name]:
+            if any(
+                role == "trigger" and cid in domains for role, cid in index.roles.get(h.phrase, ())
+            ):
+                return _Domain(h.phrase, name)
+    return None
 
 
 def _doubt_codes(

@@ -49,7 +49,9 @@ SECTOR_KEYS = {
 }
 SECTOR_KEYS |= {f"keywords_{lang}" for lang in LANGS}
 SECTOR_KEYS |= {f"negative_keywords_{lang}" for lang in LANGS}
-CROSS_KEYS = {"id", "fan_out", "horizontal", "note", "why"} | {f"triggers_{lang}" for lang in LANGS}
+CROSS_KEYS = {"id", "fan_out", "horizontal", "no_sector", "note", "why"} | {
+    f"triggers_{lang}" for lang in LANGS
+}
 WEIGHT_KEYS = {
     "hs_strong",
     "hs_weak",
@@ -97,6 +99,10 @@ class CrossCutting:
     triggers: tuple[str, ...]
     fan_out: tuple[tuple[str, tuple[str, ...]], ...]  # (product phrase, sectors it reaches)
     horizontal: bool = False
+    # a field that usually concerns no sector (sectors.md rule 5: medical devices, foods,
+    # cosmetics, radio equipment ...): named in the title, it weighs down evidence the title's
+    # own product phrases do not give
+    no_sector: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,17 +265,24 @@ def _cross(entry: Any, path: Path, index: int, sector_ids: set[str]) -> CrossCut
                 f"{', '.join(map(str, bad))}"
             )
         pairs.append((str(phrase), tuple(targets)))
+    no_sector = bool(entry.get("no_sector", False))
+    if no_sector and (pairs or entry.get("horizontal")):
+        raise RulesError(
+            f"{path}: {where}: a 'no_sector' entry names a field that concerns no sector: "
+            "it takes no 'fan_out' and is not 'horizontal'"
+        )
     return CrossCutting(
         id=entry["id"],
         triggers=triggers,
         fan_out=tuple(pairs),
         horizontal=bool(entry.get("horizontal", False)),
+        no_sector=no_sector,
     )
 
 
 def _why(entry: dict[str, Any], path: Path) -> dict[str, str]:
     """The entry's ``why`` mapping: every phrase it names must be one of the entry's phrases."""
-    kind = "cross_cutting" if "fan_out" in entry or "horizontal" in entry else "sector"
+    kind = "cross_cutting" if {"fan_out", "horizontal", "no_sector"} & set(entry) else "sector"
     where = f"{kind} {entry['id']!r}"
     why = entry.get("why")
     if not isinstance(why, dict) or not all(
