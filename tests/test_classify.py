@@ -413,3 +413,26 @@ def test_a_no_sector_field_in_the_title_is_named_in_the_reasons(clf: Classifier)
     names = clf.sector_names()
     assert "medical face masks" in (word(doubted[0], "en", names) or "")
     assert "medical face masks" in (word(doubted[0], "zh", names) or "")
+
+
+def test_under_a_title_that_names_no_product_the_description_is_the_scope(
+    clf: Classifier,
+) -> None:
+    generic = collect_evidence(
+        clf.index,
+        rec(
+            "Safety requirements for products intended for children",
+            description="The regulation covers children's footwear sold to consumers.",
+        ),
+    )
+    assert generic.sectors["footwear_leather"].grounded
+    # a title naming its own product (here in Spanish, outside the rules' vocabulary) is never
+    # taken for generic: 'juguetes' in its description may be what the product is not
+    bicycles = collect_evidence(
+        clf.index,
+        rec(
+            "Reglamento técnico para bicicletas de uso infantil",
+            description="No se aplica a las bicicletas que son juguetes.",
+        ),
+    )
+    assert not bicycles.sectors["toys_playground"].grounded

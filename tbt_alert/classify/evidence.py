@@ -50,6 +50,38 @@ RETRIEVAL_MARGIN = 0.05
 # then counts half.
 RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
+# words of a title that name whom or which market a measure is for, not a product (stems, as
+# retrieval's terms give them)
+GENERIC_TITLE_WORDS = frozenset(
+    [
+        "children",
+        "child",
+        "childrens",
+        "infant",
+        "consumer",
+        "imported",
+        "import",
+        "importation",
+        "domestic",
+        "domestically",
+        "manufactured",
+        "good",
+        "general",
+        "public",
+        "marketing",
+        "sale",
+        "sold",
+        "intended",
+        "use",
+        "used",
+        "people",
+        "person",
+        "adult",
+        "market",
+        "trade",
+        "new",
+    ]
+)
 _PHRASE_KINDS = (ReasonKind.PHRASE, ReasonKind.WEAK_PHRASE, ReasonKind.CROSS)
 _LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
@@ -556,6 +588,7 @@ def collect_evidence(
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
     domain = _domain_named(hits, index)
+    generic = domain is None and _generic_title(record, hits, index, title_words)
     # sectors with a phrase among the hits: for the others phrase evidence is nothing
     named = {
         sid
@@ -616,6 +649,7 @@ def collect_evidence(
                     detail={"why": "domain"},
                 )
             )
+        ev.grounded |= ev.text and generic
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
@@ -624,6 +658,29 @@ def collect_evidence(
             if ev.text and any(r.field in BODY_FIELDS for r in ev.reasons):
                 ev.reasons += h_reasons_thin
     return RecordEvidence(out, horizontal, h_reasons)
+
+
+def _generic_title(
+    record: CanonicalRecord,
+    hits: dict[str, list[Hit]],
+    index: RuleIndex,
+    title_words: frozenset[str],
+) -> bool:
+    """An English title that names no product: no phrase of any sector (nor a trap) in the title
+    or products covered, and no word beyond the forms' boilerplate (which retrieval's terms drop:
+    regulation, safety, requirements, products ...) and GENERIC_TITLE_WORDS ("Safety requirements
+    for products intended for children"). The description's products are then the scope. A title in another
+    language is never taken for generic: retrieval cannot read it, and a product it names outside
+    the rules' vocabulary (bicicletas, 洗衣机) would go unseen."""
+    title = " ".join(t for t in (record.title, record.products_text) if t)
+    if not title or not _english(title) or not title_words <= GENERIC_TITLE_WORDS:
+        return False
+    return not any(
+        role in ("kw", "weak", "neg")
+        for name in TITLE_FIELDS
+        for h in hits[name]
+        for role, _ in index.roles.get(h.phrase, ())
+    )
 
 
 @dataclass(frozen=True, slots=True)
