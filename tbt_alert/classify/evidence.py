@@ -528,7 +528,7 @@ def _retrieved_against(
     sector: Sector,
     hits: list[HsHit],
     ev: SectorEvidence,
-    title_words: frozenset[str],
+    record: CanonicalRecord,
 ) -> bool:
     """The products clearly read like a heading outside every code of the sector (the best
     retrieved heading is outside, ahead of the sector's best by the margin), and either every
@@ -552,7 +552,10 @@ def _retrieved_against(
     made_of = all((words := phrase_words(r.value)) and words <= shared for r in phrases)
     # ... or the title names that heading's product and the sector is claimed in the body only
     titled = (
-        bool(phrases) and all(r.field in BODY_FIELDS for r in phrases) and shared <= title_words
+        not made_of
+        and bool(phrases)
+        and all(r.field in BODY_FIELDS for r in phrases)
+        and shared <= title_words(record)
     )
     if not (made_of or titled):
         return False
@@ -576,19 +579,12 @@ def collect_evidence(
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
     thin = any(hits[name] for name in BODY_FIELDS) and thin_title(record)
-    title_words = frozenset(
-        t
-        for name in TITLE_FIELDS
-        if (text := getattr(record, name))
-        for t in terms(text)
-        if " " not in t
-    )
     if thin:
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
     domain = _domain_named(hits, index)
-    generic = domain is None and _generic_title(record, hits, index, title_words)
+    generic = domain is None and _generic_title(record, hits, index)
     # sectors with a phrase among the hits: for the others phrase evidence is nothing
     named = {
         sid
@@ -636,7 +632,7 @@ def collect_evidence(
             ev.grounded |= c.grounded
         weak_only = not (found or ev.strong_code or ev.title_text)
         weak_only = weak_only and 0 < code + text < w["keyword_title"]
-        if weak_only and _retrieved_against(index, sector, retrieved, ev, title_words):
+        if weak_only and _retrieved_against(index, sector, retrieved, ev, record):
             code, text = code / 2, text / 2
         elif domain is not None and not ev.title_text and code + text > 0:
             code, text = code / 2, text / 2
@@ -649,7 +645,7 @@ def collect_evidence(
                     detail={"why": "domain"},
                 )
             )
-        ev.grounded |= ev.text and generic
+        ev.grounded |= ev.text and (generic or thin)
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
@@ -660,27 +656,33 @@ def collect_evidence(
     return RecordEvidence(out, horizontal, h_reasons)
 
 
-def _generic_title(
-    record: CanonicalRecord,
-    hits: dict[str, list[Hit]],
-    index: RuleIndex,
-    title_words: frozenset[str],
-) -> bool:
+def title_words(record: CanonicalRecord) -> frozenset[str]:
+    """The single-word terms (stems, as retrieval reads them) of the title and products covered."""
+    return frozenset(
+        t
+        for name in TITLE_FIELDS
+        if (text := getattr(record, name))
+        for t in terms(text)
+        if " " not in t
+    )
+
+
+def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
     """An English title that names no product: no phrase of any sector (nor a trap) in the title
     or products covered, and no word beyond the forms' boilerplate (which retrieval's terms drop:
     regulation, safety, requirements, products ...) and GENERIC_TITLE_WORDS ("Safety requirements
-    for products intended for children"). The description's products are then the scope. A title in another
-    language is never taken for generic: retrieval cannot read it, and a product it names outside
-    the rules' vocabulary (bicicletas, 洗衣机) would go unseen."""
-    title = " ".join(t for t in (record.title, record.products_text) if t)
-    if not title or not _english(title) or not title_words <= GENERIC_TITLE_WORDS:
-        return False
-    return not any(
+    for products intended for children"). The description's products are then the scope. A title
+    in another language is never taken for generic: retrieval cannot read it, and a product it
+    names outside the rules' vocabulary (bicicletas, 洗衣机) would go unseen."""
+    if any(
         role in ("kw", "weak", "neg")
         for name in TITLE_FIELDS
         for h in hits[name]
         for role, _ in index.roles.get(h.phrase, ())
-    )
+    ):
+        return False
+    title = " ".join(t for t in (record.title, record.products_text) if t)
+    return bool(title) and _english(title) and title_words(record) <= GENERIC_TITLE_WORDS
 
 
 @dataclass(frozen=True, slots=True)
