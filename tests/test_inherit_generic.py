@@ -75,10 +75,17 @@ def test_products_named_only_in_the_description_of_a_thin_title(clf: Classifier)
 
 def test_a_title_that_names_other_products_keeps_body_words_light(clf: Classifier) -> None:
     record = rec(
-        "Labelling of prepackaged foods and beverages",
-        description="Importers of food, like importers of tyres, must register.",
+        "Labelling of wine",
+        description="Importers of beverages, like importers of tyres, must register.",
     )
     match = next(m for m in clf.classify(record).sectors if m.sector == "auto_moto_parts")
     scores = [r.value for r in match.reasons if r.kind == ReasonKind.RULE_SCORE]
     assert scores == ["1.5"]  # body weight, not title weight
     assert not any(r.kind == ReasonKind.THIN_TITLE for r in match.reasons)
+    # a field that usually concerns no sector, named in the title, halves it again
+    foods = rec(
+        "Labelling of prepackaged foods and beverages",
+        description="Importers of food, like importers of tyres, must register.",
+    )
+    match = next(m for m in clf.classify(foods).sectors if m.sector == "auto_moto_parts")
+    assert [r.value for r in match.reasons if r.kind == ReasonKind.RULE_SCORE] == ["0.75"]
