@@ -16,7 +16,7 @@ from tbt_alert.classify.classifier import (
     decide,
     load_classifier,
 )
-from tbt_alert.classify.evidence import collect_evidence
+from tbt_alert.classify.evidence import collect_evidence, thin_title
 from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.record import CanonicalRecord, parse_record
 
@@ -436,3 +436,42 @@ def test_under_a_title_that_names_no_product_the_description_is_the_scope(
         ),
     )
     assert not bicycles.sectors["toys_playground"].grounded
+
+
+def test_a_chinese_title_with_a_number_is_not_thin() -> None:
+    # the digit of '（4頁）' once made the whole unspaced title one token of noise
+    title = "修正「應施檢驗氣體打火機商品之相關檢驗規定」草案（4頁，中文）"
+    assert not thin_title(rec(title))
+    assert thin_title(rec("G/TBT/N/BRA/312补遗9"))
+
+
+def test_a_substance_restriction_title_leaves_the_scope_to_the_description(
+    clf: Classifier,
+) -> None:
+    pfas = rec(
+        "Draft Commission Regulation amending Annex XVII to REACH as regards PFHxA",
+        description="The restriction applies to textiles in apparel for the general public.",
+    )
+    assert collect_evidence(clf.index, pfas).sectors["apparel_textiles"].grounded
+
+
+def test_a_description_naming_several_products_of_a_sector_is_about_them(
+    clf: Classifier,
+) -> None:
+    several = rec(
+        "Projet d'arrêté portant application obligatoire de normes nationales",
+        description="Les normes portent sur les disjoncteurs et les interrupteurs.",
+    )
+    assert collect_evidence(clf.index, several).sectors["low_voltage_electrical"].grounded
+    one = rec(
+        "Projet d'arrêté portant application obligatoire de normes nationales",
+        description="Les normes portent sur les disjoncteurs.",
+    )
+    assert not collect_evidence(clf.index, one).sectors["low_voltage_electrical"].grounded
+    # a products-covered field naming something else: two products may be its components
+    boilers = rec(
+        "Gas boilers: safety",
+        products_text="Gas-fired central heating boilers",
+        description="Covers the boiler, including its gas control valve and circulating pump.",
+    )
+    assert not collect_evidence(clf.index, boilers).sectors["pumps_valves"].grounded

@@ -114,3 +114,10 @@ def test_evaluate_external_refuses_a_split_option(tmp_path: Path) -> None:
     gold.write_text('{"symbol": "G/TBT/N/KEN/1", "title": "x", "gold_sectors": []}\n')
     result = CliRunner().invoke(evaluate_cmd, ["--external", str(gold), "--part", "test"])
     assert result.exit_code != 0 and "leave out --gold and --part" in result.output
+
+
+def test_parent_of_a_symbol_of_no_wto_shape() -> None:
+    assert symbol_keys("SYN-C-001/Add.1") == ("SYN-C-001/Add.1", "SYN-C-001")
+    assert symbol_keys("NOSYMBOL-3/Rev.2/Corr.1")[1] == "NOSYMBOL-3"
+    assert symbol_keys("NOSYMBOL-3")[1] is None
+    assert symbol_keys("/Add.1")[1] is None

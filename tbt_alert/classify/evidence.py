@@ -54,6 +54,18 @@ RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is Engli
 # retrieval's terms give them)
 GENERIC_TITLE_WORDS = frozenset(
     [
+        "notice",
+        "proposed",
+        "rulemaking",
+        "cfr",
+        "decision",
+        "commission",
+        "implementing",
+        "republic",
+        "act",
+        "amending",
+        "amendment",
+        "draft",
         "children",
         "child",
         "childrens",
@@ -116,6 +128,7 @@ class RuleIndex:
     heads: dict[str, tuple[frozenset[str], frozenset[str]]]  # sector -> (HS chapters, ICS fields)
     hs_index: HsIndex  # the nomenclature's descriptions, for retrieval
     domains: frozenset[str]  # ids of the no_sector entries (fields that concern no sector)
+    scope_in_text: frozenset[str]  # ids of cross-cutting entries whose articles the text names
     # sector -> retrieved heading -> its place (see _place); filled as retrieval meets headings
     hs_places: dict[str, dict[str, int]] = field(default_factory=dict)
     hs_inside: dict[str, frozenset[str]] = field(default_factory=dict)  # heading -> sectors
@@ -143,7 +156,8 @@ def build_index(rules: Rules) -> RuleIndex:
         for s in rules.sectors
     }
     domains = frozenset(c.id for c in rules.cross_cutting if c.no_sector)
-    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads, load_index(), domains)
+    in_text = frozenset(c.id for c in rules.cross_cutting if c.scope_in_text)
+    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads, load_index(), domains, in_text)
 
 
 def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
@@ -292,7 +306,8 @@ def _code_evidence(
 
 
 _THIN_NOISE = re.compile(
-    r"g/tbt/\S+|\S*\d\S*|\((?:[^)]*pages?|[^)]*页)[^)]*\)|\b(?:addendum|add|corrigendum|corr|"
+    r"g/tbt/\S+|[^\s\u3400-\u9fff]*\d[^\s\u3400-\u9fff]*|\((?:[^)]*pages?|[^)]*页)[^)]*\)|"
+    r"\b(?:addendum|add|corrigendum|corr|"
     r"revision|rev|supplement|notification|draft|national|standards?|technical|regulations?|"
     r"of|the|and|for|on|to|in|no|nr)\b|补遗|更正|修订|增补|通报|国家标准|标准|草案|技术法规",
 )
@@ -632,10 +647,11 @@ def collect_evidence(
             ev.grounded |= c.grounded
         weak_only = not (found or ev.strong_code or ev.title_text)
         weak_only = weak_only and 0 < code + text < w["keyword_title"]
+        other_product = False  # the title names another product, or a field of no sector
         if weak_only and _retrieved_against(index, sector, retrieved, ev, record):
-            code, text = code / 2, text / 2
+            code, text, other_product = code / 2, text / 2, True
         elif domain is not None and not ev.title_text and code + text > 0:
-            code, text = code / 2, text / 2
+            code, text, other_product = code / 2, text / 2, True
             ev.reasons.append(
                 Reason(
                     ReasonKind.CODES_DOUBTED,
@@ -645,7 +661,15 @@ def collect_evidence(
                     detail={"why": "domain"},
                 )
             )
-        ev.grounded |= ev.text and (generic or thin)
+        ev.grounded |= ev.text and (
+            generic
+            or thin
+            or (
+                not other_product
+                and not record.products_text
+                and _several_products(sector.id, hits, index)
+            )
+        )
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
@@ -654,6 +678,31 @@ def collect_evidence(
             if ev.text and any(r.field in BODY_FIELDS for r in ev.reasons):
                 ev.reasons += h_reasons_thin
     return RecordEvidence(out, horizontal, h_reasons)
+
+
+def _several_products(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
+    """The description names two or more of the sector's products (distinct phrases, neither
+    inside the other, none vetoed): it is about them, not mentioning one in passing, as an
+    exclusion or a comparison does ("disjoncteurs et interrupteurs", "robinets et robinetterie
+    sanitaire"). Asked only when no products-covered field names other products and the title
+    was not read as another product: then two products may be another's components (a gas
+    boiler's pump and valve) or its test load (a washing machine's cotton fabrics)."""
+    found: list[tuple[str, Hit]] = []
+    for name in BODY_FIELDS:
+        for h in hits[name]:
+            if ("kw", sector_id) not in index.roles.get(h.phrase, ()):
+                continue
+            if _veto(h, sector_id, hits[name], index) is not None:
+                continue
+            if any(
+                h.phrase == f.phrase or (n == name and (h.inside(f) or f.inside(h)))
+                for n, f in found
+            ):
+                continue
+            found.append((name, h))
+            if len(found) >= 2:
+                return True
+    return False
 
 
 def title_words(record: CanonicalRecord) -> frozenset[str]:
@@ -668,19 +717,24 @@ def title_words(record: CanonicalRecord) -> frozenset[str]:
 
 
 def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
-    """An English title that names no product: no phrase of any sector (nor a trap) in the title
-    or products covered, and no word beyond the forms' boilerplate (which retrieval's terms drop:
+    """A title that names no product: no phrase of any sector (nor a trap) in the title or products
+    covered, and either a substance restriction's trigger (REACH Annex XVII, PFAS: the articles
+    are named in the text) or, in English, no word beyond the forms' boilerplate (which retrieval's terms drop:
     regulation, safety, requirements, products ...) and GENERIC_TITLE_WORDS ("Safety requirements
     for products intended for children"). The description's products are then the scope. A title
     in another language is never taken for generic: retrieval cannot read it, and a product it
     names outside the rules' vocabulary (bicicletas, 洗衣机) would go unseen."""
-    if any(
-        role in ("kw", "weak", "neg")
+    roles = [
+        role_id
         for name in TITLE_FIELDS
         for h in hits[name]
-        for role, _ in index.roles.get(h.phrase, ())
-    ):
+        for role_id in index.roles.get(h.phrase, ())
+    ]
+    if any(role in ("kw", "weak", "neg") for role, _ in roles):
         return False
+    # a substance restriction names its articles in the text (sectors.md rule 2)
+    if any(role == "trigger" and cid in index.scope_in_text for role, cid in roles):
+        return True
     title = " ".join(t for t in (record.title, record.products_text) if t)
     return bool(title) and _english(title) and title_words(record) <= GENERIC_TITLE_WORDS
 

@@ -49,7 +49,7 @@ SECTOR_KEYS = {
 }
 SECTOR_KEYS |= {f"keywords_{lang}" for lang in LANGS}
 SECTOR_KEYS |= {f"negative_keywords_{lang}" for lang in LANGS}
-CROSS_KEYS = {"id", "fan_out", "horizontal", "no_sector", "note", "why"} | {
+CROSS_KEYS = {"id", "fan_out", "horizontal", "no_sector", "scope_in_text", "note", "why"} | {
     f"triggers_{lang}" for lang in LANGS
 }
 WEIGHT_KEYS = {
@@ -103,6 +103,9 @@ class CrossCutting:
     # cosmetics, radio equipment ...): named in the title, it weighs down evidence the title's
     # own product phrases do not give
     no_sector: bool = False
+    # a trigger in the title names no product but says the text names them (a substance
+    # restriction lists its articles: sectors.md rule 2); the description is then the scope
+    scope_in_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +280,7 @@ def _cross(entry: Any, path: Path, index: int, sector_ids: set[str]) -> CrossCut
         fan_out=tuple(pairs),
         horizontal=bool(entry.get("horizontal", False)),
         no_sector=no_sector,
+        scope_in_text=bool(entry.get("scope_in_text", False)),
     )
 
 

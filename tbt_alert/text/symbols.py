@@ -236,5 +236,13 @@ def symbol_keys(symbol: str) -> tuple[str, str | None]:
     try:
         parsed = parse_symbol(symbol)
     except SymbolError:
-        return symbol, None
+        # a symbol of no WTO shape (a national reference, a record's own id): its trailing
+        # /Add.N, /Rev.N, /Corr.N, /Suppl.N still name the measure it amends
+        found = _SUFFIXES.search(symbol)
+        if found is None or not symbol[: found.start()].strip():
+            return symbol, None
+        return symbol, symbol[: found.start()].strip()
     return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
+
+
+_SUFFIXES = re.compile(r"(?:/\s*(?:add|rev|corr|suppl)\.?\s*\d+)+\s*$", re.IGNORECASE)
