@@ -136,6 +136,8 @@ TRAPS = [
     ),
     ("Mascarillas para dispositivos médicos", {"hs_codes": ["6307.90"]}, "apparel_textiles"),
     ("一次性使用便携式输注泵", {}, "pumps_valves"),
+    ("Edible chew toys for dogs", {}, "toys_playground"),
+    ("Drinking water treatment units attached to faucets", {}, "pumps_valves"),
     (
         "Shoe polish: specification",
         {"description": "Polish for leather footwear."},
@@ -159,6 +161,11 @@ POSITIVES = [
     ("Safety of cigarette lighters: child-resistance", {}, "lighters"),
     # a field that usually concerns no sector leaves the title's own products their weight
     ("Medical devices: spectacle frames and sunglasses", {}, "eyewear"),
+    ("Exigences applicables aux lunettes solaires", {}, "eyewear"),
+    ("Règlement sur les dispositifs de retenue pour enfants", {}, "auto_moto_parts"),
+    ("Quy chuẩn về gương chiếu hậu", {}, "auto_moto_parts"),
+    ("Requisitos para equipamentos de parques infantis", {}, "toys_playground"),
+    ("ガス栓の技術上の基準", {}, "pumps_valves"),
     ("Sunglasses and sunglare filters for general use", {}, "eyewear"),
     ("Energy efficiency requirements for water pumps and circulators", {}, "pumps_valves"),
     ("Industrial valves: gate valves and ball valves", {}, "pumps_valves"),

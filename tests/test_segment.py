@@ -57,6 +57,9 @@ def test_shipped_user_dictionary_is_generated_from_the_rules() -> None:
         ("儿童玩具安全规范", "玩具", True),  # children's toys
         ("女鞋和童鞋的标签", "鞋", True),
         ("锁的安全要求", "锁", True),
+        # Japanese phrases mixing kana and kanji: the kanji end or start is a word edge
+        ("ガス栓の技術上の基準", "ガス栓", True),
+        ("眼鏡フレームの基準", "眼鏡フレーム", True),
     ],
 )
 def test_phrase_matches_words_not_substrings(text: str, phrase: str, found: bool) -> None:

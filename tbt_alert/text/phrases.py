@@ -200,20 +200,25 @@ def _whole_words(hits: list[Hit], text: str, segmenter: Segmenter) -> list[Hit]:
     cuts: set[int] = set()
     done: set[int] = set()
     for h in hits:
-        if not has_han(h.phrase) or h.start in done:
+        if not has_han(h.phrase):
             continue
-        start = h.start
-        while start > 0 and _RUN.match(text[start - 1]):
-            start -= 1
-        run = _RUN.match(text, start)
-        if run is None or run.end() < h.end:
-            continue
-        cuts.add(run.start())
-        cuts.add(run.end())
-        if run.start() == h.start and run.end() == h.end:
-            continue  # the hit is the whole run: its own edges are word edges
-        done.update(range(run.start(), run.end()))
-        cuts.update(run.start() + end for end in segmenter.run_cuts(run.group(0)))
+        # the runs holding the hit's first and last characters (one run for a Chinese phrase;
+        # two, or one, for a Japanese one that mixes kana and kanji: ガス栓, 眼鏡フレーム)
+        for edge in (h.start, h.end - 1):
+            if edge in done or not _RUN.match(text[edge]):
+                continue
+            start = edge
+            while start > 0 and _RUN.match(text[start - 1]):
+                start -= 1
+            run = _RUN.match(text, start)
+            if run is None:
+                continue
+            cuts.add(run.start())
+            cuts.add(run.end())
+            if run.start() == h.start and run.end() == h.end:
+                continue  # the hit is the whole run: its own edges are word edges
+            done.update(range(run.start(), run.end()))
+            cuts.update(run.start() + end for end in segmenter.run_cuts(run.group(0)))
     return [h for h in hits if not has_han(h.phrase) or _on_words(h, text, cuts)]
 
 
