@@ -443,6 +443,15 @@ def test_under_a_title_that_names_no_product_the_description_is_the_scope(
         ),
     )
     assert not bicycles.sectors["toys_playground"].grounded
+    # a Spanish title naming only the instrument is generic
+    instrument = collect_evidence(
+        clf.index,
+        rec(
+            "Proyecto de Resolución por la cual se modifica el Reglamento Técnico RTC-003",
+            description="El reglamento se aplica a todo juguete destinado a niños.",
+        ),
+    )
+    assert instrument.sectors["toys_playground"].grounded
 
 
 def test_a_chinese_title_with_a_number_is_not_thin() -> None:
@@ -466,12 +475,12 @@ def test_a_description_naming_several_products_of_a_sector_is_about_them(
     clf: Classifier,
 ) -> None:
     several = rec(
-        "Projet d'arrêté portant application obligatoire de normes nationales",
+        "Projet d'arrêté portant application obligatoire de normes ivoiriennes",
         description="Les normes portent sur les disjoncteurs et les interrupteurs.",
     )
     assert collect_evidence(clf.index, several).sectors["low_voltage_electrical"].grounded
     one = rec(
-        "Projet d'arrêté portant application obligatoire de normes nationales",
+        "Projet d'arrêté portant application obligatoire de normes ivoiriennes",
         description="Les normes portent sur les disjoncteurs.",
     )
     assert not collect_evidence(clf.index, one).sectors["low_voltage_electrical"].grounded

@@ -17,6 +17,7 @@ from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.classify.rules import Rules, Sector
 from tbt_alert.classify.userdict import user_words
 from tbt_alert.record import CanonicalRecord
+from tbt_alert.text.boilerplate import GENERIC_TITLE_WORDS, ROMANCE_BOILERPLATE
 from tbt_alert.text.codes import (
     HsCode,
     codes_in_text,
@@ -50,50 +51,8 @@ RETRIEVAL_MARGIN = 0.05
 # then counts half.
 RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
-# words of a title that name whom or which market a measure is for, not a product (stems, as
-# retrieval's terms give them)
-GENERIC_TITLE_WORDS = frozenset(
-    [
-        "notice",
-        "proposed",
-        "rulemaking",
-        "cfr",
-        "decision",
-        "commission",
-        "implementing",
-        "republic",
-        "act",
-        "amending",
-        "amendment",
-        "draft",
-        "children",
-        "child",
-        "childrens",
-        "infant",
-        "consumer",
-        "imported",
-        "import",
-        "importation",
-        "domestic",
-        "domestically",
-        "manufactured",
-        "good",
-        "general",
-        "public",
-        "marketing",
-        "sale",
-        "sold",
-        "intended",
-        "use",
-        "used",
-        "people",
-        "person",
-        "adult",
-        "market",
-        "trade",
-        "new",
-    ]
-)
+_ROMANCE_WORD = re.compile(r"[a-zà-ÿœ]{3,}")
+_ROMANCE_NOISE = re.compile(r"\S*\d\S*|\([^)]*\)")
 _PHRASE_KINDS = (ReasonKind.PHRASE, ReasonKind.WEAK_PHRASE, ReasonKind.CROSS)
 _LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
@@ -736,7 +695,15 @@ def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: R
     if any(role == "trigger" and cid in index.scope_in_text for role, cid in roles):
         return True
     title = " ".join(t for t in (record.title, record.products_text) if t)
-    return bool(title) and _english(title) and title_words(record) <= GENERIC_TITLE_WORDS
+    if not title or _LATIN_WORD.search(title) is None:
+        return False
+    language = detect(title[:160])
+    if language in RETRIEVAL_LANGUAGES:
+        return title_words(record) <= GENERIC_TITLE_WORDS
+    if language in ("es", "fr", "pt"):
+        words = _ROMANCE_WORD.findall(_ROMANCE_NOISE.sub(" ", normalise_text(title)))
+        return all(w in ROMANCE_BOILERPLATE for w in words)
+    return False
 
 
 @dataclass(frozen=True, slots=True)
