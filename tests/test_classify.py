@@ -491,3 +491,49 @@ def test_a_description_naming_several_products_of_a_sector_is_about_them(
         description="Covers the boiler, including its gas control valve and circulating pump.",
     )
     assert not collect_evidence(clf.index, boilers).sectors["pumps_valves"].grounded
+
+
+def test_review_cases_of_grounding_and_halving(clf: Classifier) -> None:
+    def ev(title: str, **kw):
+        return collect_evidence(clf.index, rec(title, **kw)).sectors
+
+    # one product named twice is not several products
+    twice = ev(
+        "Energy performance of residential heating appliances",
+        description="The regulation covers water pumps. Such pumps shall be labelled.",
+    )
+    assert not twice["pumps_valves"].grounded
+    # a substance restriction whose title names its articles is not generic
+    pvc = ev(
+        "Restriction of phthalates in PVC articles",
+        description="The limits are the same as those already applying to toys.",
+    )
+    assert not pvc["toys_playground"].grounded
+    # a parenthesis naming the product is not boilerplate
+    bikes = ev(
+        "Projet de règlement technique (bicyclettes pour enfants)",
+        description="Ne s'applique pas aux bicyclettes qui sont des jouets.",
+    )
+    assert not bikes["toys_playground"].grounded
+    # codes already doubted are not halved again by a field of no sector
+    masks = ev("Medical devices: requirements", hs_codes=["6307.90", "9018.90"])
+    assert masks["apparel_textiles"].score == clf.rules.weights["hs_strong"] / 2
+    # a short title naming a field of no sector is not thin: its description stays the body's
+    medicines = ev("Medicines", description="Covers syringes; also toys.")
+    assert medicines["toys_playground"].score == clf.rules.weights["keyword_body"] / 2
+    # a weak phrase of the title keeps its weight beside a field of no sector
+    cases = ev("Leather: cosmetics cases")
+    assert cases["footwear_leather"].score == clf.rules.weights["weak_keyword"]
+
+
+def test_an_inheriting_child_keeps_its_own_grounding(clf: Classifier) -> None:
+    child = rec("Addendum", symbol="G/TBT/N/KEN/1/Add.1", hs_codes=["95"])
+    parent = rec(
+        "Regulation on umbrellas and parasols",
+        symbol="G/TBT/N/KEN/1",
+        description="It does not cover toys.",
+    )
+    own = collect_evidence(clf.index, child).sectors["toys_playground"]
+    merged = clf.rule_evidence(child, parent).sectors["toys_playground"]
+    assert own.grounded and merged.score > own.score
+    assert merged.grounded

@@ -117,7 +117,16 @@ def test_evaluate_external_refuses_a_split_option(tmp_path: Path) -> None:
 
 
 def test_parent_of_a_symbol_of_no_wto_shape() -> None:
-    assert symbol_keys("SYN-C-001/Add.1") == ("SYN-C-001/Add.1", "SYN-C-001")
+    assert symbol_keys("SYN-C-001/Add.1") == ("SYN-C-001/ADD.1", "SYN-C-001")
+    assert symbol_keys("abc/Add.1")[1] == symbol_keys("ABC")[0]
+    assert symbol_keys("g/tbt/n/usa/1/add.1000")[1] == "G/TBT/N/USA/1"
     assert symbol_keys("NOSYMBOL-3/Rev.2/Corr.1")[1] == "NOSYMBOL-3"
     assert symbol_keys("NOSYMBOL-3")[1] is None
     assert symbol_keys("/Add.1")[1] is None
+
+
+def test_evaluate_external_errors_refuse_json(tmp_path: Path) -> None:
+    gold = tmp_path / "set.jsonl"
+    gold.write_text('{"symbol": "G/TBT/N/KEN/1", "title": "x", "gold_sectors": []}\n')
+    result = CliRunner().invoke(evaluate_cmd, ["--external", str(gold), "--errors", "--json"])
+    assert result.exit_code != 0 and "leave out --json" in result.output

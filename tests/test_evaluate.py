@@ -111,3 +111,31 @@ def test_an_external_set_with_unknown_sectors_is_refused(tmp_path: Path) -> None
     gold.write_text(_rec("G/TBT/N/KEN/1", "Shoes", ["shoes"]) + "\n", encoding="utf-8")
     with pytest.raises(TbtAlertError, match=r"unknown sector id.*shoes"):
         score_external(load_classifier(), gold)
+
+
+def test_an_external_set_links_parents_on_earlier_lines_only(tmp_path: Path) -> None:
+    gold = tmp_path / "set.jsonl"
+    shoes = ["footwear_leather"]
+    lines = [
+        # an addendum listed before its parent is scored without it, as classify would
+        _rec("G/TBT/N/KEN/9011/Add.1", "Adoption of the final text", shoes),
+        _rec("G/TBT/N/KEN/9011", "Leather safety shoes - Specification", shoes, hs_codes=["6403"]),
+        # a parent left out of scoring (ambiguous) is still a parent
+        _rec("G/TBT/N/KEN/9012", "Leather sandals - Specification", shoes, ambiguous=True),
+        _rec("G/TBT/N/KEN/9012/Add.1", "Adoption of the final text", shoes),
+    ]
+    gold.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, _, errors = score_external(load_classifier(), gold, list_errors=True)
+    assert [e.symbol for e in errors] == ["G/TBT/N/KEN/9011/Add.1"]
+
+
+def test_an_external_line_without_gold_sectors_is_refused(tmp_path: Path) -> None:
+    gold = tmp_path / "set.jsonl"
+    gold.write_text(
+        _rec("G/TBT/N/KEN/1", "Shoes", ["footwear_leather"])
+        + "\n"
+        + '{"symbol": "G/TBT/N/KEN/2", "member": "Kenya", "title": "Honey"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TbtAlertError, match=r"set.jsonl:2: each line needs 'gold_sectors'"):
+        score_external(load_classifier(), gold)

@@ -2,7 +2,8 @@
 
 Rules stay in charge where codes and phrases are unambiguous (rule score >= thresholds.alert);
 the model confirms weaker rule evidence (rule score >= thresholds.rules_confirm: a weak phrase in
-the title or products covered, a weak code, a phrase in the body) into an alert, and on its own
+the title or products covered, a weak code; a phrase of the description only where the description
+is the scope, see ``SectorEvidence.grounded``) into an alert, and on its own
 raises a sector to ``possible`` (the analysts' queue). It alerts alone only if thresholds.model_alert
 is at most 1 (the shipped rules set it above 1: never). Addenda, corrigenda and revisions inherit
 their parent's scope unless their own title or codes name a sector.
@@ -169,7 +170,11 @@ def _inherit(own: RecordEvidence, parent: RecordEvidence, symbol: str) -> Record
         if sid not in merged or ev.score > merged[sid].score:
             reasons = [Reason(ReasonKind.INHERITED, symbol, sid)]
             reasons += [r.inherited(symbol) for r in ev.reasons]
-            merged[sid] = replace(ev, reasons=reasons)
+            # the child's own grounding (a weak code of its own) is not lost to a parent that
+            # scores higher on a description phrase
+            own_ev = merged.get(sid)
+            grounded = ev.grounded or (own_ev is not None and own_ev.grounded)
+            merged[sid] = replace(ev, reasons=reasons, grounded=grounded)
     reasons = own.horizontal_reasons + [r.inherited(symbol) for r in parent.horizontal_reasons]
     return RecordEvidence(merged, own.horizontal or parent.horizontal, reasons)
 

@@ -32,7 +32,7 @@ from tbt_alert.classify.evidence import collect_evidence_many, record_codes
 from tbt_alert.classify.split import held_symbols, part_of
 from tbt_alert.classify.textmodel import Example, read_examples, train_model
 from tbt_alert.errors import TbtAlertError
-from tbt_alert.record import CanonicalRecord
+from tbt_alert.record import CanonicalRecord, parse_record
 from tbt_alert.text.codes import match_hs
 from tbt_alert.text.symbols import symbol_keys
 
@@ -261,14 +261,39 @@ def held_out(
     return tallies
 
 
-def in_file_parents(examples: Sequence[Example]) -> list[CanonicalRecord | None]:
-    """Each record's parent notification when the same file holds it (an addendum, corrigendum or
-    revision and the measure it amends), as ``tbt-alert classify`` links them."""
-    by_symbol: dict[str, CanonicalRecord] = {}
-    keys = [symbol_keys(e.record.symbol) for e in examples]
-    for (own, _), e in zip(keys, examples, strict=True):
-        by_symbol.setdefault(own, e.record)
-    return [by_symbol.get(parent) if parent else None for _, parent in keys]
+def in_file_parents(
+    examples: Sequence[Example], records: Sequence[CanonicalRecord]
+) -> list[CanonicalRecord | None]:
+    """Each example's parent notification when an earlier line of the same file holds it (an
+    addendum, corrigendum or revision and the measure it amends), as ``tbt-alert classify``
+    links them. ``records``: every record of the file in order, ambiguous ones included (a parent
+    left out of scoring is still a parent)."""
+    first: dict[str, tuple[int, CanonicalRecord]] = {}
+    for n, r in enumerate(records):
+        first.setdefault(symbol_keys(r.symbol)[0], (n, r))
+    out: list[CanonicalRecord | None] = []
+    for e in examples:
+        own, parent = symbol_keys(e.record.symbol)
+        line = first[own][0] if own in first else len(records)
+        found = first.get(parent) if parent else None
+        out.append(found[1] if found is not None and found[0] < line else None)
+    return out
+
+
+def _file_records(gold: Path) -> list[CanonicalRecord]:
+    """Every record of a gold file in order; a line without 'gold_sectors' is refused."""
+    out = []
+    for n, line in enumerate(gold.read_text(encoding="utf-8-sig").splitlines(), 1):
+        if not line.strip():
+            continue
+        data = json.loads(line)
+        if not isinstance(data, dict) or not isinstance(data.get("gold_sectors"), list):
+            raise TbtAlertError(
+                f"{gold}:{n}: each line needs 'gold_sectors' (a list of sector ids; an empty "
+                "list for a record that concerns no sector)"
+            )
+        out.append(parse_record(data))
+    return out
 
 
 def score_external(
@@ -277,7 +302,8 @@ def score_external(
     """Every record of a separately labelled file scored by the rules and model as shipped: no
     split, no training, parents linked within the file. This is what an outside check of the
     classifier measures; its errors are listed only on request, for a set one may tune on."""
-    examples = read_examples([gold])
+    examples = read_examples([gold])  # refuses malformed lines, naming them
+    records = _file_records(gold)
     if not any(e.sectors for e in examples):
         raise TbtAlertError(
             f"{gold} has no gold labels: each line needs 'gold_sectors' (a list of sector ids; "
@@ -286,7 +312,7 @@ def score_external(
     unknown = sorted({s for e in examples for s in e.sectors} - set(clf.rules.ids))
     if unknown:
         raise TbtAlertError(f"{gold}: unknown sector id(s) in gold_sectors: {', '.join(unknown)}")
-    parents = in_file_parents(examples)
+    parents = in_file_parents(examples, records)
     preds = predict(clf, examples, parents)
     core = clf.rules.core_ids
     tallies = {s: Tally() for s in SYSTEMS}

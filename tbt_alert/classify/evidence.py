@@ -52,7 +52,10 @@ RETRIEVAL_MARGIN = 0.05
 RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
 _ROMANCE_WORD = re.compile(r"[a-zà-ÿœ]{3,}")
-_ROMANCE_NOISE = re.compile(r"\S*\d\S*|\([^)]*\)")
+_ROMANCE_NOISE = re.compile(
+    r"\S*\d\S*|\((?:[^)]*\d|[^)]*\b(?:página|pagina|page|en español|en français|em português)\b)"
+    r"[^)]*\)"
+)
 _PHRASE_KINDS = (ReasonKind.PHRASE, ReasonKind.WEAK_PHRASE, ReasonKind.CROSS)
 _LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
@@ -88,6 +91,8 @@ class RuleIndex:
     hs_index: HsIndex  # the nomenclature's descriptions, for retrieval
     domains: frozenset[str]  # ids of the no_sector entries (fields that concern no sector)
     scope_in_text: frozenset[str]  # ids of cross-cutting entries whose articles the text names
+    # sector -> other sectors' finer HS and ICS prefixes (see finer_codes)
+    finer: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
     # sector -> retrieved heading -> its place (see _place); filled as retrieval meets headings
     hs_places: dict[str, dict[str, int]] = field(default_factory=dict)
     hs_inside: dict[str, frozenset[str]] = field(default_factory=dict)  # heading -> sectors
@@ -116,7 +121,10 @@ def build_index(rules: Rules) -> RuleIndex:
     }
     domains = frozenset(c.id for c in rules.cross_cutting if c.no_sector)
     in_text = frozenset(c.id for c in rules.cross_cutting if c.scope_in_text)
-    return RuleIndex(rules, matcher, dict(roles), dict(fan), heads, load_index(), domains, in_text)
+    finer = {s.id: finer_codes(s, rules.sectors) for s in rules.sectors}
+    return RuleIndex(
+        rules, matcher, dict(roles), dict(fan), heads, load_index(), domains, in_text, finer
+    )
 
 
 def record_codes(record: CanonicalRecord) -> tuple[list[HsCode], list[str]]:
@@ -191,7 +199,6 @@ def sector_phrases(sector: Sector) -> frozenset[str]:
     return frozenset(phrase_key(p) for p in sector.keywords + sector.weak_keywords)
 
 
-@functools.cache
 def finer_codes(
     sector: Sector, sectors: tuple[Sector, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -552,12 +559,13 @@ def collect_evidence(
     hs += _quoted_codes(quotes, hs)
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
-    thin = any(hits[name] for name in BODY_FIELDS) and thin_title(record)
+    # a title naming a field of no sector ('Medicines') is short, not thin: it names the products
+    domain = _domain_named(hits, index)
+    thin = any(hits[name] for name in BODY_FIELDS) and domain is None and thin_title(record)
     if thin:
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
-    domain = _domain_named(hits, index)
     generic = domain is None and _generic_title(record, hits, index)
     # sectors with a phrase among the hits: for the others phrase evidence is nothing
     named = {
@@ -580,7 +588,7 @@ def collect_evidence(
         ev = SectorEvidence()
         code = 0.0
         if coded:
-            code = _code_evidence(sector, hs, ics, w, ev, finer_codes(sector, index.rules.sectors))
+            code = _code_evidence(sector, hs, ics, w, ev, index.finer[sector.id])
             ev.grounded |= code > 0
         text = 0.0
         if sector.id in named:
@@ -609,7 +617,13 @@ def collect_evidence(
         other_product = False  # the title names another product, or a field of no sector
         if weak_only and _retrieved_against(index, sector, retrieved, ev, record):
             code, text, other_product = code / 2, text / 2, True
-        elif domain is not None and not ev.title_text and code + text > 0:
+        elif (
+            domain is not None
+            and code + text > 0
+            and not any(
+                r.field in TITLE_FIELDS or r.kind == ReasonKind.CODES_DOUBTED for r in ev.reasons
+            )
+        ):
             code, text, other_product = code / 2, text / 2, True
             ev.reasons.append(
                 Reason(
@@ -646,19 +660,17 @@ def _several_products(sector_id: str, hits: dict[str, list[Hit]], index: RuleInd
     sanitaire"). Asked only when no products-covered field names other products and the title
     was not read as another product: then two products may be another's components (a gas
     boiler's pump and valve) or its test load (a washing machine's cotton fabrics)."""
-    found: list[tuple[str, Hit]] = []
+    found: list[frozenset[str]] = []
     for name in BODY_FIELDS:
         for h in hits[name]:
             if ("kw", sector_id) not in index.roles.get(h.phrase, ()):
                 continue
             if _veto(h, sector_id, hits[name], index) is not None:
                 continue
-            if any(
-                h.phrase == f.phrase or (n == name and (h.inside(f) or f.inside(h)))
-                for n, f in found
-            ):
-                continue
-            found.append((name, h))
+            words = phrase_words(h.phrase)
+            if any(words <= other or other <= words for other in found):
+                continue  # the same product again ('water pumps' ... 'such pumps')
+            found.append(words)
             if len(found) >= 2:
                 return True
     return False
@@ -676,21 +688,25 @@ def title_words(record: CanonicalRecord) -> frozenset[str]:
 
 
 def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
-    """A title that names no product: no phrase of any sector (nor a trap) in the title or products
-    covered, and either a substance restriction's trigger (REACH Annex XVII, PFAS: the articles
-    are named in the text) or, in English, no word beyond the forms' boilerplate (which retrieval's terms drop:
-    regulation, safety, requirements, products ...) and GENERIC_TITLE_WORDS ("Safety requirements
-    for products intended for children"). The description's products are then the scope. A title
-    in another language is never taken for generic: retrieval cannot read it, and a product it
-    names outside the rules' vocabulary (bicicletas, 洗衣机) would go unseen."""
+    """A title that names no product: no phrase of any sector (nor a trap, nor a product word of a
+    substance restriction) in the title or products covered, and either a substance restriction's
+    trigger (REACH Annex XVII, PFAS: the articles are named in the text), or, in English, no word
+    beyond the forms' boilerplate (which retrieval's terms drop: regulation, safety, requirements,
+    products ...) and GENERIC_TITLE_WORDS ("Safety requirements for products intended for
+    children"), or, in Spanish, French or Portuguese, only the instrument's words
+    (ROMANCE_BOILERPLATE: "Proyecto de Resolución por la cual se modifica el Reglamento Técnico").
+    The description's products are then the scope. A title in another language is never taken
+    for generic: a product it names outside the rules' vocabulary (洗衣机) would go unseen."""
     roles = [
         role_id
         for name in TITLE_FIELDS
         for h in hits[name]
         for role_id in index.roles.get(h.phrase, ())
     ]
-    if any(role in ("kw", "weak", "neg") for role, _ in roles):
-        return False
+    if any(role in ("kw", "weak", "neg") for role, _ in roles) or any(
+        h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]
+    ):
+        return False  # the title names products ('PVC articles', 'textiles')
     # a substance restriction names its articles in the text (sectors.md rule 2)
     if any(role == "trigger" and cid in index.scope_in_text for role, cid in roles):
         return True

@@ -202,8 +202,8 @@ def evaluate_cmd(
     excepted. --errors lists the development part's wrong records with their reasons.
 
     --external FILE scores a separately labelled set as a whole with the rules and model as
-    shipped, linking addenda to parents in the same file, as an outside check would: nothing is
-    split or trained. With --errors it lists that file's wrong records; list them only for a set
+    shipped, linking addenda to parents on earlier lines of the same file, as an outside check
+    would: nothing is split or trained (--folds and --repeats do not apply). With --errors it lists that file's wrong records; list them only for a set
     you tune on, and keep a set you quote untouched.
     """
     from tbt_alert.classify import evaluate as ev
@@ -214,6 +214,8 @@ def evaluate_cmd(
         if external is not None:
             if gold is not None or part is not None:
                 raise TbtAlertError("--external scores its own file: leave out --gold and --part")
+            if list_errors and as_json:
+                raise TbtAlertError("--errors lists records as text: leave out --json")
             clf = load_classifier(rules_path)
             text, figures, errors = ev.score_external(clf, external, list_errors)
             if list_errors:

@@ -59,8 +59,8 @@ CATALOGUE: dict[str, Entry] = {
         "编码权重降低：{total} 个HS编码中仅 {own} 个对应本行业",
     ),
     "codes_doubted.domain": (
-        "evidence weighed less: the title names {value}, which usually concerns no sector",
-        "证据权重降低：标题所指的“{value}”通常不属于本地行业",
+        "evidence weighed less: the {field} names {value}, which usually concerns no sector",
+        "证据权重降低：{field}所指的“{value}”通常不属于本地行业",
     ),
     "hs_description": (
         "'{value}' not counted: quoted from the description of HS {heading}",

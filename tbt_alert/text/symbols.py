@@ -238,10 +238,11 @@ def symbol_keys(symbol: str) -> tuple[str, str | None]:
     except SymbolError:
         # a symbol of no WTO shape (a national reference, a record's own id): its trailing
         # /Add.N, /Rev.N, /Corr.N, /Suppl.N still name the measure it amends
-        found = _SUFFIXES.search(symbol)
-        if found is None or not symbol[: found.start()].strip():
-            return symbol, None
-        return symbol, symbol[: found.start()].strip()
+        plain = " ".join(unicodedata.normalize("NFKC", symbol).split()).upper()
+        found = _SUFFIXES.search(plain)
+        if found is None or not plain[: found.start()].strip():
+            return plain, None
+        return plain, plain[: found.start()].strip()
     return parsed.canonical, parsed.base.canonical if parsed.suffixes else None
 
 
