@@ -300,8 +300,9 @@ def score_external(
     clf: Classifier, gold: Path, list_errors: bool = False
 ) -> tuple[str, dict[str, Any], list[Error]]:
     """Every record of a separately labelled file scored by the rules and model as shipped: no
-    split, no training, parents linked within the file. This is what an outside check of the
-    classifier measures; its errors are listed only on request, for a set one may tune on."""
+    split, no training, addenda linked to parents on earlier lines of the file. This is what an
+    outside check of the classifier measures; its errors are listed only on request, for a set
+    one may tune on."""
     examples = read_examples([gold])  # refuses malformed lines, naming them
     records = _file_records(gold)
     if not any(e.sectors for e in examples):

@@ -203,8 +203,9 @@ def evaluate_cmd(
 
     --external FILE scores a separately labelled set as a whole with the rules and model as
     shipped, linking addenda to parents on earlier lines of the same file, as an outside check
-    would: nothing is split or trained (--folds and --repeats do not apply). With --errors it lists that file's wrong records; list them only for a set
-    you tune on, and keep a set you quote untouched.
+    would: nothing is split or trained (--folds and --repeats do not apply). With --errors it
+    lists that file's wrong records; list them only for a set you tune on, and keep a set you
+    quote untouched.
     """
     from tbt_alert.classify import evaluate as ev
     from tbt_alert.classify.classifier import load_classifier
