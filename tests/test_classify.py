@@ -537,3 +537,12 @@ def test_an_inheriting_child_keeps_its_own_grounding(clf: Classifier) -> None:
     merged = clf.rule_evidence(child, parent).sectors["toys_playground"]
     assert own.grounded and merged.score > own.score
     assert merged.grounded
+
+
+def test_the_model_reads_records_with_the_classifiers_own_rule_index(clf: Classifier) -> None:
+    # the index pickled with the model was compiled by the code that trained it
+    assert clf.model.index is clf.index
+    toys = rec("Safety of toys", hs_codes=["9503"])
+    assert clf.model.predict([toys]) == clf.model.predict(
+        [toys], [collect_evidence(clf.index, toys)]
+    )

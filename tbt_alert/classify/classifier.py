@@ -326,4 +326,11 @@ def load_classifier(rules_path: Path | None = None, model_path: Path | None = No
     rules = load_rules(rules_path)
     from tbt_alert.classify.textmodel import load_model
 
-    return Classifier(rules, load_model(rules.ids, model_path, rules))
+    model = load_model(rules.ids, model_path, rules)
+    index = build_index(rules)
+    if model.index is not None:
+        # the rules index pickled with the model was compiled by the code that trained it; the
+        # same rules (the version is checked on load) compiled by this code read records the
+        # way the classifier does
+        model.index = index
+    return Classifier(rules, model, index)
