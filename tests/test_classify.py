@@ -16,7 +16,7 @@ from tbt_alert.classify.classifier import (
     decide,
     load_classifier,
 )
-from tbt_alert.classify.evidence import collect_evidence, thin_title
+from tbt_alert.classify.evidence import INSIDE, TOUCHING, _place, collect_evidence, thin_title
 from tbt_alert.classify.reasons import Reason, ReasonKind
 from tbt_alert.record import CanonicalRecord, parse_record
 
@@ -396,6 +396,11 @@ def test_a_code_under_another_sectors_finer_prefix_is_weak_for_the_broader_one(
     assert not wiring.sectors["low_voltage_electrical"].strong_code
     cables = collect_evidence(clf.index, rec("Requirements", hs_codes=["8544.49"]))
     assert cables.sectors["low_voltage_electrical"].strong_code
+    # retrieval reads the same: a retrieved 8544.30 heading only touches low-voltage cables
+    lv, auto = clf.rules.sector("low_voltage_electrical"), clf.rules.sector("auto_moto_parts")
+    assert _place(clf.index, lv, "854430") == TOUCHING
+    assert _place(clf.index, auto, "854430") == INSIDE
+    assert _place(clf.index, lv, "854449") == INSIDE
     coated = collect_evidence(clf.index, rec("Requirements", ics_codes=["59.080.40"]))
     assert coated.sectors["synthetic_leather"].strong_code
     assert not coated.sectors["apparel_textiles"].strong_code

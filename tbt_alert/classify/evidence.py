@@ -423,9 +423,13 @@ def _place(index: RuleIndex, sector: Sector, code: str) -> int:
     place = places.get(code)
     if place is None:
         matches = match_hs([HsCode(code)], sector.hs + sector.hs_weak)
-        if any(s == "strong" and p not in sector.hs_weak for _, p, s in matches):
+        finer = index.finer[sector.id][0]
+        if any(
+            s == "strong" and p not in sector.hs_weak and not _refined(code, p, finer)
+            for _, p, s in matches
+        ):
             place = INSIDE
-        else:
+        else:  # a heading under another sector's finer prefix only touches this one (8544.30)
             place = TOUCHING if matches else OUTSIDE
         places[code] = place
     return place
