@@ -526,6 +526,12 @@ def test_review_cases_of_grounding_and_halving(clf: Classifier) -> None:
     # a short title naming a field of no sector is not thin: its description stays the body's
     medicines = ev("Medicines", description="Covers syringes; also toys.")
     assert medicines["toys_playground"].score == clf.rules.weights["keyword_body"] / 2
+    # a vetoed title phrase (the trap) does not spare the description's phrases the halving
+    insulin = ev(
+        "Insulin pumps: medical device requirements",
+        description="Pumps shall be tested; the pumps and valves of the device too.",
+    )
+    assert insulin["pumps_valves"].score == (clf.rules.weights["keyword_body"] + 0.5) / 2
     # a weak phrase of the title keeps its weight beside a field of no sector
     cases = ev("Leather: cosmetics cases")
     assert cases["footwear_leather"].score == clf.rules.weights["weak_keyword"]

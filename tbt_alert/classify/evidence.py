@@ -570,7 +570,7 @@ def collect_evidence(
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
     horizontal, h_reasons = _cross_evidence(hits, index, cross)
-    generic = domain is None and _generic_title(record, hits, index)
+    generic: bool | None = None if domain is None else False  # read when first needed
     # sectors with a phrase among the hits: for the others phrase evidence is nothing
     named = {
         sid
@@ -625,7 +625,9 @@ def collect_evidence(
             domain is not None
             and code + text > 0
             and not any(
-                r.field in TITLE_FIELDS or r.kind == ReasonKind.CODES_DOUBTED for r in ev.reasons
+                (r.kind in _PHRASE_KINDS and r.field in TITLE_FIELDS)
+                or r.kind == ReasonKind.CODES_DOUBTED
+                for r in ev.reasons
             )
         ):
             code, text, other_product = code / 2, text / 2, True
@@ -638,15 +640,18 @@ def collect_evidence(
                     detail={"why": "domain"},
                 )
             )
-        ev.grounded |= ev.text and (
-            generic
-            or thin
-            or (
-                not other_product
-                and not record.products_text
-                and _several_products(sector.id, hits, index)
+        if ev.text and not ev.grounded:
+            if generic is None:
+                generic = _generic_title(record, hits, index)
+            ev.grounded = (
+                generic
+                or thin
+                or (
+                    not other_product
+                    and not record.products_text
+                    and _several_products(sector.id, hits, index)
+                )
             )
-        )
         ev.score = round(code + text, 3)
         if ev.score > 0 or ev.reasons:
             out[sector.id] = ev
