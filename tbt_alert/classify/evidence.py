@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tbt_alert.classify.reasons import Reason, ReasonKind
@@ -52,10 +52,6 @@ RETRIEVAL_MARGIN = 0.05
 RETRIEVAL_AGAINST_MIN_SIM = 0.3
 RETRIEVAL_LANGUAGES = frozenset({"en", None})  # the nomenclature table is English
 _ROMANCE_WORD = re.compile(r"[a-zà-ÿœ]{3,}")
-_ROMANCE_NOISE = re.compile(
-    r"\S*\d\S*|\((?:[^)]*\d|[^)]*\b(?:página|pagina|page|en español|en français|em português)\b)"
-    r"[^)]*\)"
-)
 _PHRASE_KINDS = (ReasonKind.PHRASE, ReasonKind.WEAK_PHRASE, ReasonKind.CROSS)
 _LATIN_WORD = re.compile(r"[A-Za-z]{3}")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
@@ -706,18 +702,13 @@ def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: R
     (ROMANCE_BOILERPLATE: "Proyecto de Resolución por la cual se modifica el Reglamento Técnico").
     The description's products are then the scope. A title in another language is never taken
     for generic: a product it names outside the rules' vocabulary (洗衣机) would go unseen."""
-    roles = [
-        role_id
-        for name in TITLE_FIELDS
-        for h in hits[name]
-        for role_id in index.roles.get(h.phrase, ())
-    ]
+    roles = [(role, rid) for _, h, role, rid in _title_roles(hits, index)]
     if any(role in ("kw", "weak", "neg") for role, _ in roles) or any(
         h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]
     ):
         return False  # the title names products ('PVC articles', 'textiles')
     # a substance restriction names its articles in the text (sectors.md rule 2)
-    if any(role == "trigger" and cid in index.scope_in_text for role, cid in roles):
+    if any(role == "trigger" and rid in index.scope_in_text for role, rid in roles):
         return True
     title = " ".join(t for t in (record.title, record.products_text) if t)
     if not title or _LATIN_WORD.search(title) is None:
@@ -726,7 +717,7 @@ def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: R
     if language in RETRIEVAL_LANGUAGES:
         return title_words(record) <= GENERIC_TITLE_WORDS
     if language in ("es", "fr", "pt"):
-        words = _ROMANCE_WORD.findall(_ROMANCE_NOISE.sub(" ", normalise_text(title)))
+        words = _ROMANCE_WORD.findall(_THIN_NOISE.sub(" ", normalise_text(title)))
         return all(w in ROMANCE_BOILERPLATE for w in words)
     return False
 
@@ -740,16 +731,22 @@ class _Domain:
 def _domain_named(hits: dict[str, list[Hit]], index: RuleIndex) -> _Domain | None:
     """The first phrase of a field that usually concerns no sector (a ``no_sector`` entry of the
     rules: medical devices, foods, cosmetics ...) in the title or products covered, if any."""
-    domains = index.domains
-    if not domains:
-        return None
-    for name in TITLE_FIELDS:
-        for h in hits[name]:
-            if any(
-                role == "trigger" and cid in domains for role, cid in index.roles.get(h.phrase, ())
-            ):
+    if index.domains:
+        for name, h, role, rid in _title_roles(hits, index):
+            if role == "trigger" and rid in index.domains:
                 return _Domain(h.phrase, name)
     return None
+
+
+def _title_roles(
+    hits: dict[str, list[Hit]], index: RuleIndex
+) -> Iterator[tuple[str, Hit, str, str]]:
+    """(field, hit, role, sector or cross-cutting id) for each role of each phrase found in the
+    title or products covered, in the order found."""
+    for name in TITLE_FIELDS:
+        for h in hits[name]:
+            for role, rid in index.roles.get(h.phrase, ()):
+                yield name, h, role, rid
 
 
 def _doubt_codes(
@@ -789,9 +786,4 @@ def _veto(hit: Hit, sector_id: str, field_hits: list[Hit], index: RuleIndex) -> 
 
 
 def _other_title_sectors(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
-    for name in TITLE_FIELDS:
-        for h in hits[name]:
-            for role, sid in index.roles.get(h.phrase, ()):
-                if role == "kw" and sid != sector_id:
-                    return True
-    return False
+    return any(role == "kw" and rid != sector_id for _, _, role, rid in _title_roles(hits, index))

@@ -186,10 +186,9 @@ class SmtpMailer(Closing):
         ``ready`` is called once the transaction has begun (MAIL FROM written, while the server
         answers it), before any content leaves; when it raises, the connection is dropped with
         nothing transmitted (the server discards the transaction) and the exception propagates.
-        ``meanwhile`` is
-        called after the content is written and before the server's final reply is read, so the
-        caller's work overlaps the server's; when it raises, the connection is dropped (the
-        outcome is unknown) and the exception propagates."""
+        ``meanwhile`` is called after the content is written and before the server's final reply
+        is read, so the caller's work overlaps the server's; when it raises, the connection is
+        dropped (the outcome is unknown) and the exception propagates."""
         recipient, _, data = wire(msg)
         if not recipient.isascii():
             return SendOutcome(SendStatus.FAILED_PERM, "non-ASCII address needs SMTPUTF8", None)
