@@ -280,20 +280,38 @@ def in_file_parents(
     return out
 
 
-def _file_records(gold: Path) -> list[CanonicalRecord]:
-    """Every record of a gold file in order; a line without 'gold_sectors' is refused."""
-    out = []
-    for n, line in enumerate(gold.read_text(encoding="utf-8-sig").splitlines(), 1):
+def _file_records(gold: Path) -> tuple[list[CanonicalRecord], list[Example]]:
+    """Every record of a gold file in order, and the examples to score (ambiguous ones left
+    out), from one read; a line that is not a labelled record, or lacks 'gold_sectors', is
+    refused with its line number."""
+    try:
+        text = gold.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TbtAlertError(
+            f"{gold} is not UTF-8 text (byte {e.start + 1}): give a JSON Lines file"
+        ) from e
+    records: list[CanonicalRecord] = []
+    examples: list[Example] = []
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        data = json.loads(line)
-        if not isinstance(data, dict) or not isinstance(data.get("gold_sectors"), list):
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise TbtAlertError("a record must be a JSON object")
+            record = parse_record(data)
+        except (ValueError, TbtAlertError) as e:
+            raise TbtAlertError(f"{gold}:{n}: bad labelled record: {e}") from e
+        gold_sectors = data.get("gold_sectors")
+        if not isinstance(gold_sectors, list):
             raise TbtAlertError(
                 f"{gold}:{n}: each line needs 'gold_sectors' (a list of sector ids; an empty "
                 "list for a record that concerns no sector)"
             )
-        out.append(parse_record(data))
-    return out
+        records.append(record)
+        if not data.get("ambiguous"):
+            examples.append(Example(record, frozenset(gold_sectors)))
+    return records, examples
 
 
 def score_external(
@@ -303,8 +321,7 @@ def score_external(
     split, no training, addenda linked to parents on earlier lines of the file. This is what an
     outside check of the classifier measures; its errors are listed only on request, for a set
     one may tune on."""
-    examples = read_examples([gold])  # refuses malformed lines, naming them
-    records = _file_records(gold)
+    records, examples = _file_records(gold)
     if not any(e.sectors for e in examples):
         raise TbtAlertError(
             f"{gold} has no gold labels: each line needs 'gold_sectors' (a list of sector ids; "
