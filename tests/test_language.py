@@ -12,7 +12,7 @@ from tbt_alert.record import CanonicalRecord
 from tbt_alert.text.language import detect
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
-CORE_LANGS = ("pt", "vi", "ru", "ar", "ko", "ja")
+CORE_LANGS = ("pt", "vi", "ru", "ar", "ko", "ja", "th")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,7 @@ def clf() -> Classifier:
         ("신발의 안전 기준", "ko"),
         ("玩具の安全基準について", "ja"),
         ("儿童玩具安全规范", "zh"),
+        ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมรองเท้า", "th"),
         ("12345 / G/TBT/N/BRA/9", None),
         ("", None),
     ],
@@ -41,7 +42,7 @@ def test_detect(text: str, lang: str | None) -> None:
     assert detect(text) == lang
 
 
-def test_every_core_sector_has_vocabulary_in_the_six_languages() -> None:
+def test_every_core_sector_has_vocabulary_in_the_seven_languages() -> None:
     import yaml
 
     data = yaml.safe_load(load_rules().path.read_text("utf-8"))
@@ -62,6 +63,14 @@ def test_every_core_sector_has_vocabulary_in_the_six_languages() -> None:
         ("配線用遮断器の技術基準", "low_voltage_electrical", "ja"),
         ("Очки солнцезащитные: требования безопасности", "eyewear", "ru"),
         ("Regulamento de vestuário e produtos têxteis", "apparel_textiles", "pt"),
+        # Thai writes words without spaces: a phrase is found inside the run of letters
+        (
+            "ร่างกฎกระทรวง กำหนดให้ผลิตภัณฑ์อุตสาหกรรมสายไฟฟ้าหุ้มด้วยพอลิไวนิลคลอไรด์ ต้องเป็นไปตามมาตรฐาน",
+            "low_voltage_electrical",
+            "th",
+        ),
+        ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมไฟแช็กก๊าซ", "lighters", "th"),
+        ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมของเล่น", "toys_playground", "th"),
     ],
 )
 def test_core_products_alert_in_other_languages(
@@ -79,6 +88,20 @@ def test_cyrillic_phrases_match_whole_words(clf: Classifier) -> None:
         symbol="G/TBT/N/XXX/1", member="Test", title="Контрольные точки измерения шума"
     )
     assert "eyewear" not in {m.sector for m in clf.classify(record).sectors}
+
+
+@pytest.mark.parametrize(
+    ("title", "sector"),
+    [
+        ("สถานีบริการปั๊มน้ำมันเชื้อเพลิง ข้อกำหนดความปลอดภัย", "pumps_valves"),  # a fuel station
+        ("ปั๊มความร้อนสำหรับทำน้ำร้อน", "pumps_valves"),  # heat pumps
+        ("ที่จุดบุหรี่ในรถยนต์", "lighters"),  # a car's cigarette-lighter socket
+        ("ของเล่นสัตว์เลี้ยง", "toys_playground"),  # pet toys
+    ],
+)
+def test_thai_traps(clf: Classifier, title: str, sector: str) -> None:
+    record = CanonicalRecord(symbol="G/TBT/N/XXX/1", member="Test", title=title)
+    assert sector not in {m.sector for m in clf.classify(record).sectors}
 
 
 def test_ascii_letter_count_is_the_patterns() -> None:

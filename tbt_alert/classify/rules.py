@@ -18,7 +18,7 @@ from tbt_alert.resources import resource_dir
 from tbt_alert.text.phrases import phrase_key
 
 DEFAULT_RULES_PATH = resource_dir("rules") / "sectors.yaml"
-LANGS = ("en", "fr", "es", "zh", "pt", "vi", "ru", "ar", "ko", "ja")
+LANGS = ("en", "fr", "es", "zh", "pt", "vi", "ru", "ar", "ko", "ja", "th")
 PRIORITIES = ("core", "secondary", "emerging", "optional")
 HS_RE = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
 ICS_RE = re.compile(r"^\d{2}(\.\d{3}(\.\d{2})?)?$")

@@ -105,7 +105,7 @@ def classify_cmd(
     "risk": {"level", "reasons"}}], "horizontal", "horizontal_reasons", "risk", "language"}.
     "risk" at top level is the highest level among alert-tier sectors, or null; levels are as of
     today. "language" is the language guessed from the text (en, fr, es, pt, vi, ru, ar, ko, ja,
-    zh), or null. Each reason is an object {"kind", "value", "sector"?, "field"?, "strength"?,
+    zh, th), or null. Each reason is an object {"kind", "value", "sector"?, "field"?, "strength"?,
     "detail"?} (kind: hs, ics, phrase, cross, veto, model, inherited, market, ...).
 
     An addendum, corrigendum or revision whose parent appears earlier in the same input inherits

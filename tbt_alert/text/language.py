@@ -1,22 +1,23 @@
 """A small, dependency-free language guess from script and a few function words.
 
-Scripts decide first (kana -> ja, Hangul -> ko, Han -> zh, Cyrillic -> ru, Arabic -> ar); Latin
-text is Vietnamese when it carries Vietnamese letters (ơ, ư, đ, ă and the stacked tone marks),
-otherwise the language whose common function words and letters it uses most among English,
-French, Spanish and Portuguese. ``None`` when the text gives no signal. Deterministic.
+Scripts decide first (kana -> ja, Hangul -> ko, Han -> zh, Cyrillic -> ru, Arabic -> ar,
+Thai -> th); Latin text is Vietnamese when it carries Vietnamese letters (ơ, ư, đ, ă and the
+stacked tone marks), otherwise the language whose common function words and letters it uses most
+among English, French, Spanish and Portuguese. ``None`` when the text gives no signal. Deterministic.
 """
 
 from __future__ import annotations
 
 import re
 
-LANGUAGES = ("en", "fr", "es", "pt", "vi", "ru", "ar", "ko", "ja", "zh")
+LANGUAGES = ("en", "fr", "es", "pt", "vi", "ru", "ar", "ko", "ja", "zh", "th")
 _SCRIPTS = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
     ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
     ("zh", re.compile(r"[\u3400-\u9fff]")),
     ("ru", re.compile(r"[\u0400-\u04ff]")),
     ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
 )
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _BEYOND_GREEK = re.compile(r"[^\x00-\u03ff]")  # every script of _SCRIPTS starts above Greek
@@ -64,12 +65,12 @@ def detect(text: str | None) -> str | None:
     if not letters:
         return None
     if ascii_text or _BEYOND_GREEK.search(text) is None:
-        counts = dict.fromkeys(("ja", "ko", "zh", "ru", "ar"), 0)
+        counts = dict.fromkeys(("ja", "ko", "zh", "ru", "ar", "th"), 0)
     else:
         counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPTS}
     if counts["ja"] and counts["ja"] + counts["zh"] >= 0.3 * letters:
         return "ja"
-    for lang in ("ko", "zh", "ru", "ar"):
+    for lang in ("ko", "zh", "ru", "ar", "th"):
         if counts[lang] >= 0.3 * letters:
             return lang
     if not ascii_text and len(_VI.findall(text)) >= max(2, 0.03 * letters):  # _VI is not ASCII
