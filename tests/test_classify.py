@@ -466,6 +466,20 @@ def test_a_chinese_title_with_a_number_is_not_thin() -> None:
     assert thin_title(rec("G/TBT/N/BRA/312补遗9"))
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Draft Technical Regulation No. 12/2025 (6 page(s), in Arabic)",
+        "Resolution 45/2025 (15 página(s), en español)",
+        "Decree No. 7 (3 pages, in English)",
+    ],
+)
+def test_the_forms_page_marker_is_noise_of_a_thin_title(title: str) -> None:
+    # the digit of '(6 page(s), in Arabic)' was once taken for a number, leaving 'page' and
+    # 'arabic' as the title's two words: a title naming nothing was not thin
+    assert thin_title(rec(title))
+
+
 def test_a_substance_restriction_title_leaves_the_scope_to_the_description(
     clf: Classifier,
 ) -> None:

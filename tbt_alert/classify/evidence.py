@@ -268,7 +268,10 @@ def _code_evidence(
 
 
 _THIN_NOISE = re.compile(
-    r"g/tbt/\S+|[^\s\u3400-\u9fff]*\d[^\s\u3400-\u9fff]*|\((?:[^)]*pages?|[^)]*页)[^)]*\)|"
+    # the forms' page marker first, before its digit is taken for a number: "(6 page(s), in
+    # Arabic)", "(15 página(s), en español)", "（4頁）"
+    r"\([^()]*(?:pages?|páginas?|paginas?|页|頁)(?:\(s\))?[^()]*\)|"
+    r"g/tbt/\S+|[^\s\u3400-\u9fff]*\d[^\s\u3400-\u9fff]*|"
     r"\b(?:addendum|add|corrigendum|corr|"
     r"revision|rev|supplement|notification|draft|national|standards?|technical|regulations?|"
     r"of|the|and|for|on|to|in|no|nr)\b|补遗|更正|修订|增补|通报|国家标准|标准|草案|技术法规",
