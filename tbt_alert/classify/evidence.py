@@ -280,7 +280,14 @@ _THIN_NOISE = re.compile(
 
 def thin_title(record: CanonicalRecord) -> bool:
     """A title that names nothing (a symbol, a standard number, 'Addendum'): then the products
-    are named, if anywhere, in the description or objective."""
+    are named, if anywhere, in the description or objective.
+
+    Only Latin words and Han characters are counted, so a title wholly in Cyrillic, Hangul,
+    Arabic, kana or Thai is read as thin: its description is read as its scope. That is
+    deliberate: such titles mostly name the instrument or a broad category ("О безопасности
+    продукции легкой промышленности", "전기용품 안전기준 일부개정안") and the English
+    description names the products; counting their words cost made-up set C four true alerts of
+    115 and removed no false one on sets A and D."""
     rest = _THIN_NOISE.sub(
         " ", normalise_text(" ".join(filter(None, (record.title, record.products_text))))
     )
