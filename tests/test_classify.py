@@ -18,6 +18,7 @@ from tbt_alert.classify.classifier import (
 )
 from tbt_alert.classify.evidence import INSIDE, TOUCHING, _place, collect_evidence, thin_title
 from tbt_alert.classify.reasons import Reason, ReasonKind
+from tbt_alert.mail.wording import CATALOGUE, entry_key
 from tbt_alert.record import CanonicalRecord, parse_record
 
 DATA = Path(__file__).resolve().parent.parent / "tbt_alert" / "classify" / "data" / "labelled.jsonl"
@@ -571,3 +572,23 @@ def test_the_model_reads_records_with_the_classifiers_own_rule_index(clf: Classi
     assert clf.model.predict([toys]) == clf.model.predict(
         [toys], [collect_evidence(clf.index, toys)]
     )
+
+
+def test_a_trap_named_in_the_title_halves_the_sectors_codes(clf: Classifier) -> None:
+    # shade nets are knitted fabric (6005) under textile-fabric ICS, but the title says what they
+    # are: agricultural textiles, a trap of apparel
+    nets = rec(
+        "SI 6012 - Agricultural textiles: knitted shade nets and anti-insect nets",
+        hs_codes=["6005.39"],
+        ics_codes=["59.080.30"],
+    )
+    result = clf.classify(nets)
+    assert "apparel_textiles" not in result.alerted()
+    reasons = next(m.reasons for m in result.sectors if m.sector == "apparel_textiles")
+    doubt = [r for r in reasons if r.kind == ReasonKind.CODES_DOUBTED]
+    assert [(r.value, r.detail["why"]) for r in doubt] == [("agricultural textiles", "trap")]
+    assert entry_key(doubt[0]) in CATALOGUE
+    # the same codes under a title naming the sector's own product keep their weight
+    fabric = rec("Knitted fabrics for garments", hs_codes=["6005.39"], ics_codes=["59.080.30"])
+    got = collect_evidence(clf.index, fabric).sectors["apparel_textiles"]
+    assert not any(r.kind == ReasonKind.CODES_DOUBTED for r in got.reasons)

@@ -768,7 +768,16 @@ def _doubt_codes(
     code: float,
 ) -> float:
     """Codes are evidence, not proof: halve them when nothing in the text backs them and the text
-    names another sector's products, or most of the record's HS codes point elsewhere."""
+    names another sector's products, or the title names this sector's trap (the product the code's
+    neighbourhood holds, said to be another: 'agricultural textiles' coded as knitted fabric,
+    'heat pumps' coded 8413), or most of the record's HS codes point elsewhere."""
+    for name, h, role, rid in _title_roles(hits, index):
+        if role == "neg" and rid == sector.id:
+            ev.reasons.append(
+                Reason(ReasonKind.CODES_DOUBTED, h.phrase, sector.id, name, detail={"why": "trap"})
+            )
+            ev.grounded = False  # the codes were all it had: the title says they are not ours
+            return code / 2
     if _other_title_sectors(sector.id, hits, index):
         ev.reasons.append(
             Reason(ReasonKind.CODES_DOUBTED, sector=sector.id, detail={"why": "other_products"})

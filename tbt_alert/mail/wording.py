@@ -58,6 +58,10 @@ CATALOGUE: dict[str, Entry] = {
         "codes weighed less: only {own} of {total} HS codes point at {sector}",
         "编码权重降低：{total} 个HS编码中仅 {own} 个对应本行业",
     ),
+    "codes_doubted.trap": (
+        "codes weighed less: the title names '{value}', which is not {sector}",
+        "编码权重降低：标题所指“{value}”不属于本行业",
+    ),
     "codes_doubted.domain": (
         "evidence weighed less: the {field} names {value}, which usually concerns no sector",
         "证据权重降低：{field}所指的“{value}”通常不属于本地行业",
