@@ -149,6 +149,24 @@ TRAPS = [
         {"description": "Test loads of textiles of cotton and polyester are specified."},
         "apparel_textiles",
     ),
+    # food marketing rules: the toy given with the food is not the measure's product
+    (
+        "Reglamento Sanitario de los Alimentos: alimentos con juguetes o regalos",
+        {},
+        "toys_playground",
+    ),
+    ("Marketing of foods containing toys to children", {}, "toys_playground"),
+    # surgical gowns and drapes are medical devices, whatever their textile codes
+    (
+        "Norma técnica para batas quirúrgicas y paños quirúrgicos de uso médico",
+        {"hs_codes": ["6210.10"]},
+        "apparel_textiles",
+    ),
+    (
+        "Surgical drapes and gowns: performance requirements",
+        {"hs_codes": ["6307.90"]},
+        "apparel_textiles",
+    ),
 ]
 
 
@@ -187,6 +205,14 @@ POSITIVES = [
     ("门锁安全技术要求", {}, "locks"),
     ("离心泵能效限定值及节能评价值", {}, "pumps_valves"),
     ("水彩笔安全要求", {}, "pens_stationery"),
+    # product types by their own names, without the sector's general word
+    ("Flame retardants in children's sleepwear", {}, "apparel_textiles"),
+    ("Solenoid valves for irrigation: specification", {}, "pumps_valves"),
+    ("Front fog lamps and rear position lamps", {}, "auto_moto_parts"),
+    ("Busbar trunking systems and terminal blocks", {}, "low_voltage_electrical"),
+    ("Trampolines for domestic use: safety", {}, "toys_playground"),
+    ("Plastics piping systems for hot and cold water installations: PP-R", {}, "pumps_valves"),
+    ("Sistemas de tuberías plásticas para agua potable", {}, "pumps_valves"),
     (
         "Lampholders for tubular fluorescent lamps",
         {"hs_codes": ["8536.61"]},
