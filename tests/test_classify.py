@@ -156,6 +156,15 @@ TRAPS = [
         "toys_playground",
     ),
     ("Marketing of foods containing toys to children", {}, "toys_playground"),
+    # pet articles: coats for dogs are not garments, pet toys not children's toys
+    (
+        "KATS Notice 2025-118",
+        {
+            "description": "Safety standards for pet chew toys, pet beds and pet clothing.",
+            "hs_codes": ["6307.90"],
+        },
+        "apparel_textiles",
+    ),
     # surgical gowns and drapes are medical devices, whatever their textile codes
     (
         "Norma técnica para batas quirúrgicas y paños quirúrgicos de uso médico",

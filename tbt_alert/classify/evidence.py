@@ -606,7 +606,7 @@ def collect_evidence(
                 sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev, thin
             )
         if code and not text:
-            code = _doubt_codes(sector, hs, hits, index, ev, code)
+            code = _doubt_codes(sector, hs, hits, index, ev, code, thin)
         found = 0.0
         if (
             sector.id in candidates
@@ -766,13 +766,16 @@ def _doubt_codes(
     index: RuleIndex,
     ev: SectorEvidence,
     code: float,
+    thin: bool,
 ) -> float:
     """Codes are evidence, not proof: halve them when nothing in the text backs them and the text
     names another sector's products, or the title names this sector's trap (the product the code's
     neighbourhood holds, said to be another: 'agricultural textiles' coded as knitted fabric,
-    'heat pumps' coded 8413), or most of the record's HS codes point elsewhere."""
-    for name, h, role, rid in _title_roles(hits, index):
-        if role == "neg" and rid == sector.id:
+    'heat pumps' coded 8413; under a thin title the description counts as the title), or most of
+    the record's HS codes point elsewhere."""
+    fields = TITLE_FIELDS + BODY_FIELDS if thin else TITLE_FIELDS
+    for name, h in ((n, h) for n in fields for h in hits[n]):
+        if ("neg", sector.id) in index.roles.get(h.phrase, ()):
             ev.reasons.append(
                 Reason(ReasonKind.CODES_DOUBTED, h.phrase, sector.id, name, detail={"why": "trap"})
             )

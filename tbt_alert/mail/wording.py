@@ -59,8 +59,8 @@ CATALOGUE: dict[str, Entry] = {
         "编码权重降低：{total} 个HS编码中仅 {own} 个对应本行业",
     ),
     "codes_doubted.trap": (
-        "codes weighed less: the title names '{value}', which is not {sector}",
-        "编码权重降低：标题所指“{value}”不属于本行业",
+        "codes weighed less: the {field} names '{value}', which is not {sector}",
+        "编码权重降低：{field}所指“{value}”不属于本行业",
     ),
     "codes_doubted.domain": (
         "evidence weighed less: the {field} names {value}, which usually concerns no sector",
