@@ -158,7 +158,7 @@ TRAPS = [
     ("Marketing of foods containing toys to children", {}, "toys_playground"),
     # pet articles: coats for dogs are not garments, pet toys not children's toys
     (
-        "KATS Notice 2025-118",
+        "Notice No. 2025-118",
         {
             "description": "Safety standards for pet chew toys, pet beds and pet clothing.",
             "hs_codes": ["6307.90"],
