@@ -480,7 +480,7 @@ def test_under_a_title_that_names_no_product_the_description_is_the_scope(
         clf.index,
         rec(
             "Reglamento técnico para bicicletas de uso infantil",
-            description="No se aplica a las bicicletas que son juguetes.",
+            description="Las bicicletas que son juguetes siguen su propio reglamento.",
         ),
     )
     assert not bicycles.sectors["toys_playground"].grounded
@@ -567,7 +567,7 @@ def test_review_cases_of_grounding_and_halving(clf: Classifier) -> None:
     # a parenthesis naming the product is not boilerplate
     bikes = ev(
         "Projet de règlement technique (bicyclettes pour enfants)",
-        description="Ne s'applique pas aux bicyclettes qui sont des jouets.",
+        description="Les bicyclettes qui sont des jouets relèvent d'un autre texte.",
     )
     assert not bikes["toys_playground"].grounded
     # codes already doubted are not halved again by a field of no sector
@@ -592,7 +592,7 @@ def test_an_inheriting_child_keeps_its_own_grounding(clf: Classifier) -> None:
     parent = rec(
         "Regulation on umbrellas and parasols",
         symbol="G/TBT/N/KEN/1",
-        description="It does not cover toys.",
+        description="Parasols sold as toys follow the toy standard.",
     )
     own = collect_evidence(clf.index, child).sectors["toys_playground"]
     merged = clf.rule_evidence(child, parent).sectors["toys_playground"]

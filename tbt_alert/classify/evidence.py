@@ -26,6 +26,7 @@ from tbt_alert.text.codes import (
     normalise_hs,
     normalise_ics,
 )
+from tbt_alert.text.exclusions import Exclusion, excluded_by, exclusion_spans
 from tbt_alert.text.hsretrieval import Hit as HsHit
 from tbt_alert.text.hsretrieval import HsIndex, load_index, phrase_words, terms
 from tbt_alert.text.language import detect
@@ -569,6 +570,7 @@ def collect_evidence(
     hs += _quoted_codes(quotes, hs)
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
+    dropped = _drop_excluded(texts, hits)
     # a title naming a field of no sector ('Medicines') is short, not thin: it names the products
     domain = _domain_named(hits, index)
     thin = any(hits[name] for name in BODY_FIELDS) and domain is None and thin_title(record)
@@ -665,7 +667,49 @@ def collect_evidence(
         for ev in out.values():
             if ev.text and any(r.field in BODY_FIELDS for r in ev.reasons):
                 ev.reasons += h_reasons_thin
+    if dropped:
+        _excluded_reasons(dropped, index, out)
     return RecordEvidence(out, horizontal, h_reasons)
+
+
+def _drop_excluded(
+    texts: dict[str, str], hits: dict[str, list[Hit]]
+) -> list[tuple[str, Hit, Exclusion]]:
+    """Take out of ``hits`` the phrases found where the text says what the scope leaves out
+    ("Toy glasses are excluded", "does not apply to textile floor coverings"): a product named
+    there is no evidence that the measure covers it. Returns what was taken out."""
+    dropped: list[tuple[str, Hit, Exclusion]] = []
+    for name in BODY_FIELDS:  # titles and products fields quote HS wording ('excluding ...')
+        field_hits = hits[name]
+        if not field_hits:
+            continue
+        spans = exclusion_spans(texts[name])
+        if not spans:
+            continue
+        kept = []
+        for h in field_hits:
+            span = excluded_by(spans, h.start, h.end)
+            if span is None:
+                kept.append(h)
+            else:
+                dropped.append((name, h, span))
+        hits[name] = kept
+    return dropped
+
+
+def _excluded_reasons(
+    dropped: list[tuple[str, Hit, Exclusion]], index: RuleIndex, out: dict[str, SectorEvidence]
+) -> None:
+    """A sector shown for other evidence says which of its phrases were not counted, and why."""
+    for name, h, span in dropped:
+        for role, sid in index.roles.get(h.phrase, ()):
+            ev = out.get(sid)
+            if role not in ("kw", "weak") or ev is None:
+                continue
+            if not any(r.kind == ReasonKind.VETO and r.value == h.phrase for r in ev.reasons):
+                ev.reasons.append(
+                    Reason(ReasonKind.VETO, h.phrase, sid, name, detail={"by": span.cue})
+                )
 
 
 def _several_products(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
