@@ -627,3 +627,18 @@ def test_a_trap_named_in_the_title_halves_the_sectors_codes(clf: Classifier) -> 
     fabric = rec("Knitted fabrics for garments", hs_codes=["6005.39"], ics_codes=["59.080.30"])
     got = collect_evidence(clf.index, fabric).sectors["apparel_textiles"]
     assert not any(r.kind == ReasonKind.CODES_DOUBTED for r in got.reasons)
+
+
+def test_a_title_naming_a_product_in_another_script_is_not_thin(clf: Classifier) -> None:
+    # a title wholly in Cyrillic is read as thin (its words are not counted), but one that names
+    # a sector's product names the scope: the upper materials of its description stay body words
+    boots = rec(
+        "ГОСТ Р 12.4.318-2025 Обувь специальная. Общие технические требования",
+        description="Special footwear with uppers of leather or textile materials and fabrics.",
+        hs_codes=["64"],
+    )
+    result = clf.classify(boots)
+    assert "footwear_leather" in result.alerted()
+    assert "apparel_textiles" not in result.alerted()
+    reasons = [r for m in result.sectors for r in m.reasons]
+    assert not any(r.kind == ReasonKind.THIN_TITLE for r in reasons)

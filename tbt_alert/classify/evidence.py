@@ -281,7 +281,8 @@ _THIN_NOISE = re.compile(
 
 def thin_title(record: CanonicalRecord) -> bool:
     """A title that names nothing (a symbol, a standard number, 'Addendum'): then the products
-    are named, if anywhere, in the description or objective.
+    are named, if anywhere, in the description or objective. (A title holding a phrase of a
+    sector, or a trap, names a product whatever this says: the caller checks that first.)
 
     Only Latin words and Han characters are counted, so a title wholly in Cyrillic, Hangul,
     Arabic, kana or Thai is read as thin: its description is read as its scope. That is
@@ -573,7 +574,12 @@ def collect_evidence(
     dropped = _drop_excluded(texts, hits)
     # a title naming a field of no sector ('Medicines') is short, not thin: it names the products
     domain = _domain_named(hits, index)
-    thin = any(hits[name] for name in BODY_FIELDS) and domain is None and thin_title(record)
+    thin = (
+        any(hits[name] for name in BODY_FIELDS)
+        and domain is None
+        and not any(role in ("kw", "weak", "neg") for _, _, role, _ in _title_roles(hits, index))
+        and thin_title(record)
+    )
     if thin:
         h_reasons_thin = [Reason(ReasonKind.THIN_TITLE)]
     cross: dict[str, SectorEvidence] = defaultdict(SectorEvidence)
