@@ -176,6 +176,19 @@ TRAPS = [
         {"hs_codes": ["6307.90"]},
         "apparel_textiles",
     ),
+    # complete vehicles (rule 5): the parts they are fitted with are not the measure's products
+    (
+        "Road vehicles: inspection of used motor vehicles, code of practice",
+        {"description": "Inspectors check tyres, seat belts and lamps.", "ics_codes": ["43.180"]},
+        "auto_moto_parts",
+    ),
+    (
+        "Draft rules: type approval of M1 category vehicles",
+        {"description": "Vehicles must be fitted with approved tyres, headlamps and seat belts."},
+        "auto_moto_parts",
+    ),
+    # a radio rule's tyre pressure monitoring sensors are radio apparatus
+    ("Licence-exempt radio apparatus: tyre pressure monitoring systems", {}, "auto_moto_parts"),
 ]
 
 
@@ -222,6 +235,9 @@ POSITIVES = [
     ("Trampolines for domestic use: safety", {}, "toys_playground"),
     ("Plastics piping systems for hot and cold water installations: PP-R", {}, "pumps_valves"),
     ("Sistemas de tuberías plásticas para agua potable", {}, "pumps_valves"),
+    ("Fuentes de alimentación externas y cargadores de baterías", {}, "low_voltage_electrical"),
+    ("Automatic electrical controls: temperature sensing controls", {}, "low_voltage_electrical"),
+    ("Wiring harnesses and connectors for motor vehicles", {}, "auto_moto_parts"),
     (
         "Lampholders for tubular fluorescent lamps",
         {"hs_codes": ["8536.61"]},
@@ -642,3 +658,14 @@ def test_a_title_naming_a_product_in_another_script_is_not_thin(clf: Classifier)
     assert "apparel_textiles" not in result.alerted()
     reasons = [r for m in result.sectors for r in m.reasons]
     assert not any(r.kind == ReasonKind.THIN_TITLE for r in reasons)
+
+
+def test_a_substance_in_the_title_leaves_the_scope_to_the_description(clf: Classifier) -> None:
+    # 'dimetilfumarato' is a weak word of footwear and leather, yet a substance, not a product:
+    # the title names none, and the description's products are the scope
+    dmfu = rec(
+        "Reglamento que prohíbe la comercialización de productos que contengan dimetilfumarato",
+        description="Se aplica al calzado, a los artículos de cuero y a los productos textiles.",
+    )
+    assert collect_evidence(clf.index, dmfu).sectors["apparel_textiles"].grounded
+    assert "apparel_textiles" in clf.classify(dmfu).alerted()

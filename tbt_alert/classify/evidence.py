@@ -645,6 +645,7 @@ def collect_evidence(
             )
         ):
             code, text, other_product = code / 2, text / 2, True
+            ev.grounded = False  # the field's own products are what the codes and words are of
             ev.reasons.append(
                 Reason(
                     ReasonKind.CODES_DOUBTED,
@@ -762,10 +763,16 @@ def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: R
     (ROMANCE_BOILERPLATE: "Proyecto de Resolución por la cual se modifica el Reglamento Técnico").
     The description's products are then the scope. A title in another language is never taken
     for generic: a product it names outside the rules' vocabulary (洗衣机) would go unseen."""
-    roles = [(role, rid) for _, h, role, rid in _title_roles(hits, index)]
-    if any(role in ("kw", "weak", "neg") for role, _ in roles) or any(
-        h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]
-    ):
+    found = list(_title_roles(hits, index))
+    roles = [(role, rid) for _, _, role, rid in found]
+    # a substance is not a product, though a sector may count it as a weak word of its own
+    # ('dimethylfumarate', 'chromium VI' of footwear and leather)
+    substances = {
+        h.phrase for _, h, role, rid in found if role == "trigger" and rid in index.scope_in_text
+    }
+    if any(
+        role in ("kw", "weak", "neg") and h.phrase not in substances for _, h, role, _ in found
+    ) or any(h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]):
         return False  # the title names products ('PVC articles', 'textiles')
     # a substance restriction names its articles in the text (sectors.md rule 2)
     if any(role == "trigger" and rid in index.scope_in_text for role, rid in roles):
