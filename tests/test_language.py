@@ -72,6 +72,7 @@ def test_every_core_sector_has_vocabulary_in_the_seven_languages() -> None:
         ),
         ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมไฟแช็กก๊าซ", "lighters", "th"),
         ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมของเล่น", "toys_playground", "th"),
+        ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมปั๊มน้ำ", "pumps_valves", "th"),  # beside the fuel-station trap
     ],
 )
 def test_core_products_alert_in_other_languages(
@@ -98,6 +99,10 @@ def test_cyrillic_phrases_match_whole_words(clf: Classifier) -> None:
         ("ปั๊มความร้อนสำหรับทำน้ำร้อน", "pumps_valves"),  # heat pumps
         ("ที่จุดบุหรี่ในรถยนต์", "lighters"),  # a car's cigarette-lighter socket
         ("ของเล่นสัตว์เลี้ยง", "toys_playground"),  # pet toys
+        ("มาตรฐานผลิตภัณฑ์อุตสาหกรรมผ้าห่มไฟฟ้า", "apparel_textiles"),  # electric blankets
+        ("วาล์วหัวใจเทียม", "pumps_valves"),  # artificial heart valves
+        ("ชั้นวางรองเท้า", "footwear_leather"),  # shoe racks
+        ("เข็มขัดนิรภัยสำหรับงานที่สูง", "auto_moto_parts"),  # fall-arrest harnesses
     ],
 )
 def test_thai_traps(clf: Classifier, title: str, sector: str) -> None:

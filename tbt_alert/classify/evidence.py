@@ -271,7 +271,7 @@ def _code_evidence(
 _THIN_NOISE = re.compile(
     # the forms' page marker first, before its digit is taken for a number: "(6 page(s), in
     # Arabic)", "(15 página(s), en español)", "（4頁）"
-    r"\([^()]*(?:pages?|páginas?|paginas?|页|頁)(?:\(s\))?[^()]*\)|"
+    r"\([^()]*\d\s*(?:pages?\b|páginas?\b|paginas?\b|页|頁)(?:\(s\))?[^()]*\)|"
     r"g/tbt/\S+|[^\s\u3400-\u9fff]*\d[^\s\u3400-\u9fff]*|"
     r"\b(?:addendum|add|corrigendum|corr|"
     r"revision|rev|supplement|notification|draft|national|standards?|technical|regulations?|"
@@ -571,13 +571,13 @@ def collect_evidence(
     hs += _quoted_codes(quotes, hs)
     chapters, fields = {c.code[:2] for c in hs}, {c[:2] for c in ics}
     hits = {name: index.matcher.find(text) for name, text in texts.items()}
-    dropped = _drop_excluded(texts, hits)
+    dropped = _drop_excluded(texts, hits, index)
     # a title naming a field of no sector ('Medicines') is short, not thin: it names the products
     domain = _domain_named(hits, index)
     thin = (
         any(hits[name] for name in BODY_FIELDS)
         and domain is None
-        and not any(role in ("kw", "weak", "neg") for _, _, role, _ in _title_roles(hits, index))
+        and not _title_names_product(hits, index)
         and thin_title(record)
     )
     if thin:
@@ -655,7 +655,7 @@ def collect_evidence(
                     detail={"why": "domain"},
                 )
             )
-        if ev.text and not ev.grounded:
+        if ev.text and not ev.grounded and not _trap_doubted(ev):
             if generic is None:
                 generic = _generic_title(record, hits, index)
             ev.grounded = (
@@ -679,12 +679,20 @@ def collect_evidence(
     return RecordEvidence(out, horizontal, h_reasons)
 
 
+def _trap_doubted(ev: SectorEvidence) -> bool:
+    return any(
+        r.kind == ReasonKind.CODES_DOUBTED and r.detail.get("why") == "trap" for r in ev.reasons
+    )
+
+
 def _drop_excluded(
-    texts: dict[str, str], hits: dict[str, list[Hit]]
+    texts: dict[str, str], hits: dict[str, list[Hit]], index: RuleIndex
 ) -> list[tuple[str, Hit, Exclusion]]:
-    """Take out of ``hits`` the phrases found where the text says what the scope leaves out
-    ("Toy glasses are excluded", "does not apply to textile floor coverings"): a product named
-    there is no evidence that the measure covers it. Returns what was taken out."""
+    """Take out of ``hits`` the product phrases (a sector's words and traps) found where the text
+    says what the scope leaves out ("Toy glasses are excluded", "does not apply to textile floor
+    coverings"): a product named there is no evidence that the measure covers it. Triggers stay:
+    "toys, except those containing phthalates" still speaks of a substance. Returns what was
+    taken out."""
     dropped: list[tuple[str, Hit, Exclusion]] = []
     for name in BODY_FIELDS:  # titles and products fields quote HS wording ('excluding ...')
         field_hits = hits[name]
@@ -696,7 +704,9 @@ def _drop_excluded(
         kept = []
         for h in field_hits:
             span = excluded_by(spans, h.start, h.end)
-            if span is None:
+            if span is None or not any(
+                role in ("kw", "weak", "neg") for role, _ in index.roles.get(h.phrase, ())
+            ):
                 kept.append(h)
             else:
                 dropped.append((name, h, span))
@@ -713,7 +723,10 @@ def _excluded_reasons(
             ev = out.get(sid)
             if role not in ("kw", "weak") or ev is None:
                 continue
-            if not any(r.kind == ReasonKind.VETO and r.value == h.phrase for r in ev.reasons):
+            if not any(
+                r.value == h.phrase and (r.kind == ReasonKind.VETO or r.kind in _PHRASE_KINDS)
+                for r in ev.reasons
+            ):  # said once; a phrase counted where it is named again is not 'not counted'
                 ev.reasons.append(
                     Reason(ReasonKind.VETO, h.phrase, sid, name, detail={"by": span.cue})
                 )
@@ -753,9 +766,25 @@ def title_words(record: CanonicalRecord) -> frozenset[str]:
     )
 
 
+def _title_names_product(hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
+    """A phrase of a sector, or a trap, in the title or products covered. A substance is not a
+    product, though a sector may count it as a weak word of its own ('dimethylfumarate',
+    'chromium VI' of footwear and leather): a weak word that is also a substance restriction's
+    trigger names none."""
+    found = list(_title_roles(hits, index))
+    substances = {
+        h.phrase for _, h, role, rid in found if role == "trigger" and rid in index.scope_in_text
+    }
+    return any(
+        role in ("kw", "neg") or (role == "weak" and h.phrase not in substances)
+        for _, h, role, _ in found
+    )
+
+
 def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
     """A title that names no product: no phrase of any sector (nor a trap, nor a product word of a
-    substance restriction) in the title or products covered, and either a substance restriction's
+    substance restriction; a substance that is a sector's weak word names none, see
+    _title_names_product) in the title or products covered, and either a substance restriction's
     trigger (REACH Annex XVII, PFAS: the articles are named in the text), or, in English, no word
     beyond the forms' boilerplate (which retrieval's terms drop: regulation, safety, requirements,
     products ...) and GENERIC_TITLE_WORDS ("Safety requirements for products intended for
@@ -763,16 +792,10 @@ def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: R
     (ROMANCE_BOILERPLATE: "Proyecto de Resolución por la cual se modifica el Reglamento Técnico").
     The description's products are then the scope. A title in another language is never taken
     for generic: a product it names outside the rules' vocabulary (洗衣机) would go unseen."""
-    found = list(_title_roles(hits, index))
-    roles = [(role, rid) for _, _, role, rid in found]
-    # a substance is not a product, though a sector may count it as a weak word of its own
-    # ('dimethylfumarate', 'chromium VI' of footwear and leather)
-    substances = {
-        h.phrase for _, h, role, rid in found if role == "trigger" and rid in index.scope_in_text
-    }
-    if any(
-        role in ("kw", "weak", "neg") and h.phrase not in substances for _, h, role, _ in found
-    ) or any(h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]):
+    roles = [(role, rid) for _, _, role, rid in _title_roles(hits, index)]
+    if _title_names_product(hits, index) or any(
+        h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]
+    ):
         return False  # the title names products ('PVC articles', 'textiles')
     # a substance restriction names its articles in the text (sectors.md rule 2)
     if any(role == "trigger" and rid in index.scope_in_text for role, rid in roles):

@@ -3,160 +3,132 @@
 "This standard does not apply to toys", "Bed linen and mattress protectors are not covered",
 "Se excluyen los juguetes", "玩具除外": a product named there is named to be excluded, and is no
 evidence that the measure covers it. :func:`exclusion_spans` finds those stretches of already
-normalised text (see :func:`tbt_alert.text.phrases.normalise_text`: lower case, NFKC).
+normalised text (see :func:`tbt_alert.text.phrases.normalise_text`: lower case, NFKC, so
+full-width ；！？ arrive as ; ! ?).
 
 Two kinds of cue:
 
-* a cue that opens the excluded part ("does not apply to", "excluding", "except", "no se aplica
-  a", "à l'exception de", "não se aplica", "不适用于"): the span runs from the cue to the end of
-  its sentence, or of the parenthesis it stands in;
-* a cue that closes it ("... are excluded", "... are not covered", "... sont exclus", "...除外"):
-  the span runs from the start of its clause (the sentence's start, or the last comma, colon or
-  opening parenthesis before the cue) to the cue. Said at the start of a sentence ("Sont exclus
-  les jouets ..."), such a cue opens the part instead.
+* a cue that opens the excluded part ("does not apply to", "excluding", "except for", "no se
+  aplica a", "à l'exception de", "não se aplica", "不适用于"): the part runs to the end of its
+  sentence, but stops earlier where the text turns back to what is covered: ", but", ", and",
+  "applies to", 但, 也, a closing parenthesis the part did not open. A list cue ("excluding",
+  "except for", "sauf", "不包括") also stops at the next comma: "footwear excluding slippers, and
+  textile products";
+* a cue that closes it ("... are excluded", "... are not covered", "Les jouets sont exclus",
+  "...除外"): the part runs back to the start of its clause (the sentence's start, or the last
+  comma, colon, opening parenthesis, "while", "but", 但 before the cue). The Romance verb-first
+  forms ("se excluyen los juguetes", "sont exclus les jouets", "ficam excluídos os brinquedos")
+  open the part when an article follows, as does any closing cue said at a sentence's start.
 
-Sentences end at . ; ! ? and their full-width forms followed by a space or the end, and at line
-breaks. A decimal point or an abbreviation ("No. 12") may end a sentence early: the span is then
-shorter than meant, never longer, so a product named outside the exclusion is never lost to it.
+Conditions are not exclusions: "except as provided in Article 3", "sauf indication contraire",
+"is exempt from the marking requirement", "are excluded from Annex II" name no product left out of
+the scope, and are not cues. A part is bounded by its sentence and by :data:`MAX_PART` characters;
+only the first :data:`MAX_SCAN` characters of a text are read, in one pass over its sentence and
+clause breaks, so a hostile text costs time in proportion to its length. Every doubt makes a part
+shorter than meant, never longer: a product named outside an exclusion is never lost to it.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-_OPENING = (
-    # English
-    "does not apply to",
-    "do not apply to",
-    "shall not apply to",
-    "will not apply to",
-    "is not applicable to",
-    "are not applicable to",
-    "does not cover",
-    "do not cover",
-    "shall not cover",
-    "excluding",
-    "except",
-    "with the exception of",
-    "not including",
-    # Spanish
-    "no se aplica a",
-    "no se aplica al",
-    "no se aplica para",
-    "no aplica a",
-    "no aplica para",
-    "no será aplicable a",
-    "no es aplicable a",
-    "excepto",
-    "con excepción de",
-    "a excepción de",
-    "salvo",
-    "no incluye",
-    "no comprende",
-    # French
-    "ne s'applique pas",
-    "ne s'appliquent pas",
-    "à l'exception de",
-    "à l'exception des",
-    "à l'exclusion de",
-    "à l'exclusion des",
-    "sauf",
-    "hormis",
-    "ne couvre pas",
-    # Portuguese
-    "não se aplica",
-    "não se aplicam",
-    "exceto",
-    "com exceção de",
-    "à exceção de",
-    "não abrange",
-    "excluem-se",
-    # Chinese
-    "不适用于",
-    "不包括",
+MAX_SCAN = 20_000  # characters of a field read for exclusions (a form's description is ~2,000)
+MAX_PART = 400  # characters an excluded part may span
+MAX_CUES = 50  # cues read per text
+
+_DET = (
+    r"(?:los|las|el|la|les|le|l'|des|du|os|as|o|a|de|del|todos|todas|tous|toutes|aquellos|"
+    r"aquellas|ceux|celles|aqueles|aquelas)\b"
 )
+# cues that open a list of excluded products: the part also stops at the next comma
+_LIST = (
+    r"excluding",
+    r"except\s+for",
+    r"except\s+those",
+    r"with\s+the\s+exception\s+of",
+    r"not\s+including",
+    rf"excepto\s+(?={_DET})",
+    r"con\s+excepción\s+de",
+    r"a\s+excepción\s+de",
+    r"sin\s+incluir",
+    r"no\s+incluye",
+    rf"sauf\s+(?={_DET})",
+    r"à\s+l'exception\s+d(?:e|es|u|')",
+    r"à\s+l'exclusion\s+d(?:e|es|u|')",
+    rf"hormis\s+(?={_DET})",
+    rf"exceto\s+(?={_DET})",
+    r"com\s+exceção\s+d(?:e|os|as|o|a)",
+    r"à\s+exceção\s+d(?:e|os|as|o|a)",
+    r"不包括(?!在内)",
+)
+# cues that open a statement of what the measure does not apply to
+_SCOPE = (
+    r"(?:does|do|shall|will|should)\s+not\s+apply\s+to",
+    r"(?:is|are)\s+not\s+applicable\s+to",
+    r"(?:does|do|shall)\s+not\s+cover",
+    r"no\s+(?:se\s+)?aplica(?:rá)?\s+(?:a|al|para)",
+    r"no\s+(?:es|será)\s+aplicable\s+a",
+    r"no\s+comprende",
+    r"ne\s+s'applique(?:nt)?\s+pas",
+    r"ne\s+couvre\s+pas",
+    r"não\s+se\s+aplicam?",
+    r"não\s+abrange",
+    r"excluem-se",
+    r"不适用于",
+)
+# cues that close the excluded part, or open it when an article follows (Romance verb-first)
 _CLOSING = (
-    # English
-    "are excluded",
-    "is excluded",
-    "are not covered",
-    "is not covered",
-    "are not included",
-    "is not included",
-    "are exempted",
-    "is exempted",
-    "are exempt",
-    "is exempt",
-    "are outside the scope",
-    "is outside the scope",
-    "fall outside the scope",
-    "falls outside the scope",
-    # Spanish
-    "se excluyen",
-    "quedan excluidos",
-    "quedan excluidas",
-    "están excluidos",
-    "están excluidas",
-    "quedan exentos",
-    "quedan exentas",
-    # French
-    "sont exclus",
-    "sont exclues",
-    "est exclu",
-    "est exclue",
-    "ne sont pas couverts",
-    "ne sont pas couvertes",
-    "ne sont pas concernés",
-    "ne sont pas concernées",
-    # Portuguese
-    "são excluídos",
-    "são excluídas",
-    "estão excluídos",
-    "estão excluídas",
-    "ficam excluídos",
-    "ficam excluídas",
-    "não são abrangidos",
-    "não são abrangidas",
-    # Chinese
-    "除外",
+    r"(?:is|are)\s+excluded(?!\s+from\s+(?!(?:the\s+)?scope))",
+    r"(?:is|are)\s+not\s+covered",
+    r"(?:is|are)\s+not\s+included(?!\s+in\s+(?!(?:the\s+)?scope))",
+    r"(?:is|are|falls?)\s+outside\s+the\s+scope",
+    r"se\s+excluyen",
+    r"(?:quedan|están)\s+excluid[oa]s",
+    r"(?:sont|est)\s+exclue?s?",
+    r"ne\s+sont\s+pas\s+(?:couvert|concerné)e?s",
+    r"(?:são|estão|ficam)\s+excluíd[oa]s",
+    r"não\s+são\s+abrangid[oa]s",
+    r"不包括在内",
+    r"(?<![排消去免])除外(?![\u3400-\u9fff])",
 )
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
-def _cue_pattern(cues: tuple[str, ...]) -> str:
-    """Latin cues as whole words (one word-boundary test for all of them), Chinese ones wherever
-    they are written; the longest first."""
-    ordered = sorted(cues, key=len, reverse=True)
-    latin = [re.escape(c).replace(r"\ ", r"\s+") for c in ordered if not _HAN.match(c)]
-    han = [re.escape(c) for c in ordered if _HAN.match(c)]
-    return "|".join([rf"\b(?:{'|'.join(latin)})\b", *han])
+def _alternatives(cues: tuple[str, ...]) -> str:
+    """Latin cues as whole words (one word-boundary test for all of them), Chinese ones where
+    they are written."""
+    latin = [c for c in cues if not _HAN.search(c)]
+    han = [c for c in cues if _HAN.search(c)]
+    return "|".join([rf"\b(?:{'|'.join(latin)})", *han])
 
 
-_CUES = re.compile(f"(?P<open>{_cue_pattern(_OPENING)})|(?P<close>{_cue_pattern(_CLOSING)})")
+_CUES = re.compile(
+    f"(?P<list>{_alternatives(_LIST)})|(?P<scope>{_alternatives(_SCOPE)})|"
+    f"(?P<close>{_alternatives(_CLOSING)})"
+)
+_ARTICLE_NEXT = re.compile(rf"\s+{_DET}")
 # every cue holds one of these: a text holding none (most do) is not scanned at all
 _STEMS = (
-    "appl",
-    "aplic",
-    "exclu",
-    "exce",
-    "cover",
-    "couv",
-    "inclu",
-    "exempt",
-    "exent",
-    "outside",
-    "salvo",
-    "compren",
-    "sauf",
-    "hormis",
-    "concern",
-    "abrang",
-    "不适用",
-    "不包括",
-    "除外",
+    "exclu", "excep", "excet", "exceç", "apply", "applic", "aplica", "appliqu", "cover", "couvr",
+    "couvert", "inclu", "compren", "sauf", "hormis", "abrang", "scope", "concern", "不适用",
+    "不包括", "除外",
+)  # fmt: skip
+# sentence ends: . followed by a space or the end (not after an abbreviation), ; ! ? anywhere
+# (Chinese puts no space after them), 。 and line breaks
+_END = re.compile(r"\.(?=\s|$)|[;!?。\n]")
+_ABBREVIATION = re.compile(r"\b(?:no|nr|art|arts|fig|vol|pp?|sec|para|ref|e\.g|i\.e|cf)$")
+# where a clause starts, for a closing cue
+_CLAUSE = re.compile(
+    r"[,:(]|\b(?:while|whereas|but|however|pero|mientras|mais|tandis\s+que|alors\s+que|mas|"
+    r"enquanto)\b|但|而"
 )
-_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|[。；！？\n]")
+# where an opened part turns back to what is covered
+_TURN = re.compile(
+    r",\s*(?:and|or|but|as\s+well\s+as|y|o|pero|et|ou|mais|e|mas)\b|\b(?:but|however|whereas|"
+    r"applies|apply|se\s+aplica|s'applique|aplica-se)\b|[)但也并而]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,46 +142,45 @@ def exclusion_spans(text: str) -> list[Exclusion]:
     """The stretches of normalised ``text`` that name what the scope leaves out, in order."""
     if not text or not any(stem in text for stem in _STEMS):
         return []
+    text = text[:MAX_SCAN]
+    ends = [m.start() for m in _END.finditer(text) if not _abbreviation(text, m)]
+    clauses = [m.end() for m in _CLAUSE.finditer(text)]
     out: list[Exclusion] = []
     for m in _CUES.finditer(text):
-        start = _sentence_start(text, m.start())
-        opens = m.group("open") is not None or not text[start : m.start()].strip(" \t:,-–(")
-        if opens:
-            out.append(Exclusion(m.end(), _part_end(text, start, m.end()), m.group(0)))
-        else:
-            out.append(Exclusion(_clause_start(text, start, m.start()), m.start(), m.group(0)))
+        if len(out) >= MAX_CUES:
+            break
+        i = bisect_left(ends, m.start())
+        start = ends[i - 1] + 1 if i else 0
+        end = ends[i] if i < len(ends) else len(text)
+        if m.group("close") is not None and not _opens(text, start, m):
+            j = bisect_right(clauses, m.start()) - 1
+            clause = clauses[j] if j >= 0 and clauses[j] > start else start
+            out.append(Exclusion(max(clause, m.start() - MAX_PART), m.start(), m.group(0)))
+            continue
+        stop = min(end, m.end() + MAX_PART)
+        turn = _TURN.search(text, m.end(), stop)
+        if turn is not None:
+            stop = turn.start()
+        if m.group("list") is not None:
+            comma = text.find(",", m.end(), stop)
+            if comma != -1:
+                stop = comma
+        out.append(Exclusion(m.end(), stop, m.group(0)))
     return out
 
 
-def _sentence_start(text: str, pos: int) -> int:
-    start = 0
-    for m in _SENTENCE_END.finditer(text, 0, pos):
-        start = m.end()
-    return start
+def _abbreviation(text: str, end: re.Match[str]) -> bool:
+    """A full stop after 'No', 'art', 'e.g' ('No. 12', 'art. 5') ends no sentence."""
+    at = end.start()
+    return end.group(0) == "." and _ABBREVIATION.search(text, max(0, at - 5), at) is not None
 
 
-def _part_end(text: str, start: int, pos: int) -> int:
-    """Where an opened exclusion ends: its sentence's end, or the closing parenthesis of the
-    parenthesis it stands in ("(it does not apply to toys)")."""
-    m = _SENTENCE_END.search(text, pos)
-    end = m.start() if m else len(text)
-    if text.count("(", start, pos) > text.count(")", start, pos):
-        close = text.find(")", pos, end)
-        if close != -1:
-            return close
-    return end
-
-
-# what may stand between an excluded list and the sentence's start: a closing cue excludes only
-# the clause it ends ("Mattresses are covered, bed linen is not covered"; "(filters for direct
-# observation of the sun are excluded)"; "所有货物，但……除外")
-_CLAUSE_BREAK = re.compile(r"[,，:：(（]|但")
-
-
-def _clause_start(text: str, start: int, pos: int) -> int:
-    for m in _CLAUSE_BREAK.finditer(text, start, pos):
-        start = m.end()
-    return start
+def _opens(text: str, start: int, cue: re.Match[str]) -> bool:
+    """A closing cue opens the part when it starts its sentence ("Sont exclus les jouets") or an
+    article follows it ("y se excluyen los juguetes")."""
+    if not text[start : cue.start()].strip(" \t:,-–("):
+        return True
+    return _ARTICLE_NEXT.match(text, cue.end()) is not None
 
 
 def excluded_by(spans: list[Exclusion], start: int, end: int) -> Exclusion | None:
