@@ -669,3 +669,19 @@ def test_a_substance_in_the_title_leaves_the_scope_to_the_description(clf: Class
     )
     assert collect_evidence(clf.index, dmfu).sectors["apparel_textiles"].grounded
     assert "apparel_textiles" in clf.classify(dmfu).alerted()
+
+
+def test_no_phrase_is_longer_than_the_veto_looks_back(clf: Classifier) -> None:
+    from tbt_alert.classify.evidence import _LONGEST_PHRASE
+
+    assert max(len(p) for p in clf.index.matcher.phrases) < _LONGEST_PHRASE
+
+
+def test_a_trap_far_into_a_long_field_still_vetoes(clf: Classifier) -> None:
+    # the veto looks only at negative hits that start near the hit: the one that contains it
+    text = "Energy labelling. " * 500 + "Heat pumps for space heating."
+    result = clf.classify(rec("Technical regulation No. 5", description=text))
+    assert "pumps_valves" not in result.alerted()
+    got = collect_evidence(clf.index, rec("Technical regulation No. 5", description=text))
+    reasons = got.sectors["pumps_valves"].reasons
+    assert any(r.kind == ReasonKind.VETO and r.detail.get("by") == "heat pumps" for r in reasons)

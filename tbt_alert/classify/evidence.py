@@ -7,6 +7,7 @@ worded by each reader in its own language).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import defaultdict
@@ -309,12 +310,13 @@ def _phrase_evidence(
     best, weak_best, seen = 0.0, 0.0, set()
     for name, field_hits in hits.items():
         in_title = name in TITLE_FIELDS or body_as_title
+        negatives = _negatives(field_hits, index)
         for h in field_hits:
             roles = index.roles.get(h.phrase, ())
             strong, weak = ("kw", sector_id) in roles, ("weak", sector_id) in roles
             if not (strong or weak):
                 continue
-            veto = _veto(h, sector_id, field_hits, index)
+            veto = _veto(h, sector_id, negatives, index)
             if veto is not None:
                 ev.reasons.append(
                     Reason(ReasonKind.VETO, h.phrase, sector_id, name, detail={"by": veto.phrase})
@@ -355,6 +357,7 @@ def _cross_evidence(
         if cross[cid].horizontal and any(h.phrase == phrase for f in TITLE_FIELDS for h in hits[f]):
             horizontal_reasons.append(Reason(ReasonKind.HORIZONTAL, phrase, detail={"cross": cid}))
     for name, field_hits in hits.items():
+        negatives = _negatives(field_hits, index)
         for h in field_hits:
             for cid, targets in index.fan.get(h.phrase, ()):
                 if cid not in triggers:
@@ -363,7 +366,7 @@ def _cross_evidence(
                     w["cross_cutting_title"] if name in TITLE_FIELDS else w["cross_cutting_body"]
                 )
                 for sid in targets:
-                    if _veto(h, sid, field_hits, index) is not None:
+                    if _veto(h, sid, negatives, index) is not None:
                         continue
                     ev = out[sid]
                     if value > ev.score:
@@ -741,10 +744,11 @@ def _several_products(sector_id: str, hits: dict[str, list[Hit]], index: RuleInd
     boiler's pump and valve) or its test load (a washing machine's cotton fabrics)."""
     found: list[frozenset[str]] = []
     for name in BODY_FIELDS:
+        negatives = _negatives(hits[name], index)
         for h in hits[name]:
             if ("kw", sector_id) not in index.roles.get(h.phrase, ()):
                 continue
-            if _veto(h, sector_id, hits[name], index) is not None:
+            if _veto(h, sector_id, negatives, index) is not None:
                 continue
             words = phrase_words(h.phrase)
             if any(words <= other or other <= words for other in found):
@@ -879,12 +883,33 @@ def _doubt_codes(
     return code
 
 
-def _veto(hit: Hit, sector_id: str, field_hits: list[Hit], index: RuleIndex) -> Hit | None:
-    """The negative phrase of this sector, in the same field, that contains the hit, if any."""
-    for h in field_hits:
+def _negatives(field_hits: list[Hit], index: RuleIndex) -> list[Hit]:
+    """The hits of a field that are some sector's negative phrase (most fields hold none): what
+    :func:`_veto` looks through, so that a field of many hits is not scanned once per hit."""
+    return [
+        h for h in field_hits if any(role == "neg" for role, _ in index.roles.get(h.phrase, ()))
+    ]
+
+
+def _veto(hit: Hit, sector_id: str, negatives: list[Hit], index: RuleIndex) -> Hit | None:
+    """The negative phrase of this sector, among the field's ``negatives`` (see _negatives, in
+    the order found), that contains the hit, if any. Only those starting at most
+    _LONGEST_PHRASE characters before the hit can contain it."""
+    found = None  # the one starting first, as a scan in order would find
+    i = bisect.bisect_right(negatives, hit.start, key=_hit_start)
+    while i > 0 and negatives[i - 1].start >= hit.start - _LONGEST_PHRASE:
+        i -= 1
+        h = negatives[i]
         if hit.inside(h) and ("neg", sector_id) in index.roles.get(h.phrase, ()):
-            return h
-    return None
+            found = h
+    return found
+
+
+_LONGEST_PHRASE = 200  # characters: the vocabulary's longest phrase is far shorter
+
+
+def _hit_start(hit: Hit) -> int:
+    return hit.start
 
 
 def _other_title_sectors(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
