@@ -685,3 +685,25 @@ def test_a_trap_far_into_a_long_field_still_vetoes(clf: Classifier) -> None:
     got = collect_evidence(clf.index, rec("Technical regulation No. 5", description=text))
     reasons = got.sectors["pumps_valves"].reasons
     assert any(r.kind == ReasonKind.VETO and r.detail.get("by") == "heat pumps" for r in reasons)
+
+
+def test_under_a_generic_title_the_description_weighs_as_the_title(clf: Classifier) -> None:
+    # a substance restriction names its articles in the text (rule 2): they are its scope, and
+    # the model need not confirm them
+    pfhxa = rec(
+        "Draft Commission Regulation amending Annex XVII to REACH as regards PFHxA",
+        description=(
+            "The restriction applies to textiles, leather and apparel for consumers and to "
+            "footwear."
+        ),
+    )
+    got = collect_evidence(clf.index, pfhxa).sectors
+    assert got["footwear_leather"].score >= clf.rules.weights["keyword_title"]
+    assert {"footwear_leather", "apparel_textiles"} <= clf.classify(pfhxa).alerted()
+    # a lighter decision's 'resembling toys' names the lighters, not toys
+    lighters = rec(
+        "Draft Commission Decision amending Decision 2006/502/EC",
+        description="Novelty lighters resembling toys are prohibited; lighters must be "
+        "child-resistant.",
+    )
+    assert "toys_playground" not in clf.classify(lighters).alerted()

@@ -173,8 +173,8 @@ def test_a_weak_word_that_is_the_other_headings_word_counts_half(clf):
 
 def test_a_phrase_with_words_the_heading_lacks_keeps_its_weight(clf):
     # "vehicle parts" names parts: 'part' is not a word of 8703/8704 (complete vehicles)
-    r = rec(
-        "Safety requirements",
+    r = rec(  # a title naming no product, yet not generic: the description's words stay light
+        "Inspection procedures at the border",
         description="Applies to electric vehicles. Vehicle parts such as lamps are also covered.",
     )
     e = collect_evidence(clf.index, r).sectors["auto_moto_parts"]

@@ -613,8 +613,14 @@ def collect_evidence(
             ev.grounded |= code > 0
         text = 0.0
         if sector.id in named:
+            if generic is None and not thin and any(hits[n] for n in BODY_FIELDS):
+                generic = _generic_title(record, hits, index)
             text = _phrase_evidence(
-                sector.id, _unquoted_hits(sector, hits, quotes, ev), index, ev, thin
+                sector.id,
+                _unquoted_hits(sector, hits, quotes, ev),
+                index,
+                ev,
+                thin or bool(generic),
             )
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code, thin)
@@ -794,8 +800,9 @@ def _generic_title(record: CanonicalRecord, hits: dict[str, list[Hit]], index: R
     products ...) and GENERIC_TITLE_WORDS ("Safety requirements for products intended for
     children"), or, in Spanish, French or Portuguese, only the instrument's words
     (ROMANCE_BOILERPLATE: "Proyecto de Resolución por la cual se modifica el Reglamento Técnico").
-    The description's products are then the scope. A title in another language is never taken
-    for generic: a product it names outside the rules' vocabulary (洗衣机) would go unseen."""
+    The description's products are then the scope: its phrases weigh as the title's would, as
+    under a thin title. A title in another language is never taken for generic: a product it
+    names outside the rules' vocabulary (洗衣机) would go unseen."""
     roles = [(role, rid) for _, _, role, rid in _title_roles(hits, index)]
     if _title_names_product(hits, index) or any(
         h.phrase in index.fan for name in TITLE_FIELDS for h in hits[name]
