@@ -671,10 +671,14 @@ def test_a_substance_in_the_title_leaves_the_scope_to_the_description(clf: Class
     assert "apparel_textiles" in clf.classify(dmfu).alerted()
 
 
-def test_no_phrase_is_longer_than_the_veto_looks_back(clf: Classifier) -> None:
-    from tbt_alert.classify.evidence import _LONGEST_PHRASE
-
-    assert max(len(p) for p in clf.index.matcher.phrases) < _LONGEST_PHRASE
+def test_a_trap_spread_by_many_spaces_still_vetoes(clf: Classifier) -> None:
+    # a phrase's words may be parted by any run of spaces: the veto looks back as far as the
+    # field's longest trap hit reaches, not a fixed number of characters
+    text = "Heat" + " " * 250 + "pumps for space heating."
+    got = collect_evidence(clf.index, rec("Technical regulation No. 5", description=text))
+    reasons = got.sectors["pumps_valves"].reasons
+    assert any(r.kind == ReasonKind.VETO for r in reasons)
+    assert not any(r.kind == ReasonKind.PHRASE for r in reasons)
 
 
 def test_a_trap_far_into_a_long_field_still_vetoes(clf: Classifier) -> None:
@@ -700,6 +704,12 @@ def test_under_a_generic_title_the_description_weighs_as_the_title(clf: Classifi
     got = collect_evidence(clf.index, pfhxa).sectors
     assert got["footwear_leather"].score >= clf.rules.weights["keyword_title"]
     assert {"footwear_leather", "apparel_textiles"} <= clf.classify(pfhxa).alerted()
+    # its weak words stay weak: 'pipe fittings' of a restriction's text ground nothing
+    fittings = rec(
+        "Draft Commission Regulation amending Annex XVII to REACH as regards PFHxA",
+        description="Coatings of pipe fittings are covered.",
+    )
+    assert not collect_evidence(clf.index, fittings).sectors["pumps_valves"].grounded
     # a lighter decision's 'resembling toys' names the lighters, not toys
     lighters = rec(
         "Draft Commission Decision amending Decision 2006/502/EC",

@@ -14,7 +14,7 @@ from tbt_alert.text.phrases import normalise_text
 
 def excluded(text: str) -> list[str]:
     norm = normalise_text(text)
-    return [norm[x.start : x.end].strip() for x in exclusion_spans(norm)]
+    return [norm[x.start : x.end].strip(" ,") for x in exclusion_spans(norm)]
 
 
 @pytest.mark.parametrize(
@@ -70,6 +70,20 @@ def excluded(text: str) -> list[str]:
         # 除外 inside other words is no cue
         ("儿童玩具除外观质量要求外还应符合本标准的规定。", []),
         ("电源适配器应能排除外部电磁干扰。", []),
+        # a preposition after a closing cue is no article: the part is before it
+        ("Les jouets sont exclus du champ d'application.", ["les jouets"]),
+        ("Los juguetes quedan excluidos del ámbito.", ["los juguetes"]),
+        # a cue is a whole word: 'exclusivement' is not 'exclus'
+        ("Les chaussures pour enfants sont exclusivement visées.", []),
+        # 'and' after what the sentence says is covered starts the excluded part
+        ("Textiles are covered and toys are excluded.", ["toys"]),
+        # Chinese turns back to the scope at 适用
+        ("本标准不适用于玩具，适用于鞋类和服装。", ["玩具"]),
+        # 'not covered by' a requirement is a condition; by this regulation, an exclusion
+        ("Footwear is not covered by the labelling requirement of Article 5.", []),
+        ("Toys are not covered by this regulation.", ["toys"]),
+        ("It does not concern toys.", ["toys"]),
+        ("No se aplican a los juguetes.", ["los juguetes"]),
         # 'No.' ends no sentence
         (
             "It does not apply to products under Resolution No. 12 and toys.",

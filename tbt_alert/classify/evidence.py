@@ -305,11 +305,16 @@ def _phrase_evidence(
     index: RuleIndex,
     ev: SectorEvidence,
     body_as_title: bool = False,
+    body_scope: bool = False,
 ) -> float:
+    """The sector's phrase score. ``body_as_title``: the title is thin, so every phrase of the
+    body weighs as the title's; ``body_scope``: the title is generic, so the body's product
+    phrases do (its weak words stay weak: 'fittings', 'leather' in a generic text)."""
     w = index.rules.weights
     best, weak_best, seen = 0.0, 0.0, set()
     for name, field_hits in hits.items():
         in_title = name in TITLE_FIELDS or body_as_title
+        scoped = in_title or body_scope
         negatives = _negatives(field_hits, index)
         for h in field_hits:
             roles = index.roles.get(h.phrase, ())
@@ -322,13 +327,14 @@ def _phrase_evidence(
                     Reason(ReasonKind.VETO, h.phrase, sector_id, name, detail={"by": veto.phrase})
                 )
                 continue
-            ev.grounded |= in_title
             if strong:
-                value = w["keyword_title"] if in_title else w["keyword_body"]
+                value = w["keyword_title"] if scoped else w["keyword_body"]
                 ev.text = True
-                ev.title_text |= in_title
+                ev.title_text |= scoped
+                ev.grounded |= scoped
                 best = max(best, value)
             else:
+                ev.grounded |= in_title
                 value = w["weak_keyword"] * (1.0 if in_title else 0.5)
                 weak_best = max(weak_best, value)
             if h.phrase not in seen:
@@ -620,7 +626,8 @@ def collect_evidence(
                 _unquoted_hits(sector, hits, quotes, ev),
                 index,
                 ev,
-                thin or bool(generic),
+                thin,
+                bool(generic),
             )
         if code and not text:
             code = _doubt_codes(sector, hs, hits, index, ev, code, thin)
@@ -890,29 +897,36 @@ def _doubt_codes(
     return code
 
 
-def _negatives(field_hits: list[Hit], index: RuleIndex) -> list[Hit]:
-    """The hits of a field that are some sector's negative phrase (most fields hold none): what
-    :func:`_veto` looks through, so that a field of many hits is not scanned once per hit."""
-    return [
+@dataclass(frozen=True, slots=True)
+class _Negatives:
+    """The hits of a field that are some sector's negative phrase (most fields hold none), in the
+    order found, and the longest of them: what :func:`_veto` looks through, so that a field of
+    many hits is not scanned once per hit."""
+
+    hits: list[Hit]
+    reach: int  # the longest negative hit, in characters (spaces between words included)
+
+
+def _negatives(field_hits: list[Hit], index: RuleIndex) -> _Negatives:
+    hits = [
         h for h in field_hits if any(role == "neg" for role, _ in index.roles.get(h.phrase, ()))
     ]
+    return _Negatives(hits, max((h.end - h.start for h in hits), default=0))
 
 
-def _veto(hit: Hit, sector_id: str, negatives: list[Hit], index: RuleIndex) -> Hit | None:
-    """The negative phrase of this sector, among the field's ``negatives`` (see _negatives, in
-    the order found), that contains the hit, if any. Only those starting at most
-    _LONGEST_PHRASE characters before the hit can contain it."""
+def _veto(hit: Hit, sector_id: str, negatives: _Negatives, index: RuleIndex) -> Hit | None:
+    """The negative phrase of this sector, among the field's ``negatives``, that contains the
+    hit, if any. Only those starting at most the longest negative hit's length before the hit
+    can contain it."""
     found = None  # the one starting first, as a scan in order would find
-    i = bisect.bisect_right(negatives, hit.start, key=_hit_start)
-    while i > 0 and negatives[i - 1].start >= hit.start - _LONGEST_PHRASE:
+    hits = negatives.hits
+    i = bisect.bisect_right(hits, hit.start, key=_hit_start)
+    while i > 0 and hits[i - 1].start >= hit.start - negatives.reach:
         i -= 1
-        h = negatives[i]
+        h = hits[i]
         if hit.inside(h) and ("neg", sector_id) in index.roles.get(h.phrase, ()):
             found = h
     return found
-
-
-_LONGEST_PHRASE = 200  # characters: the vocabulary's longest phrase is far shorter
 
 
 def _hit_start(hit: Hit) -> int:

@@ -38,9 +38,10 @@ MAX_SCAN = 20_000  # characters of a field read for exclusions (a form's descrip
 MAX_PART = 400  # characters an excluded part may span
 MAX_CUES = 50  # cues read per text
 
+# articles and determiners that open a noun phrase (no prepositions: "exclus du champ" closes)
 _DET = (
-    r"(?:los|las|el|la|les|le|l'|des|du|os|as|o|a|de|del|todos|todas|tous|toutes|aquellos|"
-    r"aquellas|ceux|celles|aqueles|aquelas)\b"
+    r"(?:los|las|el|la|les|le|l'|os|as|o|a|todos|todas|tous|toutes|aquellos|aquellas|ceux|"
+    r"celles|aqueles|aquelas)\b"
 )
 # cues that open a list of excluded products: the part also stops at the next comma
 _LIST = (
@@ -49,18 +50,18 @@ _LIST = (
     r"except\s+those",
     r"with\s+the\s+exception\s+of",
     r"not\s+including",
-    rf"excepto\s+(?={_DET})",
+    rf"excepto(?=\s+{_DET})",
     r"con\s+excepción\s+de",
     r"a\s+excepción\s+de",
     r"sin\s+incluir",
     r"no\s+incluye",
-    rf"sauf\s+(?={_DET})",
-    r"à\s+l'exception\s+d(?:e|es|u|')",
-    r"à\s+l'exclusion\s+d(?:e|es|u|')",
-    rf"hormis\s+(?={_DET})",
-    rf"exceto\s+(?={_DET})",
-    r"com\s+exceção\s+d(?:e|os|as|o|a)",
-    r"à\s+exceção\s+d(?:e|os|as|o|a)",
+    rf"sauf(?=\s+{_DET})",
+    r"à\s+l'exception\s+d(?:es|e|u|')",
+    r"à\s+l'exclusion\s+d(?:es|e|u|')",
+    rf"hormis(?=\s+{_DET})",
+    rf"exceto(?=\s+{_DET})",
+    r"com\s+exceção\s+d(?:os|as|e|o|a)",
+    r"à\s+exceção\s+d(?:os|as|e|o|a)",
     r"不包括(?!在内)",
 )
 # cues that open a statement of what the measure does not apply to
@@ -68,6 +69,9 @@ _SCOPE = (
     r"(?:does|do|shall|will|should)\s+not\s+apply\s+to",
     r"(?:is|are)\s+not\s+applicable\s+to",
     r"(?:does|do|shall)\s+not\s+cover",
+    r"(?:does|do|shall)\s+not\s+concern",
+    r"no\s+se\s+aplican\s+a",
+    r"ne\s+concerne(?:nt)?\s+pas",
     r"no\s+(?:se\s+)?aplica(?:rá)?\s+(?:a|al|para)",
     r"no\s+(?:es|será)\s+aplicable\s+a",
     r"no\s+comprende",
@@ -78,35 +82,41 @@ _SCOPE = (
     r"excluem-se",
     r"不适用于",
 )
-# cues that close the excluded part, or open it when an article follows (Romance verb-first)
+# cues that close the excluded part
 _CLOSING = (
     r"(?:is|are)\s+excluded(?!\s+from\s+(?!(?:the\s+)?scope))",
-    r"(?:is|are)\s+not\s+covered",
+    r"(?:is|are)\s+not\s+covered(?!\s+by\s+(?!(?:this|the\s+present)\b))",
     r"(?:is|are)\s+not\s+included(?!\s+in\s+(?!(?:the\s+)?scope))",
     r"(?:is|are|falls?)\s+outside\s+the\s+scope",
-    r"se\s+excluyen",
-    r"(?:quedan|están)\s+excluid[oa]s",
-    r"(?:sont|est)\s+exclue?s?",
     r"ne\s+sont\s+pas\s+(?:couvert|concerné)e?s",
-    r"(?:são|estão|ficam)\s+excluíd[oa]s",
     r"não\s+são\s+abrangid[oa]s",
     r"不包括在内",
     r"(?<![排消去免])除外(?![\u3400-\u9fff])",
+)
+# Romance cues that close the part ("les jouets sont exclus", "quedan excluidos del ámbito") or,
+# said verb first with an article after them, open it ("se excluyen los juguetes")
+_VERB_FIRST = (
+    r"se\s+excluyen",
+    r"(?:quedan|están)\s+excluid[oa]s",
+    r"(?:sont|est)\s+exclue?s?",
+    r"(?:são|estão|ficam)\s+excluíd[oa]s",
 )
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def _alternatives(cues: tuple[str, ...]) -> str:
-    """Latin cues as whole words (one word-boundary test for all of them), Chinese ones where
-    they are written."""
-    latin = [c for c in cues if not _HAN.search(c)]
+    """Latin cues as whole words (a cue ending in an apostrophe or a look-ahead ends there),
+    Chinese ones where they are written."""
+    latin = [
+        c if c.endswith(("'", ")")) else c + r"(?![0-9a-zà-ÿ])" for c in cues if not _HAN.search(c)
+    ]
     han = [c for c in cues if _HAN.search(c)]
     return "|".join([rf"\b(?:{'|'.join(latin)})", *han])
 
 
 _CUES = re.compile(
     f"(?P<list>{_alternatives(_LIST)})|(?P<scope>{_alternatives(_SCOPE)})|"
-    f"(?P<close>{_alternatives(_CLOSING)})"
+    f"(?P<close>{_alternatives(_CLOSING)})|(?P<verb>{_alternatives(_VERB_FIRST)})"
 )
 _ARTICLE_NEXT = re.compile(rf"\s+{_DET}")
 # every cue holds one of these: a text holding none (most do) is not scanned at all
@@ -124,10 +134,15 @@ _CLAUSE = re.compile(
     r"[,:(]|\b(?:while|whereas|but|however|pero|mientras|mais|tandis\s+que|alors\s+que|mas|"
     r"enquanto)\b|但|而"
 )
+# what a sentence says is covered, then the 'and' after which it turns to what is not
+_COVERED = re.compile(
+    r"\b(?:covered|covers|included|includes|applies|apply|regulated|se\s+aplica|cubre|"
+    r"s'applique|couvre|aplica-se|abrange)\b[^,;]*?\b(?:and|y|et|e)\b"
+)
 # where an opened part turns back to what is covered
 _TURN = re.compile(
     r",\s*(?:and|or|but|as\s+well\s+as|y|o|pero|et|ou|mais|e|mas)\b|\b(?:but|however|whereas|"
-    r"applies|apply|se\s+aplica|s'applique|aplica-se)\b|[)但也并而]"
+    r"applies|apply|se\s+aplica|s'applique|aplica-se)\b|[)但也并而]|适用"
 )
 
 
@@ -152,10 +167,18 @@ def exclusion_spans(text: str) -> list[Exclusion]:
         i = bisect_left(ends, m.start())
         start = ends[i - 1] + 1 if i else 0
         end = ends[i] if i < len(ends) else len(text)
-        if m.group("close") is not None and not _opens(text, start, m):
+        cue = m.group(0).strip()
+        closing = m.group("close") is not None or m.group("verb") is not None
+        if closing and not _opens(text, start, m):
             j = bisect_right(clauses, m.start()) - 1
             clause = clauses[j] if j >= 0 and clauses[j] > start else start
-            out.append(Exclusion(max(clause, m.start() - MAX_PART), m.start(), m.group(0)))
+            clause = max(clause, m.start() - MAX_PART)
+            # "Textiles are covered and toys are excluded": the part starts after the 'and'
+            # that follows what the sentence says is covered
+            covered = _COVERED.search(text, clause, m.start())
+            if covered is not None:
+                clause = covered.end()
+            out.append(Exclusion(clause, m.start(), cue))
             continue
         stop = min(end, m.end() + MAX_PART)
         turn = _TURN.search(text, m.end(), stop)
@@ -165,7 +188,7 @@ def exclusion_spans(text: str) -> list[Exclusion]:
             comma = text.find(",", m.end(), stop)
             if comma != -1:
                 stop = comma
-        out.append(Exclusion(m.end(), stop, m.group(0)))
+        out.append(Exclusion(m.end(), stop, cue))
     return out
 
 
@@ -176,11 +199,11 @@ def _abbreviation(text: str, end: re.Match[str]) -> bool:
 
 
 def _opens(text: str, start: int, cue: re.Match[str]) -> bool:
-    """A closing cue opens the part when it starts its sentence ("Sont exclus les jouets") or an
-    article follows it ("y se excluyen los juguetes")."""
+    """A closing cue opens the part when it starts its sentence ("Sont exclus les jouets"), and a
+    Romance verb-first one when an article follows it ("y se excluyen los juguetes")."""
     if not text[start : cue.start()].strip(" \t:,-–("):
         return True
-    return _ARTICLE_NEXT.match(text, cue.end()) is not None
+    return cue.group("verb") is not None and _ARTICLE_NEXT.match(text, cue.end()) is not None
 
 
 def excluded_by(spans: list[Exclusion], start: int, end: int) -> Exclusion | None:
