@@ -201,6 +201,7 @@ def test_html_to_text_never_keeps_markup_or_raises(text: str) -> None:
     # is then shown as text, not run as a script. Such text is left out; "<" before anything else
     # is literal text in HTML5 and stays in.
     assume(not re.search(r"<[!?/A-Za-z]", text))
+    assume("SECRET" not in text.upper())  # the generated text may spell the marker itself
     out = html_to_text(f"<p>{text}<script>SECRET()</script></p>")
     assert out is None or ("SECRET" not in out and "  " not in out and out == out.strip())
 
