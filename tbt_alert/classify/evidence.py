@@ -619,8 +619,8 @@ def collect_evidence(
             ev.grounded |= code > 0
         text = 0.0
         if sector.id in named:
-            if generic is None and not thin and any(hits[n] for n in BODY_FIELDS):
-                generic = _generic_title(record, hits, index)
+            if generic is None and not thin and _body_names(sector.id, hits, index):
+                generic = _generic_title(record, hits, index)  # read only when it can matter
             text = _phrase_evidence(
                 sector.id,
                 _unquoted_hits(sector, hits, quotes, ev),
@@ -693,6 +693,13 @@ def collect_evidence(
     if dropped:
         _excluded_reasons(dropped, index, out)
     return RecordEvidence(out, horizontal, h_reasons)
+
+
+def _body_names(sector_id: str, hits: dict[str, list[Hit]], index: RuleIndex) -> bool:
+    """A product phrase of the sector in the description or objective."""
+    return any(
+        ("kw", sector_id) in index.roles.get(h.phrase, ()) for n in BODY_FIELDS for h in hits[n]
+    )
 
 
 def _trap_doubted(ev: SectorEvidence) -> bool:
