@@ -100,12 +100,16 @@ def clf() -> Classifier:
     return load_classifier()
 
 
+def rec(title: str, description: str, **kw: object) -> CanonicalRecord:
+    return CanonicalRecord(
+        symbol="G/TBT/N/XXX/1", member="Test", title=title, description=description, **kw
+    )
+
+
 def test_a_product_named_as_excluded_gives_no_alert(clf: Classifier) -> None:
-    record = CanonicalRecord(
-        symbol="G/TBT/N/XXX/1",
-        member="Test",
-        title="Portaria 301/2025 - Óculos de sol e armações: avaliação da conformidade",
-        description=(
+    record = rec(
+        "Portaria 301/2025 - Óculos de sol e armações: avaliação da conformidade",
+        (
             "Compulsory certification of sunglasses and spectacle frames. Toy glasses are "
             "subject to the toy regulation and are excluded."
         ),
@@ -117,11 +121,9 @@ def test_a_product_named_as_excluded_gives_no_alert(clf: Classifier) -> None:
 
 
 def test_the_excluded_phrase_is_shown_with_its_cue(clf: Classifier) -> None:
-    record = CanonicalRecord(
-        symbol="G/TBT/N/XXX/2",
-        member="Test",
-        title="Safety of mattresses: flammability labelling",
-        description=(
+    record = rec(
+        "Safety of mattresses: flammability labelling",
+        (
             "Mattresses with textile ticking must carry a label. Bed linen and mattress "
             "protectors are not covered."
         ),
@@ -135,11 +137,9 @@ def test_the_excluded_phrase_is_shown_with_its_cue(clf: Classifier) -> None:
 
 
 def test_the_covered_products_still_count_beside_an_exclusion(clf: Classifier) -> None:
-    record = CanonicalRecord(
-        symbol="G/TBT/N/XXX/3",
-        member="Test",
-        title="Technical regulation No. 45/2025",
-        description=(
+    record = rec(
+        "Technical regulation No. 45/2025",
+        (
             "The regulation covers solenoid valves and submersible pumps for irrigation. "
             "It does not apply to heat pumps or medical infusion devices."
         ),
@@ -182,13 +182,9 @@ def test_each_cue_is_found_past_the_quick_check(text: str) -> None:
 
 
 def test_a_phrase_counted_elsewhere_is_not_also_shown_as_not_counted(clf: Classifier) -> None:
-    record = CanonicalRecord(
-        symbol="G/TBT/N/XXX/4",
-        member="Test",
-        title="Technical regulation No. 9/2025",
-        description=(
-            "The regulation covers footwear and its labelling. Footwear for infants is excluded."
-        ),
+    record = rec(
+        "Technical regulation No. 9/2025",
+        ("The regulation covers footwear and its labelling. Footwear for infants is excluded."),
     )
     reasons = next(
         m.reasons for m in clf.classify(record).sectors if m.sector == "footwear_leather"
@@ -200,11 +196,9 @@ def test_a_phrase_counted_elsewhere_is_not_also_shown_as_not_counted(clf: Classi
 def test_a_trigger_inside_an_exclusion_still_speaks(clf: Classifier) -> None:
     from tbt_alert.classify.evidence import _drop_excluded, _field_texts
 
-    record = CanonicalRecord(
-        symbol="G/TBT/N/XXX/5",
-        member="Test",
-        title="Regulation No. 3",
-        description="It covers toys, excluding those containing phthalates.",
+    record = rec(
+        "Regulation No. 3",
+        "It covers toys, excluding those containing phthalates.",
     )
     texts = _field_texts(record)
     hits = {name: clf.index.matcher.find(text) for name, text in texts.items()}
