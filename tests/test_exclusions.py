@@ -173,11 +173,16 @@ def test_a_long_hostile_text_is_read_only_so_far() -> None:
         "Tout, à l'exception des jouets.", "Les jouets sont exclus.",
         "Les jouets ne sont pas concernés.", "Não se aplica aos brinquedos.",
         "Tudo, com exceção dos brinquedos.", "Ficam excluídos os brinquedos.", "不适用于玩具。",
-        "所有产品，不包括玩具。", "玩具除外。",
+        "所有产品，不包括玩具。", "玩具除外。", "Todo, sin incluir los juguetes.",
+        "Tout, hormis les jouets.", "No comprende los juguetes.", "Il ne couvre pas les jouets.",
+        "Il ne concerne pas les jouets.", "Excluem-se os brinquedos.",
+        "Os brinquedos não são abrangidos.", "玩具不包括在内。", "It does not concern toys.",
+        "No se aplican a los juguetes.", "Est exclu le jouet.", "Tudo, exceto os brinquedos.",
     ],
 )  # fmt: skip
 def test_each_cue_is_found_past_the_quick_check(text: str) -> None:
-    """A text holding none of the quick check's stems is not scanned: each cue must hold one."""
+    """A text holding none of the quick check's stems is not scanned, and a cue whose first
+    character is not in _FIRST is never tried: each cue must pass both."""
     assert exclusion_spans(normalise_text(text)), text
 
 

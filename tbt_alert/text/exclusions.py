@@ -114,16 +114,19 @@ def _alternatives(cues: tuple[str, ...]) -> str:
     return "|".join([rf"\b(?:{'|'.join(latin)})", *han])
 
 
-_CUES = re.compile(
+_CUES_BODY = (
     f"(?P<list>{_alternatives(_LIST)})|(?P<scope>{_alternatives(_SCOPE)})|"
     f"(?P<close>{_alternatives(_CLOSING)})|(?P<verb>{_alternatives(_VERB_FIRST)})"
 )
+# the first characters of all cues, looked at once before any alternative is tried: most
+# positions of a text fail there (a test in tests/test_exclusions.py keeps it complete)
+_FIRST = "acdefhinqswà不除"
+_CUES = re.compile(f"(?=[{_FIRST}])(?:{_CUES_BODY})")
 _ARTICLE_NEXT = re.compile(rf"\s+{_DET}")
 # every cue holds one of these: a text holding none (most do) is not scanned at all
 _STEMS = (
-    "exclu", "excep", "excet", "exceç", "apply", "applic", "aplica", "appliqu", "cover", "couvr",
-    "couvert", "inclu", "compren", "sauf", "hormis", "abrang", "scope", "concern", "不适用",
-    "不包括", "除外",
+    "not ", "no ", "ne ", "não", "exclu", "excep", "excet", "exceç", "sauf", "hormis", "sin incluir",
+    "outside", "不适用", "不包括", "除外",
 )  # fmt: skip
 # sentence ends: . followed by a space or the end (not after an abbreviation), ; ! ? anywhere
 # (Chinese puts no space after them), 。 and line breaks
@@ -158,12 +161,17 @@ def exclusion_spans(text: str) -> list[Exclusion]:
     if not text or not any(stem in text for stem in _STEMS):
         return []
     text = text[:MAX_SCAN]
+    cues = []
+    for m in _CUES.finditer(text):
+        cues.append(m)
+        if len(cues) >= MAX_CUES:
+            break
+    if not cues:
+        return []
     ends = [m.start() for m in _END.finditer(text) if not _abbreviation(text, m)]
     clauses = [m.end() for m in _CLAUSE.finditer(text)]
     out: list[Exclusion] = []
-    for m in _CUES.finditer(text):
-        if len(out) >= MAX_CUES:
-            break
+    for m in cues:
         i = bisect_left(ends, m.start())
         start = ends[i - 1] + 1 if i else 0
         end = ends[i] if i < len(ends) else len(text)
