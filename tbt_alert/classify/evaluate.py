@@ -30,7 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 from tbt_alert.classify.classifier import Classifier
 from tbt_alert.classify.evidence import collect_evidence_many, record_codes
 from tbt_alert.classify.split import held_symbols, part_of
-from tbt_alert.classify.textmodel import Example, read_examples, train_model
+from tbt_alert.classify.textmodel import Example, jsonl_text, read_examples, train_model
 from tbt_alert.errors import TbtAlertError
 from tbt_alert.record import CanonicalRecord, parse_record
 from tbt_alert.text.codes import match_hs
@@ -284,12 +284,7 @@ def _file_records(gold: Path) -> tuple[list[CanonicalRecord], list[Example]]:
     """Every record of a gold file in order, and the examples to score (ambiguous ones left
     out), from one read; a line that is not a labelled record, or lacks 'gold_sectors', is
     refused with its line number."""
-    try:
-        text = gold.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise TbtAlertError(
-            f"{gold} is not UTF-8 text (byte {e.start + 1}): give a JSON Lines file"
-        ) from e
+    text = jsonl_text(gold)
     records: list[CanonicalRecord] = []
     examples: list[Example] = []
     for n, line in enumerate(text.splitlines(), 1):

@@ -244,19 +244,23 @@ def train_model(
     )
 
 
+def jsonl_text(path: Path) -> str:
+    """The text of a labelled JSON Lines file; a file that is not UTF-8 is refused by name."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TbtAlertError(
+            f"{path} is not UTF-8 text (byte {e.start + 1}): give a JSON Lines file"
+        ) from e
+
+
 def read_examples(paths: Iterable[Path] = TRAINING_FILES) -> list[Example]:
     """Labelled records from JSON Lines files (missing files skipped; ambiguous ones left out)."""
     out: list[Example] = []
     for path in paths:
         if not path.exists():
             continue
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise TbtAlertError(
-                f"{path} is not UTF-8 text (byte {e.start + 1}): give a JSON Lines file"
-            ) from e
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(jsonl_text(path).splitlines(), 1):
             if not line.strip():
                 continue
             try:
